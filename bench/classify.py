@@ -1,0 +1,165 @@
+"""How fast the engine decides, beside the cost of merely splitting the same URLs.
+
+    .venv/bin/python bench/classify.py          # classify vs urlsplit; a 1,000,000-domain list
+    .venv/bin/python bench/classify.py --quick    # smaller list, for a quick look
+
+The ratio classify/urlsplit is the figure that matters (aim: at most 3x): both run in one
+process, one after the other, on the same URLs, so a noisy machine moves both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from policy_lists import load_policy
+
+PLATFORM_URLS = [
+    "https://www.instagram.com/direct/inbox/",
+    "https://www.instagram.com/lincolnhigh/",
+    "https://scontent.cdninstagram.com/v/t51.2885-15/{n}.jpg",
+    "https://www.tiktok.com/@user{n}/video/{n}",
+    "https://www.tiktok.com/messages",
+    "https://x.com/messages/{n}-{n}",
+    "https://pbs.twimg.com/media/{n}.jpg",
+    "https://www.facebook.com/groups/{n}/",
+    "https://www.youtube.com/watch?v={n}",
+    "https://i.ytimg.com/vi/{n}/hqdefault.jpg",
+    "https://discord.com/channels/{n}/{n}",
+    "https://www.reddit.com/r/teachers/comments/{n}/",
+    "https://mail.google.com/mail/u/0/#inbox",
+    "https://classroom.google.com/c/{n}",
+    "https://usd999.instructure.com/courses/{n}",
+]
+WORDS = [
+    "news",
+    "shop",
+    "weather",
+    "bank",
+    "county",
+    "library",
+    "sports",
+    "recipes",
+    "maps",
+    "health",
+    "science",
+    "district",
+    "travel",
+    "music",
+    "photo",
+    "cloud",
+    "docs",
+    "api",
+]
+TLDS = ["com", "org", "net", "edu", "gov", "us", "co.uk", "io", "k12.ks.us"]
+
+
+def bench_mix(count: int, platform_share: float = 0.2, seed: int = 7) -> list[str]:
+    """Mostly unclassified hosts with ordinary paths; a fifth platform URLs, many with rules."""
+    rng = random.Random(seed)
+    urls = []
+    for n in range(count):
+        if rng.random() < platform_share:
+            urls.append(rng.choice(PLATFORM_URLS).format(n=n))
+        else:
+            host = f"{rng.choice(['www.', 'cdn.', 'static.', ''])}{rng.choice(WORDS)}{n % 5000}"
+            path = "/".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
+            query = f"?id={n}&ref={rng.choice(WORDS)}" if rng.random() < 0.5 else ""
+            urls.append(f"https://{host}.{rng.choice(TLDS)}/{path}{query}")
+    return urls
+
+
+def rate(function, urls: list[str], rounds: int) -> float:
+    """Best of ``rounds`` passes, in URLs per second."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for url in urls:
+            function(url)
+        best = min(best, time.perf_counter() - start)
+    return len(urls) / best
+
+
+def big_list_figures(domains: int, as_text_file: bool) -> dict[str, float]:
+    """Load time and peak memory of a synthetic list, in a fresh process for a clean peak.
+
+    The domains are written either inline in the YAML or in a ``domains_file`` beside it.
+    """
+    per_platform = 1000
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.yaml"
+        with path.open("w", encoding="utf-8") as out:
+            out.write("platforms:\n")
+            for p in range(domains // per_platform):
+                out.write(
+                    f"  - id: synthetic_{p}\n    name: Synthetic {p}\n    category: social_media\n"
+                )
+                names = (f"host{p}-{d}.example-{p % 97}.com\n" for d in range(per_platform))
+                if as_text_file:
+                    out.write(f"    domains_file: synthetic_{p}.txt\n")
+                    (Path(tmp) / f"synthetic_{p}.txt").write_text("".join(names))
+                else:
+                    out.write("    domains:\n")
+                    out.writelines(f"      - {name}" for name in names)
+        code = (
+            "import json, resource, sys, time\n"
+            "from policy_lists import load_policy\n"
+            "start = time.perf_counter(); policy = load_policy(sys.argv[1])\n"
+            "elapsed = time.perf_counter() - start\n"
+            "hit = policy.classify('https://host3-7.example-3.com/')\n"
+            "assert hit.platform_id == 'synthetic_3'\n"
+            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+            "print(json.dumps({'seconds': elapsed, 'peak_mb': peak}))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+        )
+        return json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--urls", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--domains", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="20,000 URLs, 100,000 domains")
+    args = parser.parse_args()
+    if args.quick:
+        args.urls, args.domains = 20_000, 100_000
+
+    policy = load_policy()
+    urls = bench_mix(args.urls)
+    classified = sum(policy.classify(u).platform_id is not None for u in urls)
+    split = rate(urllib.parse.urlsplit, urls, args.rounds)
+    decide = rate(policy.classify, urls, args.rounds)
+    print(
+        f"bench mix: {len(urls)} distinct URLs, {classified} on listed platforms, "
+        f"{len(policy.platforms)} platforms in the defaults"
+    )
+    print(f"urlsplit:  {split:12,.0f} URLs/s")
+    print(f"classify:  {decide:12,.0f} URLs/s")
+    print(f"ratio classify cost / urlsplit cost: {split / decide:.2f}x (aim: <= 3x)")
+
+    for as_text_file, form in ((True, "domains_file"), (False, "inline YAML")):
+        big = big_list_figures(args.domains, as_text_file)
+        print(
+            f"synthetic list of {args.domains:,} domains ({form}): load "
+            f"{big['seconds']:.2f} s (aim < 5 s), peak RSS {big['peak_mb']:.0f} MB "
+            "(aim < 500 MB)"
+        )
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"(this process, defaults only: peak RSS {own:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Layer sources into one compiled policy document: the JSON the API serves and engines run.
+
+Both engines (``policy_lists.engine`` in Python, ``extension/lib/policy.js``) evaluate this
+document, never the YAML, so every decision that needs judgement (layering, the action table,
+the texts) is taken once, here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .schema import Document, PolicyError, Where
+from .texts import EXEMPT_REASON, REF_DEFINITIONS, REF_VIRTUAL, UNCLASSIFIED_REASON, reason_for
+from .vocabulary import ACTIVITIES, DEFAULT_ACTIONS
+
+FORMAT = "staffguard-policy/1"
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "continue_minutes": 60,
+    "retention_days": 365,
+    "district_name": "",
+    "permission_url": "",
+    "policy_url": "",
+}
+
+
+def compile_documents(documents: list[Document]) -> dict[str, Any]:
+    """Layer documents (earliest first) into the compiled policy; raise PolicyError if unsound."""
+    platforms, problems = _layer_platforms(documents)
+    approvals = [a for d in documents for a in d.approvals]
+    accounts = [a for d in documents for a in d.accounts]
+    for record in approvals + accounts:
+        if record["platform"] not in platforms:
+            problems.append((record["where"], f"unknown platform {record['platform']!r}"))
+    if problems:
+        raise PolicyError(problems)
+
+    settings = dict(DEFAULT_SETTINGS)
+    actions = {c: {a: dict(t) for a, t in tables.items()} for c, tables in DEFAULT_ACTIONS.items()}
+    for document in documents:
+        overrides = document.settings.get("actions", {})
+        settings.update({k: v for k, v in document.settings.items() if k != "actions"})
+        for category, tables in overrides.items():
+            for approval, table in tables.items():
+                actions.setdefault(category, {}).setdefault(approval, {}).update(table)
+
+    approved = {a["platform"] for a in approvals}
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "settings": settings,
+        "actions": actions,
+        "platforms": [
+            _compile_platform(fields, fields["id"] in approved, actions)
+            for fields in platforms.values()
+        ],
+        "approvals": [
+            {
+                "platform": a["platform"],
+                "approved_on": a["approved_on"],
+                "reference": str(a.get("reference", "")),
+            }
+            for a in approvals
+        ],
+        "exemptions": [
+            {
+                "name": exemption.name,
+                "users": sorted(exemption.users),
+                "user_domains": list(exemption.user_domains),
+                "networks": [str(n) for n in exemption.networks],
+            }
+            for document in documents
+            for exemption, _ in document.exemptions
+        ],
+        "unclassified": {"reason": UNCLASSIFIED_REASON, "policy_ref": REF_DEFINITIONS},
+        "exempt": {"reason": EXEMPT_REASON, "policy_ref": REF_VIRTUAL},
+    }
+    doc["version"] = content_version(doc)
+    return doc
+
+
+def content_version(doc: dict[str, Any]) -> str:
+    """A stable hash of the document's content (without its own version field)."""
+    body = {k: v for k, v in doc.items() if k != "version"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
+
+
+def _layer_platforms(
+    documents: list[Document],
+) -> tuple[dict[str, dict[str, Any]], list[tuple[Where, str]]]:
+    """Later sources override platforms by id, field by field; a later claim to a domain wins."""
+    merged: dict[str, dict[str, Any]] = {}
+    for document in documents:
+        for entry in document.platforms:
+            base = merged.pop(entry.id, {})
+            merged[entry.id] = {**base, **entry.fields, "id": entry.id, "where": entry.where}
+    problems: list[tuple[Where, str]] = []
+    owner: dict[str, str] = {}
+    claims = 0
+    for pid, fields in merged.items():  # dict order: the last-defined platform comes last
+        if fields.get("disabled"):
+            continue
+        missing = [k for k in ("name", "category", "domains") if not fields.get(k)]
+        if missing:
+            problems.append(
+                (
+                    fields["where"],
+                    "missing " + ", ".join(missing) + " (no earlier source defines this platform)",
+                )
+            )
+            continue
+        owner.update(dict.fromkeys(fields["domains"], pid))
+        claims += len(fields["domains"])
+        for rule in fields.get("rules", ()):
+            for host in rule.hosts:
+                if not any(host == d or host.endswith("." + d) for d in fields["domains"]):
+                    problems.append(
+                        (fields["where"], f"rule host {host!r} is not under the platform's domains")
+                    )
+    platforms = {}
+    for pid, fields in merged.items():
+        if fields.get("disabled") or not fields.get("domains"):
+            continue
+        domains = fields["domains"]
+        if claims > len(owner):  # some domain changed hands: keep only what this one still owns
+            domains = [d for d in domains if owner.get(d) == pid]
+        if domains:
+            platforms[pid] = {**fields, "domains": domains}
+    return platforms, problems
+
+
+def _compile_platform(
+    fields: dict[str, Any], approved: bool, actions: dict[str, dict[str, dict[str, str]]]
+) -> dict[str, Any]:
+    category = fields["category"]
+    table = actions.get(category, {}).get("approved" if approved else "unapproved", {})
+    verdicts = {}
+    for activity in ACTIVITIES:
+        action = fields.get("actions", {}).get(activity) or table.get(activity, "allow")
+        reason, ref = reason_for(fields["name"], category, approved, activity, action)
+        verdicts[activity] = {"action": action, "reason": reason, "policy_ref": ref}
+    return {
+        "id": fields["id"],
+        "name": fields["name"],
+        "category": category,
+        "approved": approved,
+        "domains": list(fields["domains"]),
+        "rules": [
+            {
+                "activity": rule.activity,
+                "paths": ["/" + "/".join(p) for p in rule.paths],
+                "methods": sorted(rule.methods),
+                "hosts": list(rule.hosts),
+                "headers": {name: sorted(values) for name, values in rule.headers},
+            }
+            for rule in fields.get("rules", ())
+        ],
+        "verdicts": verdicts,
+    }

@@ -1,0 +1,260 @@
+"""Classify a URL against a compiled policy: the one place where StaffGuard decides.
+
+>>> from policy_lists import load_policy
+>>> policy = load_policy()
+>>> v = policy.classify("https://www.instagram.com/direct/inbox/")
+>>> v.platform_id, v.category, v.activity, v.action
+('instagram', 'social_media', 'direct_message', 'warn')
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .urls import Target, parse_target, path_segments
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What StaffGuard decided about one request, in DESIGN.md's words.
+
+    Not frozen only because frozen dataclasses cost five times as much to build, and a verdict
+    is built for every request; treat it as read-only.
+    """
+
+    url: str
+    host: str
+    platform_id: str | None
+    platform: str | None
+    category: str
+    approved: bool
+    activity: str
+    action: str
+    exempt: bool
+    reason: str
+    policy_ref: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "host": self.host,
+            "platform_id": self.platform_id,
+            "platform": self.platform,
+            "category": self.category,
+            "approved": self.approved,
+            "activity": self.activity,
+            "action": self.action,
+            "exempt": self.exempt,
+            "reason": self.reason,
+            "policy_ref": self.policy_ref,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    activity: str
+    paths: tuple[tuple[str, ...], ...]
+    methods: frozenset[str]
+    hosts: tuple[str, ...]
+    headers: tuple[tuple[str, frozenset[str]], ...]
+
+    def matches(
+        self, host: str, method: str, segments: list[str], headers: Mapping[str, str] | None
+    ) -> bool:
+        if self.methods and method not in self.methods:
+            return False
+        if self.hosts and not any(host == h or host.endswith("." + h) for h in self.hosts):
+            return False
+        for name, accepted in self.headers:
+            if headers is None or _header(headers, name) not in accepted:
+                return False
+        return not self.paths or any(_has_prefix(segments, p) for p in self.paths)
+
+
+@dataclass(frozen=True, slots=True)
+class _Platform:
+    id: str
+    name: str
+    category: str
+    approved: bool
+    rules: tuple[_Rule, ...]
+    verdicts: dict[str, tuple[str, str, str]]  # activity -> (action, reason, policy_ref)
+
+    @property
+    def needs_decision(self) -> bool:
+        """True when some request to this platform could get more than a plain allow."""
+        return bool(self.rules) or any(v[0] != "allow" for v in self.verdicts.values())
+
+
+class Policy:
+    """A compiled policy document with the indexes that make ``classify`` fast."""
+
+    def __init__(self, compiled: Mapping[str, Any]):
+        self.compiled = compiled
+        self.version: str = compiled["version"]
+        self.settings: Mapping[str, Any] = compiled["settings"]
+        self._domains: dict[str, _Platform] = {}
+        self.platforms: dict[str, _Platform] = {}
+        for raw in compiled["platforms"]:
+            platform = _Platform(
+                id=raw["id"],
+                name=raw["name"],
+                category=raw["category"],
+                approved=raw["approved"],
+                rules=tuple(_compile_rule(r) for r in raw["rules"]),
+                verdicts={
+                    a: (v["action"], v["reason"], v["policy_ref"])
+                    for a, v in raw["verdicts"].items()
+                },
+            )
+            self.platforms[platform.id] = platform
+            self._domains.update(dict.fromkeys(raw["domains"], platform))
+        self._exemptions = [
+            (
+                e["name"],
+                frozenset(e["users"]),
+                tuple(e["user_domains"]),
+                tuple(ipaddress.ip_network(n) for n in e["networks"]),
+            )
+            for e in compiled["exemptions"]
+        ]
+        self._unclassified = (
+            compiled["unclassified"]["reason"],
+            compiled["unclassified"]["policy_ref"],
+        )
+        self._exempt = (compiled["exempt"]["reason"], compiled["exempt"]["policy_ref"])
+
+    def platform_for_host(self, host: str) -> _Platform | None:
+        """The platform whose domain is ``host`` or its nearest listed parent."""
+        name = host
+        while True:
+            platform = self._domains.get(name)
+            if platform is not None:
+                return platform
+            dot = name.find(".")
+            if dot < 0:
+                return None
+            name = name[dot + 1 :]
+
+    def needs_decision(self, host: str) -> bool:
+        """Whether traffic to ``host`` must be looked into (decrypted) to be decided."""
+        platform = self.platform_for_host(host.lower().strip("."))
+        return platform is not None and platform.needs_decision
+
+    def exemption_for(self, user: str | None, client_ip: str | None) -> str | None:
+        """The name of the exemption that covers this user or client address, if any."""
+        if not self._exemptions:
+            return None
+        user = user.strip().lower() if user else None
+        address = _ip(client_ip) if client_ip else None
+        for name, users, user_domains, networks in self._exemptions:
+            if user and (user in users or (bool(user_domains) and user.endswith(user_domains))):
+                return name
+            if address is not None and any(address in network for network in networks):
+                return name
+        return None
+
+    def classify(
+        self,
+        url: str,
+        method: str | None = "GET",
+        user: str | None = None,
+        client_ip: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Verdict:
+        """The verdict for one request; never raises, whatever ``url`` holds."""
+        target = parse_target(url) if isinstance(url, str) else None
+        exemption = self.exemption_for(user, client_ip)
+        if target is None:
+            return self._unclassified_verdict(_strip_query(url), "", exemption)
+        platform = self.platform_for_host(target.host)
+        if platform is None:
+            return self._unclassified_verdict(target.url, target.host, exemption)
+        activity = _activity(platform, target, (method or "GET").upper(), headers)
+        action, reason, ref = platform.verdicts[activity]
+        if exemption is not None and action != "allow":
+            action = "allow"
+            reason = self._exempt[0].format(exemption=exemption)
+            ref = self._exempt[1]
+        return Verdict(
+            target.url,
+            target.host,
+            platform.id,
+            platform.name,
+            platform.category,
+            platform.approved,
+            activity,
+            action,
+            exemption is not None,
+            reason,
+            ref,
+        )
+
+    def _unclassified_verdict(self, url: str, host: str, exemption: str | None) -> Verdict:
+        reason, ref = self._unclassified
+        return Verdict(
+            url,
+            host,
+            None,
+            None,
+            "unclassified",
+            False,
+            "browse",
+            "allow",
+            exemption is not None,
+            reason,
+            ref,
+        )
+
+
+def _activity(
+    platform: _Platform, target: Target, method: str, headers: Mapping[str, str] | None
+) -> str:
+    if not platform.rules:
+        return "browse"
+    segments = path_segments(target.path)
+    for rule in platform.rules:
+        if rule.matches(target.host, method, segments, headers):
+            return rule.activity
+    return "browse"
+
+
+def _compile_rule(raw: Mapping[str, Any]) -> _Rule:
+    return _Rule(
+        activity=raw["activity"],
+        paths=tuple(tuple(s for s in p.split("/") if s) for p in raw["paths"]),
+        methods=frozenset(raw["methods"]),
+        hosts=tuple(raw["hosts"]),
+        headers=tuple((name, frozenset(values)) for name, values in raw["headers"].items()),
+    )
+
+
+def _has_prefix(segments: list[str], pattern: tuple[str, ...]) -> bool:
+    if len(segments) < len(pattern):
+        return False
+    return all(p == "*" or p == s for p, s in zip(pattern, segments, strict=False))
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def _strip_query(url: object) -> str:
+    if not isinstance(url, str):
+        return ""
+    return url.split("#", 1)[0].split("?", 1)[0][:2048]

@@ -1,0 +1,46 @@
+"""The shared vectors: what both engines (this one and extension/lib/policy.js) must answer."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from policy_lists import Policy
+
+VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+sys.path.insert(0, str(VECTORS))
+import build  # noqa: E402
+
+DOCUMENT = json.loads((VECTORS / "classify.json").read_text(encoding="utf-8"))
+POLICIES = {
+    name: Policy(json.loads((VECTORS / path).read_text(encoding="utf-8")))
+    for name, path in DOCUMENT["scenarios"].items()
+}
+
+
+@pytest.mark.parametrize("name", list(DOCUMENT["scenarios"]))
+def test_committed_compiled_scenario_matches_the_lists(name):
+    committed = (VECTORS / DOCUMENT["scenarios"][name]).read_text(encoding="utf-8")
+    assert committed == build.compiled(name), "run: python tests/vectors/build.py"
+
+
+def test_there_are_enough_vectors_for_every_scenario():
+    scenarios = {case["scenario"] for case in DOCUMENT["cases"]}
+    assert len(DOCUMENT["cases"]) >= 150
+    assert scenarios == set(DOCUMENT["scenarios"])
+
+
+@pytest.mark.parametrize("case", DOCUMENT["cases"], ids=[c["name"] for c in DOCUMENT["cases"]])
+def test_vector(case):
+    verdict = POLICIES[case["scenario"]].classify(
+        case["url"],
+        method=case["method"],
+        user=case["user"],
+        client_ip=case["client_ip"],
+        headers=case["headers"],
+    )
+    got = {key: getattr(verdict, key) for key in case["expect"]}
+    assert got == case["expect"]
