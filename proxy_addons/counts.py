@@ -1,0 +1,79 @@
+"""Per-day counts of the registrable domains no list knows: what staff use that nobody classified.
+
+Counts, never URLs: allowed browsing is not logged one by one. The totals are kept in the data
+directory (so a restart does not lower them) and reported to the admin site with replace
+semantics: each report carries the reporter's running total for a day and domain, so a report
+that is sent twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+from policy_lists import registrable_domain
+
+log = logging.getLogger(__name__)
+KEEP_DAYS = 2
+
+
+class UnclassifiedCounts:
+    def __init__(self, directory: Path, reporter: str):
+        self.path = directory / "unclassified.json"
+        self.reporter = reporter
+        self._lock = threading.Lock()
+        self.days: dict[str, Counter[str]] = self._read()
+
+    def _read(self) -> dict[str, Counter[str]]:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return {day: Counter(counts) for day, counts in raw.items()}
+        except (OSError, ValueError, AttributeError):
+            return {}
+
+    def record(self, host: str) -> None:
+        domain = registrable_domain(host)
+        if domain is None:
+            return
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        with self._lock:
+            self.days.setdefault(day, Counter())[domain] += 1
+
+    def save(self) -> None:
+        with self._lock:
+            for day in sorted(self.days)[:-KEEP_DAYS]:
+                del self.days[day]
+            text = json.dumps(self.days)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, self.path)
+
+    def report(self, base_url: str, token: str) -> bool:
+        """Send the running totals to ``POST {base}/api/v1/unclassified``; True when accepted."""
+        with self._lock:
+            counts = [
+                {"day": day, "domain": domain, "count": n}
+                for day, counter in self.days.items()
+                for domain, n in counter.items()
+            ]
+        if not counts:
+            return True
+        request = urllib.request.Request(
+            base_url.rstrip("/") + "/api/v1/unclassified",
+            data=json.dumps({"reporter": self.reporter, "counts": counts}).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError) as error:
+            log.warning("staffguard: unclassified counts not reported (%s)", error)
+            return False

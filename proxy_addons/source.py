@@ -1,0 +1,130 @@
+"""Where the proxy's policy comes from, and how it stays fresh.
+
+Either list files (layered on the shipped defaults, re-read when one changes) or one admin
+site, polled with ``If-None-Match``. Whatever the origin, the last good compiled policy is kept
+in the data directory, so a proxy starts when the admin site is down, and a bad new policy
+keeps the old one in force (and says so in the log).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from policy_lists import DEFAULTS, Policy, PolicyError, compile_sources
+
+log = logging.getLogger(__name__)
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+class PolicySource:
+    """Holds the current Policy; ``refresh()`` replaces it when its origin has changed."""
+
+    def __init__(self, sources: Sequence[str], data_dir: Path, token: str = ""):
+        urls = [s for s in sources if is_url(s)]
+        if urls and len(sources) > 1:
+            raise ValueError("staffguard_policy: give one admin-site URL or list files, not both")
+        self.url = urls[0].rstrip("/") if urls else None
+        self.files = [str(DEFAULTS), *sources] if not self.url else []
+        self.token = token
+        self.cache = data_dir / "policy.json"
+        self.etag = ""
+        self._stamp: tuple[tuple[str, float], ...] = ()
+        self.policy: Policy = self._initial()
+
+    def _initial(self) -> Policy:
+        if not self.url:
+            self._stamp = self._file_stamp()
+            policy = Policy(compile_sources(*self.files))  # bad files at start: a clear error
+            self._save(policy.compiled)
+            return policy
+        if self.refresh():
+            return self.policy
+        cached = self._load_cache()
+        if cached is not None:
+            log.warning("staffguard: admin site unreachable; using the last good policy on disk")
+            return cached
+        log.warning("staffguard: admin site unreachable and no policy on disk; shipped defaults")
+        return Policy(compile_sources())
+
+    def refresh(self) -> bool:
+        """Fetch or re-read the policy if it changed; True when a new policy is in force."""
+        try:
+            compiled = self._fetch() if self.url else self._reread()
+        except (PolicyError, ValueError, KeyError, TypeError) as error:
+            log.error("staffguard: new policy refused, keeping version %s:\n%s", self._v(), error)
+            return False
+        if compiled is None:
+            return False
+        policy = Policy(compiled)
+        self.policy = policy
+        self._save(compiled)
+        log.info("staffguard: policy version %s in force", policy.version)
+        return True
+
+    def _v(self) -> str:
+        return getattr(getattr(self, "policy", None), "version", "none")
+
+    def _file_stamp(self) -> tuple[tuple[str, float], ...]:
+        stamps = []
+        for source in self.files:
+            path = Path(source)
+            paths = sorted(path.rglob("*")) if path.is_dir() else [path]
+            for p in paths:
+                try:
+                    stamps.append((str(p), p.stat().st_mtime))
+                except OSError:
+                    stamps.append((str(p), -1.0))
+        return tuple(stamps)
+
+    def _reread(self) -> dict[str, Any] | None:
+        stamp = self._file_stamp()
+        if stamp == self._stamp:
+            return None
+        self._stamp = stamp
+        return compile_sources(*self.files)
+
+    def _fetch(self) -> dict[str, Any] | None:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        request = urllib.request.Request(f"{self.url}/api/v1/policy", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                compiled = json.loads(response.read())
+                self.etag = response.headers.get("ETag", "")
+        except urllib.error.HTTPError as error:
+            if error.code != 304:
+                log.warning("staffguard: admin site answered %s for the policy", error.code)
+            return None
+        except OSError as error:
+            log.warning("staffguard: admin site unreachable (%s)", error)
+            return None
+        Policy(compiled)  # refuse a document the engine cannot use before it replaces anything
+        return compiled
+
+    def _save(self, compiled: Mapping[str, Any]) -> None:
+        try:
+            self.cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps(compiled), encoding="utf-8")
+            os.replace(tmp, self.cache)
+        except OSError as error:
+            log.error("staffguard: cannot keep the policy on disk: %s", error)
+
+    def _load_cache(self) -> Policy | None:
+        try:
+            return Policy(json.loads(self.cache.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None

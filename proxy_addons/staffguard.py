@@ -1,0 +1,14 @@
+"""mitmproxy entry point: ``mitmdump -s proxy_addons/staffguard.py --set staffguard_policy=SRC``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+try:
+    from proxy_addons.addon import StaffGuard
+except ImportError:  # run from a checkout that is not installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from proxy_addons.addon import StaffGuard
+
+addons = [StaffGuard()]
