@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+from realparts import CHROMIUM, CHROMIUM_ARGS, POSTGRES_URL, ROOT, missing
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-POSTGRES_URL = os.environ.get(
-    "STAFFGUARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-# Flags that keep Chromium off the network on this closed machine (see README, "Tests").
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def missing(what: str) -> None:
-    """Fail on CI, where a missing install is a bug in .ci/run; skip on a developer's machine."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is required on CI (CI=true); .ci/run must install it")
-    pytest.skip(f"{what} is not available here")  # allowed-skip: never on CI, see above
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "POSTGRES_URL", "ROOT", "missing"]
 
 
 @pytest.fixture(scope="session")

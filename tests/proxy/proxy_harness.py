@@ -1,0 +1,194 @@
+"""Real processes for the proxy's end-to-end tests: a local upstream (HTTP and HTTPS with its
+own certificate) and ``mitmdump`` with the StaffGuard addon, each in its own directories."""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import json
+import os
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from proxy_addons.cli import mitmdump_argv
+
+HERE = Path(__file__).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+class Echo(BaseHTTPRequestHandler):
+    """The upstream site: says what it received, so tests can see what the proxy forwarded."""
+
+    def do_GET(self) -> None:
+        body = json.dumps(
+            {"upstream": True, "path": self.path, "cookie": self.headers.get("Cookie")}
+        ).encode()
+        page = b"<html><body><h1>upstream page</h1><pre>" + body + b"</pre></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    do_POST = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def self_signed(directory: Path) -> tuple[Path, Path, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "staffguard test upstream")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.DNSName("*.tiktok.com")]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "upstream.pem", directory / "upstream.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path, cert.public_bytes(serialization.Encoding.DER)
+
+
+class Upstream:
+    def __init__(self, directory: Path):
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+        self.https = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+        cert, key, self.cert_der = self_signed(directory)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.https.socket = context.wrap_socket(self.https.socket, server_side=True)
+        for server in (self.http, self.https):
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    @property
+    def ports(self) -> str:
+        return f"{self.http.server_address[1]},{self.https.server_address[1]}"
+
+    def close(self) -> None:
+        for server in (self.http, self.https):
+            server.shutdown()
+            server.server_close()
+
+
+class Proxy:
+    """One ``mitmdump`` with the addon; ``start()`` again after ``kill()`` keeps its data."""
+
+    def __init__(self, directory: Path, upstream: Upstream, policy: list[str], token: str = ""):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.dir = directory
+        self.data = directory / "data"
+        self.upstream = upstream
+        self.policy = policy
+        self.token = token
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log = directory / "mitmdump.log"
+
+    def start(self) -> Proxy:
+        argv = mitmdump_argv(
+            self.policy,
+            listen_port=self.port,
+            token=self.token or None,
+            data_dir=self.data,
+            confdir=self.dir / "confdir",
+        )
+        argv += [
+            "-s", str(HERE / "upstream_map.py"),
+            "--set", "connection_strategy=lazy",
+            "--set", "ssl_insecure=true",
+        ]  # fmt: skip
+        env = {**os.environ, "STAFFGUARD_TEST_UPSTREAM": self.upstream.ports}
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        wait_for_port(self.port, proc=self.proc)
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def get(
+        self, url: str, headers: dict[str, str] | None = None, method: str = "GET", body=None
+    ) -> tuple[http.client.HTTPResponse, bytes, bytes | None]:
+        """One request through the proxy: (response, body, server certificate seen, DER)."""
+        scheme, _, rest = url.partition("://")
+        host, _, path = rest.partition("/")
+        hostname, _, port = host.partition(":")
+        if scheme == "https":
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                "127.0.0.1", self.port, context=context, timeout=15
+            )
+            conn.set_tunnel(hostname, int(port or 443))
+            target = "/" + path
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+            target = url
+        cert = None
+        if scheme == "https":
+            conn.connect()
+            cert = conn.sock.getpeercert(binary_form=True)
+        conn.request(method, target, body=body, headers={"Host": host, **(headers or {})})
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        return response, data, cert

@@ -1,0 +1,152 @@
+"""End to end: a real ``mitmdump`` with the addon, a local upstream and a real HTTP client."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from proxy_harness import free_port
+
+from policy_lists import compile_sources
+
+pytestmark = pytest.mark.e2e
+
+NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
+
+
+def offer_form(page: bytes) -> dict[str, str]:
+    return dict(re.findall(r'name="(offer|return|activity)" value="([^"]*)"', page.decode()))
+
+
+def until(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def test_interstitial_then_continue_reaches_the_upstream(proxy_factory, upstream):
+    proxy = proxy_factory([]).start()
+    response, page, cert = proxy.get("https://www.tiktok.com/@lincolnhigh", NAVIGATE)
+    assert response.status == 200 and b"Continue for district work" in page
+    assert cert != upstream.cert_der, "a platform host is decrypted (the proxy's certificate)"
+
+    form = offer_form(page)
+    body = f"offer={form['offer']}&return={form['return']}&activity=browse&justification=club"
+    response, _, _ = proxy.get(
+        "https://www.tiktok.com/.staffguard/continue",
+        {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"},
+        method="POST",
+        body=body,
+    )
+    assert response.status == 303
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+
+    response, page, _ = proxy.get(
+        "https://www.tiktok.com/@lincolnhigh", {**NAVIGATE, "Cookie": f"sid=1; {cookie}"}
+    )
+    seen = json.loads(re.search(rb"<pre>(.*)</pre>", page).group(1))
+    assert seen == {"upstream": True, "path": "/@lincolnhigh", "cookie": "sid=1"}
+
+
+def test_hosts_needing_no_decision_pass_through_with_the_real_certificate(proxy_factory, upstream):
+    proxy = proxy_factory([]).start()
+    https_port = upstream.ports.split(",")[1]
+    response, page, cert = proxy.get(f"https://localhost:{https_port}/bank", NAVIGATE)
+    assert response.status == 200 and b"upstream page" in page
+    assert cert == upstream.cert_der, "the client saw the upstream's own certificate"
+    assert not (proxy.data / "events.jsonl").read_text()
+
+
+class FakeAdmin:
+    """The admin site's event API as the contract describes it: idempotent by event id."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.stored: dict[str, dict] = {}
+        self.policy = json.dumps(compile_sources()).encode()
+        self.server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        admin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("ETag", '"v1"')
+                self.end_headers()
+                self.wfile.write(admin.policy)
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path == "/api/v1/events":
+                    new = [e for e in body if e["id"] not in admin.stored]
+                    admin.stored.update((e["id"], e) for e in body)
+                    answer = {"accepted": len(new), "duplicates": len(body) - len(new)}
+                else:
+                    answer = {"ok": True}
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+def test_events_reach_the_admin_site_exactly_once_across_outages(proxy_factory):
+    admin = FakeAdmin(free_port())
+    admin.start()
+    proxy = proxy_factory([f"http://127.0.0.1:{admin.port}"], token="t0k").start()
+    try:
+        proxy.get("https://www.tiktok.com/a", NAVIGATE)
+        until(lambda: len(admin.stored) == 1)
+
+        admin.stop()  # the admin site goes down; warnings go on and wait in the spool
+        for path in ("b", "c", "d"):
+            proxy.get(f"https://www.tiktok.com/{path}", NAVIGATE)
+        proxy.kill()  # and the proxy dies too, before it could ship anything
+        assert len((proxy.data / "events.jsonl").read_text().splitlines()) == 4
+
+        admin.start()
+        proxy.start()  # the admin site is back: the spool drains
+        until(lambda: len(admin.stored) == 4)
+        time.sleep(3)  # a few more shipping rounds change nothing
+        paths = sorted(e["url"].rsplit("/", 1)[1] for e in admin.stored.values())
+        assert paths == ["a", "b", "c", "d"]
+    finally:
+        admin.stop()
+
+
+def test_a_bad_policy_edit_keeps_the_old_policy(proxy_factory, tmp_path: Path):
+    district = tmp_path / "district.yaml"
+    district.write_text("platforms:\n  - {id: tiktok, disabled: true}\n")
+    proxy = proxy_factory([str(district)]).start()
+    assert proxy.get("http://www.tiktok.com/", NAVIGATE)[0].status == 200
+    _, page, _ = proxy.get("http://www.tiktok.com/", NAVIGATE)
+    assert b"upstream page" in page, "TikTok is disabled in the district's list"
+
+    district.write_text("platforms:\n  - {id: tiktok, disabled: maybe}\n")
+    until(lambda: "new policy refused" in proxy.log_text())
+    _, page, _ = proxy.get("http://www.tiktok.com/", NAVIGATE)
+    assert b"upstream page" in page, "the bad edit did not replace the last good policy"
+
+    district.write_text("settings: {continue_minutes: 5}\n")
+    until(lambda: b"Continue" in proxy.get("http://www.tiktok.com/", NAVIGATE)[1])
