@@ -55,9 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("sources", nargs="+", metavar="SRC")
     validate.set_defaults(handler=_validate)
 
+    groups = {"lists": lists}
     for name in PLUGINS:
         if importlib.util.find_spec(name.split(".")[0]) and importlib.util.find_spec(name):
-            importlib.import_module(name).register(sub)
+            importlib.import_module(name).register(sub, groups)
     return parser
 
 

@@ -43,7 +43,7 @@ def mitmdump_argv(
     return argv
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction, groups: object = None) -> None:
     proxy = sub.add_parser("proxy", help="run the StaffGuard proxy (mitmdump with the addon)")
     proxy.add_argument(
         "--policy",

@@ -1,0 +1,86 @@
+"""The admin site's Flask application factory.
+
+>>> app = create_app({"DATABASE_URL": "sqlite://", "TESTING": True})
+>>> app.test_client().get("/healthz").json["status"]
+'ok'
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+from flask_wtf.csrf import CSRFProtect, generate_csrf
+from markupsafe import Markup
+
+from . import api, auth, db, log, permissions
+from .lists import bp as lists_bp
+
+csrf = CSRFProtect()
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("STAFFGUARD_INSTANCE") or None,
+        instance_relative_config=True,
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SECRET_KEY=_secret_key(Path(app.instance_path)),
+        DATABASE_URL=os.environ.get(
+            "STAFFGUARD_DATABASE_URL",
+            f"sqlite:///{Path(app.instance_path) / 'staffguard.sqlite3'}",
+        ),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("STAFFGUARD_INSECURE_COOKIES") != "1",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,
+        PROXY_ADDRESS=os.environ.get("STAFFGUARD_PROXY_ADDRESS", "127.0.0.1:8081"),
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        LOGIN_ATTEMPTS=5,
+    )
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    csrf.exempt(api.bp)
+    for blueprint in (auth.bp, lists_bp, permissions.bp, log.bp, api.bp):
+        app.register_blueprint(blueprint)
+    app.after_request(_security_headers)
+    app.jinja_env.globals["csrf"] = _csrf_field
+    return app
+
+
+def _csrf_field() -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
+
+
+def _secret_key(instance: Path) -> str:
+    """A per-installation key kept in the instance folder (or STAFFGUARD_SECRET_KEY)."""
+    if os.environ.get("STAFFGUARD_SECRET_KEY"):
+        return os.environ["STAFFGUARD_SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    return response

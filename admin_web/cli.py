@@ -1,0 +1,267 @@
+"""The admin site's commands: ``web``, ``run``, ``users``, ``tokens``, ``lists import/export``,
+``retention purge`` and ``db upgrade`` (registered on the ``staffguard`` command line)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib.util
+import os
+import secrets
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = None) -> None:
+    web = sub.add_parser("web", help="serve the admin site and API (waitress)")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8080)
+    web.set_defaults(handler=_web)
+
+    run = sub.add_parser("run", help="the admin site and the proxy it feeds, with defaults")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8080)
+    run.add_argument("--proxy-port", type=int, default=8081)
+    run.add_argument("--no-proxy", action="store_true", help="serve the admin site only")
+    run.set_defaults(handler=_run)
+
+    users = sub.add_parser("users", help="admin-site accounts").add_subparsers(metavar="ACTION")
+    add = users.add_parser("add", help="add an account (password from stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("admin", "approver", "auditor"))
+    add.set_defaults(handler=_users_add)
+
+    tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(metavar="ACTION")
+    create = tokens.add_parser("create", help="create a token; printed once, on the last line")
+    create.add_argument("name")
+    create.set_defaults(handler=_tokens_create)
+    revoke = tokens.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("name")
+    revoke.set_defaults(handler=_tokens_revoke)
+
+    lists = (groups or {}).get("lists")
+    if lists is not None:
+        imp = lists.add_parser("import", help="replace the admin site's district lists")
+        imp.add_argument("file")
+        imp.add_argument("--apply", action="store_true", help="apply (default: show changes)")
+        imp.set_defaults(handler=_lists_import)
+        exp = lists.add_parser("export", help="print the admin site's district lists as YAML")
+        exp.add_argument("--out", help="write to this file instead")
+        exp.set_defaults(handler=_lists_export)
+
+    retention = sub.add_parser("retention", help="warning-log retention").add_subparsers(
+        metavar="ACTION"
+    )
+    purge = retention.add_parser("purge", help="delete events older than retention_days")
+    purge.set_defaults(handler=_purge)
+
+    db = sub.add_parser("db", help="the database").add_subparsers(metavar="ACTION")
+    upgrade = db.add_parser("upgrade", help="create or upgrade the schema")
+    upgrade.set_defaults(handler=_db_upgrade)
+
+
+def _app(host: str | None = None) -> Flask:
+    from .app import create_app
+
+    config: dict[str, Any] = {}
+    if host in LOOPBACK:
+        config["SESSION_COOKIE_SECURE"] = False  # plain http on this machine only
+    return create_app(config)
+
+
+def _web(args: argparse.Namespace) -> int:
+    app = _app(args.host)
+    _start_retention(app)
+    print(f"StaffGuard admin site on http://{args.host}:{args.port}/", flush=True)
+    _serve(app, args.host, args.port)
+    return 0
+
+
+def _serve(app: Flask, host: str, port: int) -> None:
+    from waitress import serve
+
+    serve(app, host=host, port=port, threads=8, ident="staffguard")
+
+
+def _start_retention(app: Flask) -> None:
+    """Purge old events now and every six hours while the site runs."""
+    from .layer import current_policy
+    from .log import purge
+
+    def loop() -> None:
+        while True:
+            with app.app_context():
+                from .db import get_db
+
+                db = get_db()
+                days = int(current_policy(db).settings.get("retention_days", 365))
+                purge(db, days)
+            threading.Event().wait(6 * 3600)
+
+    threading.Thread(target=loop, name="staffguard-retention", daemon=True).start()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .auth import add_user, create_token, revoke_token
+    from .db import get_db
+    from .models import User
+
+    app = _app(args.host)
+    base = f"http://{args.host}:{args.port}"
+    token = None
+    with app.app_context():
+        db = get_db()
+        if not db.scalar(select(func.count()).select_from(User)):
+            password = secrets.token_urlsafe(12)
+            add_user("admin", "admin", password)
+            db.commit()
+            print(f"First admin account: name 'admin', password {password}", flush=True)
+        if not args.no_proxy:
+            revoke_token("local-proxy")
+            token = create_token("local-proxy")
+            db.commit()
+    _start_retention(app)
+    proxy = None
+    if token and importlib.util.find_spec("proxy_addons.cli"):
+        from proxy_addons.cli import mitmdump_argv
+
+        data = Path(app.instance_path) / "proxy"
+        argv = mitmdump_argv(
+            [base], listen_host=args.host, listen_port=args.proxy_port, token=token, data_dir=data
+        )
+        proxy = subprocess.Popen(argv, env={**os.environ, "STAFFGUARD_PROXY_QUIET": "1"})
+        print(
+            f"StaffGuard proxy on http://{args.host}:{args.proxy_port} "
+            f"(policy from {base}/api/v1/policy; its CA is in ~/.mitmproxy)",
+            flush=True,
+        )
+    print(f"StaffGuard admin site on {base}/  (Ctrl-C stops both)", flush=True)
+    try:
+        _serve(app, args.host, args.port)
+    finally:
+        if proxy is not None:
+            proxy.terminate()
+            proxy.wait(10)
+    return 0
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from .auth import add_user
+    from .db import get_db
+
+    password = (
+        getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    )
+    app = _app()
+    with app.app_context():
+        db = get_db()
+        try:
+            add_user(args.name, args.role, password)
+            db.commit()
+        except ValueError as error:
+            print(f"staffguard: {error}", file=sys.stderr)
+            return 2
+        except Exception as error:  # the name is taken
+            print(
+                f"staffguard: cannot add {args.name!r}: {error.__class__.__name__}", file=sys.stderr
+            )
+            return 2
+    print(f"added {args.name} ({args.role})")
+    return 0
+
+
+def _tokens_create(args: argparse.Namespace) -> int:
+    from .auth import create_token
+    from .db import get_db
+
+    with _app().app_context():
+        try:
+            token = create_token(args.name)
+        except ValueError as error:
+            print(f"staffguard: {error}", file=sys.stderr)
+            return 2
+        get_db().commit()
+    print(f"token {args.name!r} (shown once; only its hash is stored):")
+    print(token)
+    return 0
+
+
+def _tokens_revoke(args: argparse.Namespace) -> int:
+    from .auth import revoke_token
+    from .db import get_db
+
+    with _app().app_context():
+        if not revoke_token(args.name):
+            print(f"staffguard: no token named {args.name!r}", file=sys.stderr)
+            return 2
+        get_db().commit()
+    print(f"revoked {args.name}")
+    return 0
+
+
+def _lists_import(args: argparse.Namespace) -> int:
+    from .db import get_db
+    from .layer import commit_change, diff, layer_data, parse_import, replace_layer
+
+    text = Path(args.file).read_text(encoding="utf-8")
+    with _app().app_context():
+        db = get_db()
+        data = parse_import(args.file, text)  # PolicyError: exit 2 with file, line, entry
+        old = layer_data(db)
+        changes = diff(old, data)
+        for kind, items in (("+", changes.added), ("~", changes.changed), ("-", changes.removed)):
+            for item in items:
+                print(f"{kind} {item}")
+        if changes.empty:
+            print("no changes")
+            return 0
+        if not args.apply:
+            print("(not applied: run again with --apply)")
+            return 0
+        replace_layer(db, data)
+        row = commit_change(db, getpass.getuser(), "import", args.file, old, data)
+        print(f"applied; policy version {row.version}")
+    return 0
+
+
+def _lists_export(args: argparse.Namespace) -> int:
+    from .db import get_db
+    from .layer import layer_data, to_yaml
+
+    with _app().app_context():
+        text = to_yaml(layer_data(get_db()))
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from .db import get_db
+    from .layer import current_policy
+    from .log import purge
+
+    with _app().app_context():
+        db = get_db()
+        days = int(current_policy(db).settings.get("retention_days", 365))
+        removed = purge(db, days)
+    print(
+        f"retention {days} days: removed {removed['events']} events, "
+        f"{removed['unclassified']} unclassified counts"
+    )
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    app = _app()
+    print(f"database schema is current: {app.config['DATABASE_URL'].split('@')[-1]}")
+    return 0

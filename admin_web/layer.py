@@ -1,0 +1,219 @@
+"""The district's layer of lists: read from the database, checked and compiled by
+``policy_lists`` exactly as a YAML directory would be, exported and imported as YAML.
+
+Each saved change compiles a new policy version (``PolicyVersion``); that version's hash is the
+``ETag`` of ``/api/v1/policy``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from policy_lists import DEFAULTS, Policy, PolicyError, read_text
+from policy_lists.compiler import compile_documents
+from policy_lists.loader import read_source
+from policy_lists.schema import Document
+
+from .models import Account, Approval, AuditRecord, ExemptionRow, LayerEntry, PolicyVersion, Setting
+
+LAYER_NAME = "district lists (database)"
+SECTIONS = ("platforms", "approvals", "accounts", "exemptions", "settings")
+
+
+@cache
+def shipped() -> Document:
+    return read_source(DEFAULTS)
+
+
+def layer_data(db: Session) -> dict[str, Any]:
+    """The district's layer as the mapping a YAML file of it would hold."""
+    data: dict[str, Any] = {
+        "platforms": [e.data for e in db.scalars(select(LayerEntry).order_by(LayerEntry.id))],
+        "approvals": [
+            {"platform": a.platform, "approved_on": a.approved_on, "reference": a.reference}
+            for a in db.scalars(select(Approval).order_by(Approval.id))
+        ],
+        "accounts": [
+            {
+                "platform": a.platform,
+                "handle": a.handle,
+                "sponsor": a.sponsor,
+                "officials": list(a.officials),
+            }
+            for a in db.scalars(select(Account).order_by(Account.id))
+        ],
+        "exemptions": [
+            {"name": e.name, "users": list(e.users), "networks": list(e.networks)}
+            for e in db.scalars(select(ExemptionRow).order_by(ExemptionRow.id))
+        ],
+        "settings": {s.key: s.value for s in db.scalars(select(Setting).order_by(Setting.key))},
+    }
+    return {key: value for key, value in data.items() if value}
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    header = "# StaffGuard district lists, layered on the shipped defaults.\n"
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def compile_layer(data: dict[str, Any], name: str = LAYER_NAME) -> dict[str, Any]:
+    """Compile shipped defaults + this layer; PolicyError names what is wrong and where."""
+    document = read_text(name, to_yaml(data)) if data else Document()
+    return compile_documents([shipped(), document])
+
+
+def current(db: Session) -> PolicyVersion:
+    """The policy in force, compiling one from the layer when none was stored yet."""
+    row = db.scalars(select(PolicyVersion).order_by(PolicyVersion.id.desc()).limit(1)).first()
+    if row is None:
+        row = save_version(db, compile_layer(layer_data(db)))
+        db.commit()
+    return row
+
+
+def save_version(db: Session, compiled: dict[str, Any]) -> PolicyVersion:
+    row = PolicyVersion(version=compiled["version"], compiled=json.dumps(compiled))
+    db.add(row)
+    db.flush()
+    return row
+
+
+def current_policy(db: Session) -> Policy:
+    return _policy_for(current(db).compiled)
+
+
+@cache
+def _policy_for(compiled: str) -> Policy:
+    return Policy(json.loads(compiled))
+
+
+def commit_change(
+    db: Session, actor: str, kind: str, target: str, before: Any, after: Any
+) -> PolicyVersion:
+    """Check the layer as it now stands in the session; on success audit, version, commit.
+
+    On a PolicyError nothing is committed: the caller rolls back and shows the problems.
+    """
+    compiled = compile_layer(layer_data(db))
+    db.add(AuditRecord(actor=actor, kind=kind, target=target, before=before, after=after))
+    row = save_version(db, compiled)
+    db.commit()
+    return row
+
+
+@dataclass
+class Diff:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> Diff:
+    """What importing ``new`` over ``old`` would change, entry by entry."""
+    result = Diff()
+    for section in SECTIONS:
+        before, after = _keyed(section, old.get(section)), _keyed(section, new.get(section))
+        result.added += [f"{section}: {k}" for k in after if k not in before]
+        result.removed += [f"{section}: {k}" for k in before if k not in after]
+        result.changed += [
+            f"{section}: {k}" for k in after if k in before and after[k] != before[k]
+        ]
+    return result
+
+
+def _keyed(section: str, value: Any) -> dict[str, Any]:
+    if not value:
+        return {}
+    if section == "settings":
+        return dict(value)
+    if section == "platforms":
+        return {str(v.get("id")): v for v in value}
+    return {json.dumps(v, sort_keys=True, default=str): v for v in value}
+
+
+def parse_import(name: str, text: str) -> dict[str, Any]:
+    """Read an uploaded YAML file as a layer; PolicyError when it does not validate."""
+    document = read_text(name, text)  # file, line and entry in every problem
+    compile_documents([shipped(), document])
+    data = yaml.safe_load(text) or {}
+    return {key: _plain(value) for key, value in data.items() if value}
+
+
+def _plain(value: Any) -> Any:
+    """YAML dates and other scalars as the JSON columns store them."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def replace_layer(db: Session, data: dict[str, Any]) -> None:
+    """Put ``data`` in place of the stored layer (within the caller's transaction)."""
+    for model in (LayerEntry, Approval, Account, ExemptionRow, Setting):
+        for row in db.scalars(select(model)):
+            db.delete(row)
+    db.flush()
+    for entry in data.get("platforms", []):
+        db.add(LayerEntry(id=str(entry["id"]), data=entry))
+    for a in data.get("approvals", []):
+        db.add(
+            Approval(
+                platform=a["platform"],
+                approved_on=str(a["approved_on"]),
+                reference=str(a.get("reference", "")),
+            )
+        )
+    for a in data.get("accounts", []):
+        db.add(
+            Account(
+                platform=a["platform"],
+                handle=str(a["handle"]),
+                sponsor=str(a.get("sponsor", "")),
+                officials=list(a.get("officials", [])),
+            )
+        )
+    for e in data.get("exemptions", []):
+        db.add(
+            ExemptionRow(
+                name=str(e["name"]),
+                users=list(e.get("users", [])),
+                networks=[str(n) for n in e.get("networks", [])],
+            )
+        )
+    for key, value in (data.get("settings") or {}).items():
+        db.add(Setting(key=key, value=value))
+    db.flush()
+
+
+FORM_FIELDS = {
+    "id", "name", "category", "domains", "rules", "actions", "source", "note", "approved_on",
+    "platform", "handle", "officials", "users", "networks", "network", "continue_minutes",
+    "retention_days", "district_name", "permission_url", "policy_url",
+}  # fmt: skip
+RULE_WORDS = {"path", "paths", "activity", "methods", "hosts", "headers", "a", "unknown"}
+
+
+def problems_by_field(error: PolicyError) -> dict[str, list[str]]:
+    """Problems keyed by the form field they belong to ('' for the form as a whole)."""
+    result: dict[str, list[str]] = {}
+    for where, message in error.problems:
+        head = message.split(":", 1)[0].split(" ", 1)[0].split(".", 1)[0]
+        if "rules[" in str(getattr(where, "entry", "")) or head in RULE_WORDS - {"unknown"}:
+            key = "rules"
+        elif head == "network":
+            key = "networks"
+        else:
+            key = head if head in FORM_FIELDS else ""
+        result.setdefault(key, []).append(message)
+    return result
+
+
+__all__ = ["PolicyError"]

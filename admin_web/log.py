@@ -1,0 +1,209 @@
+"""The warning log: filters, keyset pages, a detail view, CSV export, the dashboard, retention.
+
+Everything here that came from traffic (URLs, justifications, user names) is attacker-written
+text: templates autoescape it and the CSV export defuses spreadsheet formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from sqlalchemy import Select, and_, delete, desc, func, or_, select
+from sqlalchemy.orm import Session
+
+from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
+
+from .auth import role_required
+from .charts import stacked_bars
+from .db import get_db
+from .layer import current_policy
+from .models import Event, LoginFailure, Unclassified, utcnow
+
+bp = Blueprint("log", __name__)
+PAGE = 50
+FILTERS = ("user", "client", "platform", "category", "activity", "action", "outcome", "source")
+CHOICES = {
+    "category": CATEGORIES,
+    "activity": ACTIVITIES,
+    "action": ACTIONS,
+    "outcome": OUTCOMES,
+    "source": SOURCES,
+}
+CSV_FIELDS = (
+    "id", "ts", "source", "user", "client", "url", "host", "platform_id", "category", "activity",
+    "action", "outcome", "justification", "reason", "policy_ref",
+)  # fmt: skip
+
+
+def _day(text: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def filtered(args: Any) -> Select[tuple[Event]]:
+    query = select(Event)
+    columns = {"platform": Event.platform_id}
+    for key in FILTERS:
+        value = args.get(key, "").strip()
+        if value:
+            query = query.where(columns.get(key, getattr(Event, key)) == value)
+    start, end = _day(args.get("from")), _day(args.get("to"))
+    if start:
+        query = query.where(Event.ts >= start)
+    if end:
+        query = query.where(Event.ts < end + dt.timedelta(days=1))
+    return query
+
+
+@bp.get("/log")
+@role_required("approver", "auditor")
+def events() -> Any:
+    query = filtered(request.args).order_by(desc(Event.ts), desc(Event.id))
+    after = request.args.get("after", "")
+    if "|" in after:
+        ts_text, _, event_id = after.partition("|")
+        ts = _day(ts_text)
+        if ts is not None:
+            query = query.where(or_(Event.ts < ts, and_(Event.ts == ts, Event.id < event_id)))
+    rows = get_db().scalars(query.limit(PAGE + 1)).all()
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    next_url = None
+    if more:
+        last = rows[-1]
+        next_url = url_for("log.events", **args, after=f"{last.ts.isoformat()}|{last.id}")
+    return render_template(
+        "log.html",
+        rows=rows,
+        args=args,
+        next_url=next_url,
+        csv_url=url_for("log.export", **args),
+        choices=CHOICES,
+        platforms=sorted(p["id"] for p in current_policy(get_db()).compiled["platforms"]),
+    )
+
+
+@bp.get("/log/<event_id>")
+@role_required("approver", "auditor")
+def detail(event_id: str) -> Any:
+    event = get_db().get(Event, event_id)
+    if event is None:
+        abort(404)
+    return render_template("event.html", e=event, fields=CSV_FIELDS)
+
+
+def defuse(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+@bp.get("/log.csv")
+@role_required("approver", "auditor")
+def export() -> Response:
+    query = filtered(request.args).order_by(desc(Event.ts), desc(Event.id))
+    session: Session = get_db()
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_FIELDS)
+        for event in session.scalars(query.execution_options(yield_per=1000)):
+            writer.writerow(
+                [
+                    defuse(getattr(event, f).isoformat() + "Z" if f == "ts" else getattr(event, f))
+                    for f in CSV_FIELDS
+                ]
+            )
+            if buffer.tell() > 65536:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        stream_with_context(rows()),
+        200,
+        {
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": "attachment; filename=staffguard-warnings.csv",
+        },
+    )
+
+
+@bp.get("/")
+@role_required("approver", "auditor")
+def dashboard() -> Any:
+    db = get_db()
+    days = min(max(int(request.args.get("days", "30") or 30), 1), 365)
+    since = utcnow() - dt.timedelta(days=days)
+    shown = and_(Event.ts >= since, Event.outcome.in_(("shown", "blocked")))
+    day = func.date(Event.ts)
+    per_day = db.execute(
+        select(day, Event.platform_id, func.count()).where(shown).group_by(day, Event.platform_id)
+    ).all()
+    top = db.execute(
+        select(Event.platform_id, func.count().label("n"))
+        .where(shown)
+        .group_by(Event.platform_id)
+        .order_by(desc("n"))
+        .limit(10)
+    ).all()
+    outcomes = dict(
+        db.execute(
+            select(Event.outcome, func.count()).where(Event.ts >= since).group_by(Event.outcome)
+        ).all()
+    )
+    repeat = db.execute(
+        select(Event.user, func.count().label("n"))
+        .where(shown, Event.user.is_not(None))
+        .group_by(Event.user)
+        .having(func.count() >= 3)
+        .order_by(desc("n"))
+        .limit(10)
+    ).all()
+    return render_template(
+        "dashboard.html",
+        days=days,
+        chart=stacked_bars([(str(d), p or "unclassified", n) for d, p, n in per_day]),
+        top=top,
+        outcomes=outcomes,
+        repeat=repeat,
+        unclassified=top_unclassified(db, since.date().isoformat()),
+    )
+
+
+def top_unclassified(db: Session, since: str, limit: int = 15) -> list[tuple[str, int]]:
+    """The domains staff visit most that no list classifies (still unclassified today)."""
+    policy = current_policy(db)
+    total = func.sum(Unclassified.count).label("n")
+    rows = db.execute(
+        select(Unclassified.domain, total)
+        .where(Unclassified.day >= since)
+        .group_by(Unclassified.domain)
+        .order_by(desc("n"))
+        .limit(limit * 3)
+    ).all()
+    return [(d, int(n)) for d, n in rows if policy.platform_for_host(d) is None][:limit]
+
+
+def purge(db: Session, retention_days: int) -> dict[str, int]:
+    """Delete events and counts older than the retention setting."""
+    cutoff = utcnow() - dt.timedelta(days=retention_days)
+    events = db.execute(delete(Event).where(Event.ts < cutoff)).rowcount
+    counts = db.execute(
+        delete(Unclassified).where(Unclassified.day < cutoff.date().isoformat())
+    ).rowcount
+    db.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - dt.timedelta(days=1)))
+    db.commit()
+    return {"events": events or 0, "unclassified": counts or 0}

@@ -1,0 +1,16 @@
+"""Alembic environment: run by ``admin_web.db.upgrade`` with the connection to upgrade."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from admin_web.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=True,  # SQLite alters tables by copying them
+)
+with context.begin_transaction():
+    context.run_migrations()

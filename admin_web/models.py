@@ -1,0 +1,191 @@
+"""The admin site's tables. The schema changes only through migrations (``migrations/``).
+
+The district's lists are stored as its *layer* over the shipped defaults (the same shape as a
+district's YAML directory), so a new StaffGuard release brings new shipped lists while the
+district's own entries, approvals and settings stay as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))  # admin | approver | auditor
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginFailure(Base):
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class Token(Base):
+    """A bearer token for a proxy or a device; only its SHA-256 is stored."""
+
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class LayerEntry(Base):
+    """One platform entry of the district's layer, as its YAML mapping."""
+
+    __tablename__ = "platform_entries"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(100))
+    approved_on: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Account(Base):
+    """An approved account (IIBGC steps 1-2): who sponsors it and which officials hold admin."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(100))
+    handle: Mapped[str] = mapped_column(String(200))
+    sponsor: Mapped[str] = mapped_column(String(200))
+    officials: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class ExemptionRow(Base):
+    __tablename__ = "exemptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    users: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    networks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class PolicyVersion(Base):
+    """Every compiled policy the site has served; the newest is in force."""
+
+    __tablename__ = "policy_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    compiled: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditRecord(Base):
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(200))
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class PermissionRequest(Base):
+    __tablename__ = "permission_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # the requester's status link
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    requester: Mapped[str] = mapped_column(String(200))
+    platform_id: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(500))
+    account_name: Mapped[str] = mapped_column(String(200))
+    officials: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    costs: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{item, amount}]
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Event(Base):
+    """One warning shown, continued, gone back from or blocked (DESIGN.md's event fields)."""
+
+    __tablename__ = "events"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ts: Mapped[dt.datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(String(20))
+    user: Mapped[str | None] = mapped_column(String(200))
+    client: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2048))
+    host: Mapped[str] = mapped_column(String(255))
+    platform_id: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(30))
+    activity: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(10))
+    outcome: Mapped[str] = mapped_column(String(10))
+    justification: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    policy_ref: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_events_ts_id", "ts", "id"),
+        Index("ix_events_user_ts", "user", "ts"),
+        Index("ix_events_client_ts", "client", "ts"),
+        Index("ix_events_platform_ts", "platform_id", "ts"),
+        Index("ix_events_category_ts", "category", "ts"),
+        Index("ix_events_action_ts", "action", "ts"),
+        Index("ix_events_outcome_ts", "outcome", "ts"),
+        Index("ix_events_activity_ts", "activity", "ts"),
+    )
+
+
+class Unclassified(Base):
+    """Per-day visit counts of domains no list knows, as each proxy last reported them."""
+
+    __tablename__ = "unclassified"
+    reporter: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+__all__ = [
+    "Account",
+    "Approval",
+    "AuditRecord",
+    "Base",
+    "Event",
+    "ExemptionRow",
+    "LayerEntry",
+    "LoginFailure",
+    "PermissionRequest",
+    "PolicyVersion",
+    "Setting",
+    "Token",
+    "Unclassified",
+    "User",
+]

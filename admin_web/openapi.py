@@ -1,0 +1,142 @@
+"""The OpenAPI 3.1 description of the HTTP API served at ``/api/v1/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
+
+_VERDICT = {
+    "type": "object",
+    "properties": {
+        "url": {"type": "string"},
+        "host": {"type": "string"},
+        "platform_id": {"type": ["string", "null"]},
+        "platform": {"type": ["string", "null"]},
+        "category": {"enum": list(CATEGORIES)},
+        "approved": {"type": "boolean"},
+        "activity": {"enum": list(ACTIVITIES)},
+        "action": {"enum": list(ACTIONS)},
+        "exempt": {"type": "boolean"},
+        "reason": {"type": "string"},
+        "policy_ref": {"type": "string"},
+    },
+}
+_EVENT = {
+    "type": "object",
+    "required": ["id", "ts", "source", "url", "host", "category", "activity", "action", "outcome"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "ts": {"type": "string", "format": "date-time"},
+        "source": {"enum": list(SOURCES)},
+        "user": {"type": ["string", "null"]},
+        "client": {"type": ["string", "null"]},
+        "url": {"type": "string", "description": "scheme, host and path; no query string"},
+        "host": {"type": "string"},
+        "platform_id": {"type": ["string", "null"]},
+        "category": {"enum": list(CATEGORIES)},
+        "activity": {"enum": list(ACTIVITIES)},
+        "action": {"enum": list(ACTIONS)},
+        "outcome": {"enum": list(OUTCOMES)},
+        "justification": {"type": "string"},
+        "reason": {"type": "string"},
+        "policy_ref": {"type": "string"},
+    },
+}
+_ERROR = {
+    "type": "object",
+    "properties": {"error": {"type": "string"}, "index": {"type": ["integer", "null"]}},
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "StaffGuard API", "version": "1"},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {"Verdict": _VERDICT, "Event": _EVENT, "Error": _ERROR},
+    },
+    "security": [{"bearer": []}],
+    "paths": {
+        "/api/v1/policy": {
+            "get": {
+                "summary": "The compiled policy (ETag = version; If-None-Match gives 304)",
+                "responses": {
+                    "200": _json({"type": "object"}, "the compiled policy document"),
+                    "304": {"description": "unchanged since the ETag given"},
+                    "401": _json(_ERROR, "no valid token"),
+                },
+            }
+        },
+        "/api/v1/check": {
+            "get": {
+                "summary": "The verdict for one URL",
+                "parameters": [
+                    {"name": n, "in": "query", "required": n == "url", "schema": {"type": "string"}}
+                    for n in ("url", "method", "user", "client_ip")
+                ],
+                "responses": {"200": _json(_VERDICT, "the verdict")},
+            }
+        },
+        "/api/v1/events": {
+            "post": {
+                "summary": "Store warning events; idempotent by id; all or nothing",
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "array", "maxItems": 1000, "items": _EVENT}
+                        }
+                    }
+                },
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "accepted": {"type": "integer"},
+                                "duplicates": {"type": "integer"},
+                            },
+                        },
+                        "stored",
+                    ),
+                    "400": _json(_ERROR, "a bad event (index) or body; nothing stored"),
+                    "413": _json(_ERROR, "more than 1000 events"),
+                },
+            }
+        },
+        "/api/v1/unclassified": {
+            "post": {
+                "summary": "A proxy's running per-day counts of unclassified domains (replace)",
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "reporter": {"type": "string"},
+                                    "counts": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "day": {"type": "string", "format": "date"},
+                                                "domain": {"type": "string"},
+                                                "count": {"type": "integer"},
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": {"200": {"description": "stored"}},
+            }
+        },
+        "/healthz": {"get": {"security": [], "responses": {"200": {"description": "up"}}}},
+    },
+}
