@@ -71,10 +71,22 @@ def platforms() -> Any:
     )
 
 
-def _shipped_fields(platform_id: str) -> dict[str, Any]:
-    for entry in shipped().platforms:
-        if entry.id == platform_id:
-            return dict(entry.fields)
+def _is_shipped(platform_id: str) -> bool:
+    return any(entry.id == platform_id for entry in shipped().platforms)
+
+
+def _editable_fields(platform_id: str) -> dict[str, Any]:
+    """The platform as it is in force, in the YAML shape the form edits."""
+    for raw in current_policy(get_db()).compiled["platforms"]:
+        if raw["id"] == platform_id:
+            fields = {k: raw[k] for k in ("id", "name", "category", "domains")}
+            fields["rules"] = [{k: v for k, v in rule.items() if v} for rule in raw["rules"]]
+            for entry in shipped().platforms:
+                if entry.id == platform_id:
+                    for key in ("note", "source"):
+                        if isinstance(entry.fields.get(key), str):
+                            fields[key] = entry.fields[key]
+            return fields
     return {}
 
 
@@ -84,7 +96,7 @@ def _shipped_fields(platform_id: str) -> dict[str, Any]:
 def platform(platform_id: str | None = None) -> Any:
     db = get_db()
     row = db.get(LayerEntry, platform_id) if platform_id else None
-    fields: dict[str, Any] = {**_shipped_fields(platform_id or ""), **(row.data if row else {})}
+    fields: dict[str, Any] = {**_editable_fields(platform_id or ""), **(row.data if row else {})}
     if platform_id and not fields:
         return render_template("error.html", message=f"No platform {platform_id!r}."), 404
     if platform_id is None and request.args.get("new_domain"):
@@ -95,7 +107,7 @@ def platform(platform_id: str | None = None) -> Any:
         entry = _entry_from_form(request.form, platform_id)
         before = row.data if row else None
         target = db.get(LayerEntry, entry["id"]) if entry.get("id") else None
-        if platform_id is None and (target is not None or _shipped_fields(entry.get("id", ""))):
+        if platform_id is None and (target is not None or _is_shipped(entry.get("id", ""))):
             problems = {"id": [f"a platform with id {entry.get('id')!r} exists; edit it instead"]}
         else:
             try:
@@ -118,7 +130,7 @@ def platform(platform_id: str | None = None) -> Any:
         fields=fields,
         rules_yaml=_rules_text(fields.get("rules")),
         is_new=platform_id is None,
-        shipped=bool(_shipped_fields(platform_id or "")),
+        shipped=_is_shipped(platform_id or ""),
         categories=EDITABLE_CATEGORIES,
         activities=ACTIVITIES,
         actions=ACTIONS,
@@ -155,8 +167,8 @@ def _entry_from_form(form: Any, platform_id: str | None) -> dict[str, Any]:
 def remove_platform(platform_id: str) -> Response:
     db = get_db()
     row = db.get(LayerEntry, platform_id)
-    before = row.data if row else _shipped_fields(platform_id)
-    if _shipped_fields(platform_id):
+    before = row.data if row else _editable_fields(platform_id)
+    if _is_shipped(platform_id):
         after: dict[str, Any] | None = {"id": platform_id, "disabled": True}
         if row is None:
             db.add(LayerEntry(id=platform_id, data=after))
@@ -254,7 +266,7 @@ def _remove(model: Any, row_id: int, kind: str) -> None:
 
 
 @bp.route("/exemptions", methods=["GET", "POST"])
-@role_required("auditor")
+@role_required("approver", "auditor")
 def exemptions() -> Any:
     db = get_db()
     problems: dict[str, list[str]] = {}
@@ -280,7 +292,7 @@ def exemptions() -> Any:
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@role_required("auditor")
+@role_required("approver", "auditor")
 def settings() -> Any:
     db = get_db()
     stored = {s.key: s for s in db.scalars(select(Setting))}
@@ -334,7 +346,7 @@ def settings() -> Any:
 
 
 @bp.get("/export.yaml")
-@role_required("auditor")
+@role_required("approver", "auditor")
 def export() -> Any:
     text = to_yaml(layer_data(get_db()))
     return Response(
@@ -383,7 +395,7 @@ def import_lists() -> Any:
 
 
 @bp.get("/audit")
-@role_required("auditor")
+@role_required("approver", "auditor")
 def audit() -> Any:
     records = get_db().scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(500))
     return render_template("audit.html", records=records.all())

@@ -49,11 +49,11 @@ def _day(text: str | None) -> dt.datetime | None:
 
 def filtered(args: Any) -> Select[tuple[Event]]:
     query = select(Event)
-    columns = {"platform": Event.platform_id}
     for key in FILTERS:
         value = args.get(key, "").strip()
         if value:
-            query = query.where(columns.get(key, getattr(Event, key)) == value)
+            column = Event.platform_id if key == "platform" else getattr(Event, key)
+            query = query.where(column == value)
     start, end = _day(args.get("from")), _day(args.get("to"))
     if start:
         query = query.where(Event.ts >= start)

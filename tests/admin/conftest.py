@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import sqlalchemy
+from admin_harness import AuthActions, make_app
 from flask import Flask
 from flask.testing import FlaskClient
 
-from admin_web.app import create_app
-from admin_web.auth import add_user, create_token
+from admin_web.auth import create_token
 from admin_web.db import get_db
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -39,24 +36,6 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'staffguard.sqlite3'}"
 
 
-def make_app(url: str, tmp_path, **config: Any) -> Flask:
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": url,
-            "WTF_CSRF_ENABLED": False,
-            "SESSION_COOKIE_SECURE": False,
-            "SECRET_KEY": "test",
-            **config,
-        }
-    )
-    with app.app_context():
-        for role in ("admin", "approver", "auditor"):
-            add_user(f"{role}@usd999.org", role, PASSWORD)
-        get_db().commit()
-    return app
-
-
 @pytest.fixture
 def app(database_url: str, tmp_path) -> Flask:
     return make_app(database_url, tmp_path)
@@ -70,17 +49,6 @@ def sqlite_app(sqlite_url: str, tmp_path) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-class AuthActions:
-    def __init__(self, client: FlaskClient):
-        self.client = client
-
-    def login(self, role: str = "admin") -> Any:
-        return self.client.post("/login", data={"name": f"{role}@usd999.org", "password": PASSWORD})
-
-    def logout(self) -> Any:
-        return self.client.post("/logout")
 
 
 @pytest.fixture

@@ -1,0 +1,169 @@
+"""The lists editor: the loader's validation, an audit trail and a new version per change."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from admin_web.db import get_db
+from admin_web.models import AuditRecord, LayerEntry
+
+
+def version(client, bearer) -> str:
+    return client.get("/api/v1/policy", headers=bearer).json["version"]
+
+
+def test_an_admin_adds_a_platform_and_the_policy_follows(client, auth, bearer):
+    auth.login("admin")
+    before = version(client, bearer)
+    response = client.post(
+        "/lists/platforms/new",
+        data={
+            "id": "kidblog",
+            "name": "Kidblog",
+            "category": "social_media",
+            "domains": "kidblog.org\nkidblog.com",
+            "rules": "- activity: direct_message\n  paths: [/messages]\n",
+            "note": "Class blogs with public comments",
+        },
+    )
+    assert response.status_code == 302
+    assert version(client, bearer) != before
+    verdict = client.get(
+        "/api/v1/check", query_string={"url": "https://kidblog.org/messages/1"}, headers=bearer
+    ).json
+    assert (verdict["platform_id"], verdict["action"]) == ("kidblog", "warn")
+    with client.application.app_context():
+        [record] = get_db().scalars(select(AuditRecord)).all()
+    assert (record.actor, record.kind, record.target) == ("admin@usd999.org", "platform", "kidblog")
+    assert record.before is None and record.after["domains"] == ["kidblog.org", "kidblog.com"]
+
+
+def test_bad_input_is_shown_next_to_the_field_and_nothing_is_stored(client, auth, bearer):
+    auth.login("admin")
+    before = version(client, bearer)
+    response = client.post(
+        "/lists/platforms/new",
+        data={"id": "bad", "name": "Bad", "category": "social_media", "domains": "http://x/y"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "is not a domain name" in page
+    assert 'value="Bad"' in page, "the admin's input is kept"
+    assert version(client, bearer) == before
+    with client.application.app_context():
+        assert get_db().get(LayerEntry, "bad") is None
+
+
+def test_a_domain_claimed_twice_in_the_district_lists_is_refused(client, auth):
+    auth.login("admin")
+    first = {"id": "kidblog", "name": "Kidblog", "category": "social_media", "domains": "kb.org"}
+    assert client.post("/lists/platforms/new", data=first).status_code == 302
+    second = {**first, "id": "kidblog2", "name": "Kidblog 2"}
+    page = client.post("/lists/platforms/new", data=second).get_data(as_text=True)
+    assert "kb.org" in page and "kidblog" in page
+    with client.application.app_context():
+        assert get_db().get(LayerEntry, "kidblog2") is None
+
+
+def test_editing_a_shipped_platform_overrides_it(client, auth, bearer):
+    auth.login("admin")
+    page = client.get("/lists/platforms/youtube").get_data(as_text=True)
+    assert "youtube.com" in page and "create_comment" in page
+    form = {"name": "YouTube", "category": "content_service", "domains": "youtube.com\nyoutu.be"}
+    assert client.post("/lists/platforms/youtube", data=form).status_code == 302
+    verdict = client.get(
+        "/api/v1/check", query_string={"url": "https://youtu.be/x"}, headers=bearer
+    ).json
+    assert (verdict["category"], verdict["action"]) == ("content_service", "allow")
+
+
+def test_removing_a_shipped_platform_disables_it(client, auth, bearer):
+    auth.login("admin")
+    client.post("/lists/platforms/bereal/remove")
+    verdict = client.get(
+        "/api/v1/check", query_string={"url": "https://bereal.com/"}, headers=bearer
+    ).json
+    assert verdict["category"] == "unclassified"
+
+
+def test_approvals_accounts_exemptions_and_settings(client, auth, bearer):
+    auth.login("admin")
+    client.post(
+        "/lists/approvals",
+        data={
+            "kind": "approval",
+            "platform": "facebook",
+            "approved_on": "2026-05-12",
+            "reference": "minutes item 7",
+        },
+    )
+    client.post(
+        "/lists/approvals",
+        data={
+            "kind": "account",
+            "platform": "facebook",
+            "handle": "lincolnhigh",
+            "sponsor": "jdoe@usd999.org",
+            "officials": "principal@usd999.org",
+        },
+    )
+    client.post(
+        "/lists/exemptions",
+        data={"name": "Virtual Academy", "users": "@va.usd999.org", "networks": "10.77.0.0/16"},
+    )
+    client.post("/lists/settings", data={"continue_minutes": "20", "district_name": "USD 999"})
+    policy = client.get("/api/v1/policy", headers=bearer).json
+    facebook = next(p for p in policy["platforms"] if p["id"] == "facebook")
+    assert facebook["approved"] is True
+    assert policy["exemptions"][0]["user_domains"] == ["@va.usd999.org"]
+    assert policy["settings"]["continue_minutes"] == 20
+    page = client.get("/lists/approvals").get_data(as_text=True)
+    assert "lincolnhigh" in page and "principal@usd999.org" in page
+
+
+def test_a_bad_setting_is_refused_with_its_reason(client, auth, bearer):
+    auth.login("admin")
+    response = client.post("/lists/settings", data={"continue_minutes": "0"})
+    assert "continue_minutes" in response.get_data(as_text=True)
+    assert client.get("/api/v1/policy", headers=bearer).json["settings"]["continue_minutes"] == 60
+
+
+IMPORT = """\
+platforms:
+  - {id: youtube, category: content_service}
+approvals:
+  - {platform: instagram, approved_on: 2026-05-12, reference: item 9}
+settings:
+  continue_minutes: 15
+"""
+
+
+def test_import_shows_changes_then_applies_and_export_round_trips(client, auth, tmp_path):
+    auth.login("admin")
+    preview = client.post("/lists/import", data={"text": IMPORT}).get_data(as_text=True)
+    assert "added platforms: youtube" in preview and "added settings: continue_minutes" in preview
+    assert client.get("/lists/export.yaml").get_data(as_text=True).count("youtube") == 0
+    client.post("/lists/import", data={"text": IMPORT, "apply": "yes"})
+    exported = client.get("/lists/export.yaml").get_data(as_text=True)
+    path = tmp_path / "district.yaml"
+    path.write_text(exported)
+    validate = subprocess.run(
+        [sys.executable, "-m", "policy_lists.cli", "lists", "validate", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert validate.returncode == 0, validate.stderr
+    again = client.post("/lists/import", data={"text": exported}).get_data(as_text=True)
+    assert "Nothing: the file matches the stored lists." in again
+
+
+def test_a_bad_import_names_the_line_and_changes_nothing(client, auth):
+    auth.login("admin")
+    response = client.post(
+        "/lists/import",
+        data={"text": "approvals:\n  - {platform: facebok, approved_on: 2026-05-12}\n"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "import:2" in page and "facebok" in page
