@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/staffguard check https://www.instagram.com/direct/inbox/ tiktok.com/signup example.org
+	$(BIN)/staffguard run
 
 test: $(STAMP) lint
 	$(BIN)/pytest -q

@@ -28,9 +28,10 @@ CSP = (
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    instance = os.environ.get("STAFFGUARD_INSTANCE") or str(Path.cwd() / "instance")
     app = Flask(
         __name__,
-        instance_path=os.environ.get("STAFFGUARD_INSTANCE") or None,
+        instance_path=os.path.abspath(instance),
         instance_relative_config=True,
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

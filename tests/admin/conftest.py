@@ -15,6 +15,12 @@ from admin_web.auth import create_token
 from admin_web.db import get_db
 
 
+@pytest.fixture(autouse=True)
+def instance_folder(tmp_path, monkeypatch) -> None:
+    """Each test's secret key and files live in its own folder, never in the checkout."""
+    monkeypatch.setenv("STAFFGUARD_INSTANCE", str(tmp_path / "instance"))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":

@@ -1,0 +1,111 @@
+"""The admin site's commands, run as a district admin runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
+
+
+def run(args, tmp_path: Path, stdin: str = "", url: str | None = None):
+    env = {**os.environ, "STAFFGUARD_INSTANCE": str(tmp_path / "instance")}
+    env["STAFFGUARD_DATABASE_URL"] = url or f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    return subprocess.run(
+        [STAFFGUARD, *args], input=stdin, capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+
+
+def test_users_tokens_and_lists_from_the_command_line(tmp_path):
+    added = run(["users", "add", "it@usd999.org", "--role", "admin"], tmp_path, "long enough pw\n")
+    assert added.returncode == 0, added.stderr
+    short = run(["users", "add", "x@usd999.org", "--role", "admin"], tmp_path, "short\n")
+    assert short.returncode == 2 and "10 characters" in short.stderr
+
+    created = run(["tokens", "create", "proxy-1"], tmp_path)
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("sg_") and len(token) > 30
+    assert run(["tokens", "create", "proxy-1"], tmp_path).returncode == 2
+    assert run(["tokens", "revoke", "proxy-1"], tmp_path).returncode == 0
+
+    district = tmp_path / "district.yaml"
+    district.write_text("approvals:\n  - {platform: facebook, approved_on: 2026-05-12}\n")
+    preview = run(["lists", "import", str(district)], tmp_path)
+    assert "+ approvals:" in preview.stdout and "not applied" in preview.stdout
+    assert run(["lists", "import", str(district), "--apply"], tmp_path).returncode == 0
+    exported = run(["lists", "export"], tmp_path).stdout
+    assert "platform: facebook" in exported
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("approvals:\n  - {platform: facebok, approved_on: 2026-05-12}\n")
+    refused = run(["lists", "import", str(bad), "--apply"], tmp_path)
+    assert refused.returncode == 2 and "bad.yaml:2" in refused.stderr
+    assert "facebook" in run(["lists", "export"], tmp_path).stdout, "nothing stored was lost"
+
+
+def test_a_new_database_url_just_works(tmp_path):
+    url = f"sqlite:///{tmp_path / 'elsewhere' / 'new.sqlite3'}"
+    assert run(["db", "upgrade"], tmp_path, url=url).returncode == 0
+    assert (tmp_path / "elsewhere" / "new.sqlite3").exists()
+    assert run(["retention", "purge"], tmp_path, url=url).returncode == 0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.e2e
+def test_run_starts_the_admin_site_and_the_proxy_it_feeds(tmp_path):
+    """The README's run command: one command, both parts, the proxy's events in the site."""
+    web, proxy = free_port(), free_port()
+    env = {**os.environ, "STAFFGUARD_INSTANCE": str(tmp_path / "instance")}
+    env.pop("STAFFGUARD_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [STAFFGUARD, "run", "--port", str(web), "--proxy-port", str(proxy)],
+        cwd=tmp_path,
+        env={**env, "HOME": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = [process.stdout.readline() for _ in range(3)]
+        assert "First admin account" in lines[0]
+        deadline = time.monotonic() + 30
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{proxy}"})
+        )
+        while True:
+            try:
+                ping = json.loads(opener.open("http://staffguard.invalid/ping", timeout=2).read())
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        assert ping["staffguard"] == "proxy"
+        request = urllib.request.Request("http://www.tiktok.com/", headers={"Accept": "text/html"})
+        assert b"TikTok" in opener.open(request, timeout=10).read()
+        import sqlite3
+
+        db = tmp_path / "instance" / "staffguard.sqlite3"
+        while time.monotonic() < deadline:
+            rows = sqlite3.connect(db).execute("select source, outcome from events").fetchall()
+            if rows:
+                break
+            time.sleep(0.3)
+        assert rows == [("proxy", "shown")]
+    finally:
+        process.terminate()
+        process.wait(15)
