@@ -1,0 +1,121 @@
+"""Journeys in a real Chromium: an admin, an approver and an auditor at work."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from admin_harness import PASSWORD
+from playwright.sync_api import Page, expect, sync_playwright
+from realparts import CHROMIUM_ARGS
+from werkzeug.serving import make_server
+
+from admin_web.db import get_db
+from admin_web.models import Event, utcnow
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+@pytest.fixture
+def app(sqlite_app):
+    return sqlite_app
+
+
+@pytest.fixture
+def site(app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def page(chromium_path) -> Iterator[Page]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        context = browser.new_context(accept_downloads=True)
+        yield context.new_page()
+        browser.close()
+
+
+def sign_in(page: Page, site: str, role: str) -> None:
+    page.goto(f"{site}/login")
+    page.get_by_label("Name").fill(f"{role}@usd999.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Last 30 days")).to_be_visible()
+
+
+def test_an_admin_adds_a_platform(page, site):
+    sign_in(page, site, "admin")
+    page.get_by_role("link", name="Platforms").click()
+    page.get_by_role("link", name="Add a platform").click()
+    page.get_by_label("Id").fill("kidblog")
+    page.get_by_label("Name", exact=True).fill("Kidblog")
+    page.get_by_label("Category").select_option("social_media")
+    page.get_by_label("Domains (one a line)").fill("kidblog.org")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved Kidblog; new policy version.")).to_be_visible()
+    expect(page.locator("td", has_text="kidblog.org")).to_be_visible()
+
+
+def test_an_approver_approves_a_permission_request(page, site):
+    page.goto(f"{site}/requests/new?platform=instagram")
+    page.get_by_label("Your district email").fill("coach@usd999.org")
+    page.get_by_label("Purpose").fill("Game schedules for parents")
+    page.get_by_label("Audience").fill("parents")
+    page.get_by_label("Proposed account name").fill("lincoln_athletics")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_role("heading", name="Your request: pending")).to_be_visible()
+    status_url = page.url
+
+    sign_in(page, site, "approver")
+    page.get_by_role("link", name="Requests").click()
+    page.get_by_role("link", name="Review").click()
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("not yet board-approved")).to_be_visible()
+    page.goto(status_url)
+    expect(page.get_by_role("heading", name="Your request: approved")).to_be_visible()
+
+
+def test_an_auditor_filters_the_log_and_exports_csv_and_attacker_text_stays_text(page, site, app):
+    attack = 'https://evil.example/"><img src=x onerror="document.title=\'pwned\'">'
+    with app.app_context():
+        db = get_db()
+        for i, (platform, url) in enumerate(
+            [("tiktok", attack), ("snapchat", "https://snapchat.com/web")]
+        ):
+            db.add(
+                Event(
+                    id=str(uuid.uuid4()),
+                    ts=utcnow(),
+                    source="proxy",
+                    user=f"u{i}@usd999.org",
+                    client="10.1.2.3",
+                    url=url,
+                    host="evil.example",
+                    platform_id=platform,
+                    category="social_media",
+                    activity="browse",
+                    action="warn",
+                    outcome="shown",
+                    justification="<script>document.title='pwned'</script>",
+                    reason="r",
+                    policy_ref="IIBGC",
+                )
+            )
+        db.commit()
+    sign_in(page, site, "auditor")
+    page.get_by_role("link", name="Warning log").click()
+    expect(page.locator("td.url", has_text="onerror")).to_be_visible()
+    assert page.title() != "pwned" and page.locator("img").count() == 0
+    page.get_by_label("Platform").select_option("snapchat")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    text = download.value.path().read_text(encoding="utf-8")
+    assert "snapchat" in text and "tiktok" not in text
