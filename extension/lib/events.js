@@ -1,0 +1,54 @@
+// Events as DESIGN.md defines them, and the queue that carries them to the admin site.
+
+export const BATCH = 500;
+export const QUEUE_LIMIT = 10_000;
+
+/** An event for a verdict shown to, or chosen by, the staff member. */
+export function makeEvent(verdict, outcome, { user = null, justification = "", now = new Date(), id } = {}) {
+  return {
+    id: id || crypto.randomUUID(),
+    ts: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    source: "extension",
+    user,
+    client: null,
+    url: verdict.url.split("#", 1)[0].split("?", 1)[0],
+    host: verdict.host,
+    platform_id: verdict.platform_id,
+    category: verdict.category,
+    activity: verdict.activity,
+    action: verdict.action,
+    outcome,
+    justification: String(justification || "").slice(0, 1000),
+    reason: verdict.reason,
+    policy_ref: verdict.policy_ref,
+  };
+}
+
+/** The queue with `event` added; the oldest are dropped past QUEUE_LIMIT (a month offline). */
+export function enqueue(queue, event) {
+  const next = [...queue, event];
+  return next.length > QUEUE_LIMIT ? next.slice(next.length - QUEUE_LIMIT) : next;
+}
+
+/**
+ * Send one batch with `post(batch) -> {status, body}`; return the queue that remains.
+ * 200: the batch is done (the server stores each id once, so a resend is harmless).
+ * 400 with an index: that event is malformed; drop it and keep the rest for the next try.
+ * Anything else: keep everything and try later.
+ */
+export async function flushOnce(queue, post) {
+  if (!queue.length) return { queue, sent: 0, ok: true };
+  const batch = queue.slice(0, BATCH);
+  let answer;
+  try {
+    answer = await post(batch);
+  } catch {
+    return { queue, sent: 0, ok: false };
+  }
+  if (answer.status === 200) return { queue: queue.slice(batch.length), sent: batch.length, ok: true };
+  if (answer.status === 400 && Number.isInteger(answer.body?.index)) {
+    const bad = batch[answer.body.index];
+    return { queue: queue.filter((e) => e !== bad), sent: 0, ok: false, dropped: bad };
+  }
+  return { queue, sent: 0, ok: false };
+}

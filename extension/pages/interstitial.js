@@ -1,0 +1,49 @@
+// The extension's interstitial: the same content and choices as the proxy's page.
+import { interstitialText } from "../lib/texts.js";
+
+const tabId = Number(new URLSearchParams(location.search).get("tab"));
+const $ = (id) => document.getElementById(id);
+
+async function main() {
+  const { pending, settings } = await chrome.runtime.sendMessage({ type: "pending", tabId });
+  if (!pending) {
+    $("heading").textContent = "Nothing to decide here.";
+    return;
+  }
+  const { verdict } = pending;
+  const blocked = verdict.action === "block";
+  const text = interstitialText(verdict, settings, blocked);
+  document.title = text.title;
+  $("district").textContent = `${settings.district_name || "Your district"} · StaffGuard`;
+  $("heading").textContent = text.heading;
+  $("reason").textContent = verdict.reason;
+  $("ref").textContent = verdict.policy_ref;
+  $("host").textContent = verdict.host;
+  $("category").textContent = verdict.category.replace(/_/g, " ");
+  if (text.permissionUrl) {
+    $("permission-link").href = text.permissionUrl;
+    $("permission").hidden = false;
+  }
+  if (settings.policy_url) {
+    $("policy-link").href = settings.policy_url;
+    $("policy").hidden = false;
+  }
+  if (blocked) return;
+  $("remember").textContent = `Continuing is remembered on this device for ${settings.continue_minutes || 60} minutes and is logged.`;
+  $("choices").hidden = false;
+  const choose = async (choice) => {
+    const justification = $("justification").value;
+    await chrome.runtime.sendMessage({ type: "choice", tabId, choice, justification });
+    if (choice === "back") {
+      if (history.length > 1) history.back();
+      else location.replace("about:blank");
+    }
+  };
+  $("choices").addEventListener("submit", (event) => {
+    event.preventDefault();
+    choose("continue");
+  });
+  $("back").addEventListener("click", () => choose("back"));
+}
+
+main();

@@ -1,0 +1,60 @@
+// The JavaScript engine agrees with the Python one on every shared vector.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { classify, pathSegments, parseTarget } from "../lib/policy.js";
+import { ipInNetwork, parseIp } from "../lib/ip.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const vectors = JSON.parse(readFileSync(join(root, "tests/vectors/classify.json"), "utf8"));
+const scenarios = Object.fromEntries(
+  Object.entries(vectors.scenarios).map(([name, file]) => [
+    name,
+    JSON.parse(readFileSync(join(root, "tests/vectors", file), "utf8")),
+  ]),
+);
+
+test(`the shared vectors hold at least 150 cases`, () => {
+  assert.ok(vectors.cases.length >= 150);
+});
+
+for (const c of vectors.cases) {
+  test(`vector: ${c.name} (${c.scenario})`, () => {
+    const verdict = classify(scenarios[c.scenario], c.url, {
+      method: c.method, user: c.user, clientIp: c.client_ip, headers: c.headers,
+    });
+    const picked = Object.fromEntries(Object.keys(c.expect).map((k) => [k, verdict[k]]));
+    assert.deepEqual(picked, c.expect);
+  });
+}
+
+test("classify never throws and keeps to the vocabulary", () => {
+  const policy = scenarios.defaults;
+  for (const junk of [undefined, null, 42, {}, "", "http://[", "%%%", "https://\u0000/", "💥://x"]) {
+    const v = classify(policy, junk);
+    assert.equal(v.action, "allow");
+    assert.equal(v.category, "unclassified");
+  }
+});
+
+test("path segments are decoded, lowercased and dot-resolved", () => {
+  assert.deepEqual(pathSegments("/A//b/./../%64irect/"), ["a", "direct"]);
+  assert.deepEqual(pathSegments("/%E2%82%AC/%zz"), ["€", "%zz"]);
+});
+
+test("a URL without a scheme is https, userinfo never decides the host", () => {
+  assert.equal(parseTarget("tiktok.com:443/x").url, "https://tiktok.com/x");
+  assert.equal(parseTarget("https://tiktok.com@example.org/").host, "example.org");
+});
+
+test("IPv4 and IPv6 networks", () => {
+  assert.ok(ipInNetwork(parseIp("10.77.3.4"), "10.77.0.0/16"));
+  assert.ok(!ipInNetwork(parseIp("10.78.3.4"), "10.77.0.0/16"));
+  assert.ok(ipInNetwork(parseIp("fd00:77::1"), "fd00:77::/32"));
+  assert.ok(ipInNetwork(parseIp("::ffff:1.2.3.4"), "::ffff:0:0/96"));
+  assert.equal(parseIp("10.077.1.1"), null);
+  assert.equal(parseIp("1::2::3"), null);
+});
