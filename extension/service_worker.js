@@ -125,33 +125,43 @@ function safely(handler) {
   return (...args) => handler(...args).catch((error) => console.error("StaffGuard:", error));
 }
 
-chrome.webNavigation.onBeforeNavigate.addListener(safely(async (details) => {
-  if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
+async function navigationVerdict(url) {
   const current = await policy();
-  if (!current) return; // no policy yet: fail open
-  const verdict = classify(current, details.url, { method: "GET", user: await userEmail() });
+  if (!current) return null; // no policy yet: fail open
+  const verdict = classify(current, url, { method: "GET", user: await userEmail() });
   const { continues = {} } = await chrome.storage.local.get("continues");
   const { behindProxy = false } = await chrome.storage.session.get("behindProxy");
   const cfg = await config();
   const show = forNavigation(verdict, { continues, behindProxy: behindProxy && cfg.deferToProxy });
-  if (!show) return;
-  if (show === "banner") {
-    await chrome.storage.session.set({ [`banner:${details.tabId}`]: { verdict, url: details.url } });
-    return;
-  }
+  return { verdict, show };
+}
+
+// Interstitials replace the navigation before the page loads.
+chrome.webNavigation.onBeforeNavigate.addListener(safely(async (details) => {
+  if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
+  const decided = await navigationVerdict(details.url);
+  if (!decided || !["interstitial", "block"].includes(decided.show)) return;
+  const { verdict, show } = decided;
   await chrome.storage.session.set({ [`pending:${details.tabId}`]: { verdict, url: details.url } });
   await chrome.tabs.update(details.tabId, { url: `${INTERSTITIAL}?tab=${details.tabId}` });
   await record(verdict, show === "block" ? "blocked" : "shown");
 }));
 
+// Banners go into the page once it has a document: decided here, so no race with the load.
 chrome.webNavigation.onDOMContentLoaded.addListener(safely(async (details) => {
-  if (details.frameId !== 0) return;
+  if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
   const key = `banner:${details.tabId}`;
-  const { [key]: pending } = await chrome.storage.session.get(key);
-  if (!pending || pending.url.split("#")[0] !== details.url.split("#")[0]) return;
+  const { [key]: marked } = await chrome.storage.session.get(key);
   await chrome.storage.session.remove(key);
-  await banner(details.tabId, pending.verdict, pending.verdict.action === "notice" ? "notice" : "warn");
-  await record(pending.verdict, "shown");
+  const decided = await navigationVerdict(details.url);
+  if (decided?.show === "banner") {
+    const { verdict } = decided;
+    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
+    await record(verdict, "shown");
+  } else if (marked && marked.url.split("#")[0] === details.url.split("#")[0]) {
+    const { verdict } = marked; // flagged by the district proxy's X-StaffGuard header
+    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
+  }
 }));
 
 // Requests that are not navigations: a comment posted, a message sent.

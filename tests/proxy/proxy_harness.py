@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from policy_lists import compile_sources
 from proxy_addons.cli import mitmdump_argv
 
 HERE = Path(__file__).parent
@@ -192,3 +193,84 @@ class Proxy:
         data = response.read()
         conn.close()
         return response, data, cert
+
+
+class FakeAdmin:
+    """The admin site's proxy-facing API as DESIGN.md describes it, small enough to kill at will:
+    the policy with an ETag, events stored once per id, unclassified counts replaced."""
+
+    def __init__(self, port: int | None = None, policy: dict | None = None):
+        self.port = port or free_port()
+        self.stored: dict[str, dict] = {}
+        self.batches: list[int] = []
+        self.unclassified: dict[tuple[str, str, str], int] = {}
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.refuse_ids: set[str] = set()
+        self.status = 200  # anything else: every request gets it (an admin site in trouble)
+        self.set_policy(policy or compile_sources())
+        self.server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def set_policy(self, compiled: dict) -> None:
+        self.policy = json.dumps(compiled).encode()
+        self.etag = f'"{hash(self.policy) & 0xFFFFFFFF:x}"'
+
+    def _answer(self, body: dict | list) -> tuple[int, dict | list]:
+        if self.status != 200:
+            return self.status, {"error": "unavailable"}
+        assert isinstance(body, list)
+        for index, event in enumerate(body):
+            if event.get("id") in self.refuse_ids:
+                return 400, {"error": "bad event", "index": index}
+        new = [e for e in body if e["id"] not in self.stored]
+        self.stored.update((e["id"], e) for e in body)
+        self.batches.append(len(body))
+        return 200, {"accepted": len(new), "duplicates": len(body) - len(new)}
+
+    def start(self) -> FakeAdmin:
+        admin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                admin.requests.append(("GET", self.path, dict(self.headers)))
+                if admin.status != 200:
+                    return self._reply(admin.status, b"{}", {})
+                if self.headers.get("If-None-Match") == admin.etag:
+                    return self._reply(304, b"", {"ETag": admin.etag})
+                self._reply(200, admin.policy, {"ETag": admin.etag})
+
+            def do_POST(self) -> None:
+                admin.requests.append(("POST", self.path, dict(self.headers)))
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path == "/api/v1/events":
+                    status, answer = admin._answer(body)
+                else:
+                    for count in body["counts"]:
+                        key = (body["reporter"], count["day"], count["domain"])
+                        admin.unclassified[key] = count["count"]
+                    status, answer = 200, {"stored": len(body["counts"])}
+                self._reply(status, json.dumps(answer).encode(), {})
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None

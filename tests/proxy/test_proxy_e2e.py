@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from proxy_harness import free_port
-
-from policy_lists import compile_sources
+from proxy_harness import FakeAdmin
 
 pytestmark = pytest.mark.e2e
 
@@ -65,56 +61,9 @@ def test_hosts_needing_no_decision_pass_through_with_the_real_certificate(proxy_
     assert not (proxy.data / "events.jsonl").read_text()
 
 
-class FakeAdmin:
-    """The admin site's event API as the contract describes it: idempotent by event id."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.stored: dict[str, dict] = {}
-        self.policy = json.dumps(compile_sources()).encode()
-        self.server: ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        admin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("ETag", '"v1"')
-                self.end_headers()
-                self.wfile.write(admin.policy)
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if self.path == "/api/v1/events":
-                    new = [e for e in body if e["id"] not in admin.stored]
-                    admin.stored.update((e["id"], e) for e in body)
-                    answer = {"accepted": len(new), "duplicates": len(body) - len(new)}
-                else:
-                    answer = {"ok": True}
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-
 def test_events_reach_the_admin_site_exactly_once_across_outages(proxy_factory):
-    admin = FakeAdmin(free_port())
-    admin.start()
-    proxy = proxy_factory([f"http://127.0.0.1:{admin.port}"], token="t0k").start()
+    admin = FakeAdmin().start()
+    proxy = proxy_factory([admin.url], token="t0k").start()
     try:
         proxy.get("https://www.tiktok.com/a", NAVIGATE)
         until(lambda: len(admin.stored) == 1)
@@ -131,6 +80,7 @@ def test_events_reach_the_admin_site_exactly_once_across_outages(proxy_factory):
         time.sleep(3)  # a few more shipping rounds change nothing
         paths = sorted(e["url"].rsplit("/", 1)[1] for e in admin.stored.values())
         assert paths == ["a", "b", "c", "d"]
+        assert sum(admin.batches) == 4, "nothing was sent twice"
     finally:
         admin.stop()
 
