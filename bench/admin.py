@@ -1,0 +1,222 @@
+"""How fast the admin site takes in events, and how fast its warning log answers on a big log.
+
+    .venv/bin/python bench/admin.py                # 1,000,000 events in SQLite
+    .venv/bin/python bench/admin.py --events 100000 --ingest 20000   # a quicker look
+
+Ingestion goes through the real API over HTTP (waitress, a bearer token, batches of 500), as a
+proxy sends it. The log pages are then timed over HTTP too, signed in as an auditor, after the
+database was filled to ``--events`` rows (bulk-inserted beside the API, which would take
+minutes). Aim: the first page and a filtered page of the log under 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PLATFORMS = [
+    ("instagram", "www.instagram.com", "/direct/inbox/"),
+    ("tiktok", "www.tiktok.com", "/@someone/video/1"),
+    ("facebook", "www.facebook.com", "/groups/1/"),
+    ("x", "x.com", "/messages/1-2"),
+    ("snapchat", "web.snapchat.com", "/"),
+    ("reddit", "www.reddit.com", "/r/teachers/comments/1/"),
+    ("discord", "discord.com", "/channels/1/2"),
+    ("youtube", "www.youtube.com", "/watch"),
+]
+OUTCOMES = ["shown", "shown", "continued", "went_back", "blocked"]
+ACTIVITIES = ["browse", "browse", "comment", "direct_message", "signup"]
+USERS = [f"teacher{n}@usd999.org" for n in range(2000)]
+PASSWORD = "bench password 123"
+
+
+def events(count: int, days: int, seed: int = 1) -> Iterator[dict[str, str]]:
+    """Synthetic warnings spread over the last ``days`` days."""
+    rng = random.Random(seed)
+    now = dt.datetime.now(dt.UTC)
+    for _ in range(count):
+        platform, host, path = rng.choice(PLATFORMS)
+        ts = now - dt.timedelta(seconds=rng.randrange(days * 86400))
+        outcome = rng.choice(OUTCOMES)
+        yield {
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "ts": ts.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "source": rng.choice(("proxy", "extension")),
+            "user": rng.choice(USERS),
+            "client": f"10.1.{rng.randrange(8)}.{rng.randrange(250)}",
+            "url": f"https://{host}{path}",
+            "host": host,
+            "platform_id": platform,
+            "category": "social_media",
+            "activity": rng.choice(ACTIVITIES),
+            "action": "block" if outcome == "blocked" else "warn",
+            "outcome": outcome,
+            "justification": "class project" if outcome == "continued" else "",
+            "reason": "This platform is not board-approved for district work.",
+            "policy_ref": "IIBGC: Employee Use of Social Media",
+        }
+
+
+class Site:
+    """The admin site served by waitress on a free local port, in this process."""
+
+    def __init__(self, database_url: str) -> None:
+        from waitress.server import create_server
+
+        from admin_web.app import create_app
+        from admin_web.auth import add_user, create_token
+        from admin_web.db import get_db
+
+        self.app = create_app(
+            {"DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": False, "SECRET_KEY": "bench"}
+        )
+        with self.app.app_context():
+            add_user("auditor@usd999.org", "auditor", PASSWORD)
+            self.token = create_token("bench-proxy")
+            get_db().commit()
+        self.server = create_server(self.app, host="127.0.0.1", port=0, threads=4)
+        self.port = self.server.effective_port  # type: ignore[union-attr]
+        threading.Thread(target=self.server.run, daemon=True).start()
+        self.cookie = ""
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes, http.client.HTTPResponse]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        connection.request(method, path, body, {"Cookie": self.cookie, **(headers or {})})
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        return response.status, data, response
+
+    def login(self) -> None:
+        status, body, _ = self.request("GET", "/login")
+        marker = b'name="csrf_token" value="'
+        start = body.index(marker) + len(marker)
+        csrf = body[start : body.index(b'"', start)].decode()
+        session = _cookie(_, "session")
+        self.cookie = f"session={session}"
+        form = urllib.parse.urlencode(
+            {"name": "auditor@usd999.org", "password": PASSWORD, "csrf_token": csrf}
+        )
+        status, _body, response = self.request(
+            "POST", "/login", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        if status != 302:
+            raise SystemExit(f"bench: sign-in failed with HTTP {status}")
+        self.cookie = f"session={_cookie(response, 'session')}"
+
+
+def _cookie(response: http.client.HTTPResponse, name: str) -> str:
+    for header in response.headers.get_all("Set-Cookie") or []:
+        if header.startswith(name + "="):
+            return header.split(";", 1)[0].split("=", 1)[1]
+    raise SystemExit(f"bench: no {name} cookie")
+
+
+def ingest(site: Site, count: int, batch: int = 500) -> float:
+    """Events per second through POST /api/v1/events, batches of ``batch``."""
+    stream = list(events(count, days=30, seed=7))
+    headers = {"Authorization": f"Bearer {site.token}", "Content-Type": "application/json"}
+    bodies = [json.dumps(stream[i : i + batch]).encode() for i in range(0, count, batch)]
+    started = time.perf_counter()
+    for body in bodies:
+        status, answer, _ = site.request("POST", "/api/v1/events", body, headers)
+        if status != 200:
+            raise SystemExit(f"bench: ingestion failed: HTTP {status} {answer[:200]!r}")
+    return count / (time.perf_counter() - started)
+
+
+def fill(path: Path, count: int) -> None:
+    """Bulk-insert synthetic events straight into the SQLite file (the API would take minutes)."""
+    columns = (
+        "id", "ts", "source", "user", "client", "url", "host", "platform_id", "category",
+        "activity", "action", "outcome", "justification", "reason", "policy_ref", "received_at",
+    )  # fmt: skip
+    sql = f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    connection = sqlite3.connect(path)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    rows = []
+    for event in events(count, days=90, seed=11):
+        ts = dt.datetime.fromisoformat(event["ts"].replace("Z", "+00:00"))
+        event["ts"] = ts.replace(tzinfo=None).isoformat(sep=" ") + ".000000"
+        rows.append((*(event[c] for c in columns[:-1]), now))
+        if len(rows) == 50_000:
+            connection.executemany(sql, rows)
+            rows.clear()
+    connection.executemany(sql, rows)
+    connection.commit()
+    connection.execute("ANALYZE")
+    connection.close()
+
+
+def timed(site: Site, path: str, runs: int = 7) -> tuple[float, int]:
+    """Median wall time of GET ``path`` in ms (after one warm-up), and the page size."""
+    status, body, _ = site.request("GET", path)
+    if status != 200:
+        raise SystemExit(f"bench: GET {path} answered HTTP {status}")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        site.request("GET", path)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), len(body)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="rows in the log")
+    parser.add_argument("--ingest", type=int, default=50_000, help="events sent through the API")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["STAFFGUARD_INSTANCE"] = tmp
+        path = Path(tmp) / "bench.sqlite3"
+        site = Site(f"sqlite:///{path}")
+
+        rate = ingest(site, args.ingest)
+        print(f"ingestion: {rate:,.0f} events/s ({args.ingest:,} events, batches of 500, HTTP)")
+        started = time.perf_counter()
+        fill(path, args.events - args.ingest)
+        print(f"filled the log to {args.events:,} events in {time.perf_counter() - started:.0f} s")
+
+        site.login()
+        week_ago = (dt.date.today() - dt.timedelta(days=7)).isoformat()
+        status, body, _ = site.request("GET", "/log")
+        marker = body.index(b'rel="next"')
+        next_path = body[body.rindex(b'href="', 0, marker) + 6 : marker - 2].decode()
+        pages = [
+            ("first page", "/log"),
+            ("second page (keyset)", next_path.replace("&amp;", "&")),
+            ("filtered: one user", f"/log?user={USERS[42]}"),
+            ("filtered: platform + outcome", "/log?platform=tiktok&outcome=continued"),
+            ("filtered: last 7 days + activity", f"/log?from={week_ago}&activity=signup"),
+            ("filtered: rare match (no rows)", "/log?user=nobody@usd999.org"),
+            ("dashboard (30 days)", "/"),
+        ]
+        for label, page in pages:
+            ms, size = timed(site, page)
+            mark = "" if ms < 200 else "  (over the 200 ms aim)"
+            print(f"{label:34} {ms:8.1f} ms  {size / 1024:6.1f} KiB{mark}")
+        site.server.close()  # type: ignore[union-attr]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
