@@ -96,7 +96,11 @@ class Site:
         self.cookie = ""
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes, http.client.HTTPResponse]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         connection.request(method, path, body, {"Cookie": self.cookie, **(headers or {})})
@@ -106,12 +110,11 @@ class Site:
         return response.status, data, response
 
     def login(self) -> None:
-        status, body, _ = self.request("GET", "/login")
+        _status, body, response = self.request("GET", "/login")
         marker = b'name="csrf_token" value="'
         start = body.index(marker) + len(marker)
         csrf = body[start : body.index(b'"', start)].decode()
-        session = _cookie(_, "session")
-        self.cookie = f"session={session}"
+        self.cookie = f"session={_cookie(response, 'session')}"
         form = urllib.parse.urlencode(
             {"name": "auditor@usd999.org", "password": PASSWORD, "csrf_token": csrf}
         )
@@ -161,6 +164,17 @@ def fill(path: Path, count: int) -> None:
             connection.executemany(sql, rows)
             rows.clear()
     connection.executemany(sql, rows)
+    # The dashboard's daily counts, as the API keeps them (recounted whole: simpler here).
+    connection.execute("DELETE FROM event_days")
+    connection.execute(
+        "INSERT INTO event_days SELECT substr(ts, 1, 10), coalesce(platform_id, ''), outcome,"
+        " count(*) FROM events GROUP BY 1, 2, 3"
+    )
+    connection.execute("DELETE FROM user_days")
+    connection.execute(
+        "INSERT INTO user_days SELECT substr(ts, 1, 10), user, count(*) FROM events"
+        " WHERE user IS NOT NULL AND outcome IN ('shown', 'blocked') GROUP BY 1, 2"
+    )
     connection.commit()
     connection.execute("ANALYZE")
     connection.close()
@@ -198,7 +212,7 @@ def main() -> int:
 
         site.login()
         week_ago = (dt.date.today() - dt.timedelta(days=7)).isoformat()
-        status, body, _ = site.request("GET", "/log")
+        _status, body, _response = site.request("GET", "/log")
         marker = body.index(b'rel="next"')
         next_path = body[body.rindex(b'href="', 0, marker) + 6 : marker - 2].decode()
         pages = [
