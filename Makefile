@@ -26,6 +26,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/proxy.py
+	$(BIN)/python bench/admin.py
+	$(BIN)/python bench/extension.py
 
 extension-zip: $(STAMP)
 	$(BIN)/staffguard extension zip

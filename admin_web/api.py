@@ -15,9 +15,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
 
+from . import rollups
 from .auth import token_from_request
 from .db import get_db
 from .layer import current, current_policy
@@ -38,10 +40,13 @@ TEXT_LIMITS = {
 }
 
 
-def _authorized() -> None:
-    if token_from_request() is None and not (
-        g.get("user") is not None and g.user.role in ("admin", "approver", "auditor")
-    ):
+def _authorized(session_may_read: bool = False) -> None:
+    """A valid bearer token; for reading calls, a signed-in browser session will do too.
+
+    Writing calls never take the session: the API is exempt from CSRF tokens, so a page
+    elsewhere must not be able to post events through a reviewer's browser.
+    """
+    if token_from_request() is None and not (session_may_read and g.get("user") is not None):
         abort(
             Response(
                 json.dumps({"error": "a valid bearer token is required"}),
@@ -59,7 +64,7 @@ def healthz() -> Any:
 
 @bp.get("/api/v1/policy")
 def policy() -> Any:
-    _authorized()
+    _authorized(session_may_read=True)
     row = current(get_db())
     get_db().commit()  # token last-use time
     etag = f'"{row.version}"'
@@ -80,7 +85,7 @@ def policy() -> Any:
 
 @bp.get("/api/v1/check")
 def check() -> Any:
-    _authorized()
+    _authorized(session_may_read=True)
     url = request.args.get("url", "")
     if not url:
         return jsonify(error="url is required"), 400
@@ -107,24 +112,31 @@ def events() -> Any:
             rows.append(_event_row(raw))
         except ValueError as error:
             return jsonify(error=str(error), index=index), 400
+    accepted = store_events(get_db(), rows)
+    return {"accepted": accepted, "duplicates": len(batch) - accepted}
+
+
+def store_events(db: Session, rows: list[dict[str, Any]]) -> int:
+    """Store checked event rows once each, count them for the dashboard, commit; how many new."""
     unique = {row["id"]: row for row in rows}
-    db = get_db()
-    existing = set()
+    existing: set[str] = set()
     ids = list(unique)
     for start in range(0, len(ids), 500):
         existing |= set(db.scalars(select(Event.id).where(Event.id.in_(ids[start : start + 500]))))
     new = [row for key, row in unique.items() if key not in existing]
     if new:
-        db.execute(_insert_ignoring_duplicates(), new)
+        stored = set(db.scalars(_insert_ignoring_duplicates(db), new))
+        new = [row for row in new if row["id"] in stored]
+        rollups.count_in(db, new)
     db.commit()
-    return {"accepted": len(new), "duplicates": len(batch) - len(new)}
+    return len(new)
 
 
-def _insert_ignoring_duplicates() -> Any:
-    """An INSERT that skips ids a concurrent batch stored first: still stored once."""
-    dialect = get_db().get_bind().dialect.name
+def _insert_ignoring_duplicates(db: Session) -> Any:
+    """An INSERT that skips ids a concurrent batch stored first and names those it stored."""
+    dialect = db.get_bind().dialect.name
     insert: Callable[..., Any] = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(Event).on_conflict_do_nothing(index_elements=["id"])
+    return insert(Event).on_conflict_do_nothing(index_elements=["id"]).returning(Event.id)
 
 
 def _event_row(raw: Any) -> dict[str, Any]:
@@ -211,11 +223,15 @@ def openapi() -> Any:
 def proxy_pac() -> Any:
     """Send only hosts that need a decision through the proxy; everything else goes DIRECT."""
     policy = current_policy(get_db())
+    # staffguard.invalid: the extension asks the proxy whether it is there (no double warning)
     domains = sorted(
-        domain
-        for raw in policy.compiled["platforms"]
-        if policy.platforms[raw["id"]].needs_decision
-        for domain in raw["domains"]
+        {
+            domain
+            for raw in policy.compiled["platforms"]
+            if policy.platforms[raw["id"]].needs_decision
+            for domain in raw["domains"]
+        }
+        | {"staffguard.invalid"}
     )
     proxy = request.args.get("proxy") or current_app.config["PROXY_ADDRESS"]
     proxy = "".join(c for c in proxy if c.isalnum() or c in ".:-[]")

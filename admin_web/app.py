@@ -16,7 +16,7 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
-from . import api, auth, db, log, permissions
+from . import api, auth, db, layer, log, permissions, registers
 from .lists import bp as lists_bp
 
 csrf = CSRFProtect()
@@ -54,9 +54,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     db.init_app(app)
+    with app.app_context():
+        layer.refresh(db.get_db())
     csrf.init_app(app)
     csrf.exempt(api.bp)
-    for blueprint in (auth.bp, lists_bp, permissions.bp, log.bp, api.bp):
+    for blueprint in (auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp):
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)
     app.jinja_env.globals["csrf"] = _csrf_field

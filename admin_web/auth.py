@@ -76,14 +76,13 @@ def login() -> Any:
         name = request.form.get("name", "").strip().lower()
         address = request.remote_addr or ""
         since = utcnow() - THROTTLE_WINDOW
-        failures = db.scalar(
-            select(func.count())
-            .select_from(LoginFailure)
-            .where(LoginFailure.name == name, LoginFailure.at >= since)
-        )
+        recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+        failures = db.scalar(recent.where(LoginFailure.name == name))
+        from_here = db.scalar(recent.where(LoginFailure.address == address))
         user = db.scalar(select(User).where(User.name == name))
-        if failures >= current_app.config["LOGIN_ATTEMPTS"]:
-            flash("Too many failed sign-ins for this account; wait 15 minutes.", "error")
+        limit = current_app.config["LOGIN_ATTEMPTS"]
+        if failures >= limit or from_here >= 4 * limit:  # one account, or guessing across many
+            flash("Too many failed sign-ins; wait 15 minutes and try again.", "error")
             return render_template("login.html"), 429
         if user is None or not check_password_hash(
             user.password_hash, request.form.get("password", "")

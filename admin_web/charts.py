@@ -39,7 +39,7 @@ def stacked_bars(rows: list[tuple[str, str, int]], width: int = 760, height: int
     ]
     for i, day in enumerate(days):
         x = left + i * plot_w / len(days)
-        y = top + plot_h
+        y = float(top + plot_h)
         for s, platform in enumerate(series):
             n = by_day[day].get(platform, 0)
             if not n:

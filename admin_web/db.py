@@ -7,6 +7,7 @@ Every command that opens the database runs the migrations first (DESIGN.md), so 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -24,7 +25,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the event writer
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -55,7 +56,8 @@ def init_app(app: Flask) -> None:
 def get_db() -> Session:
     if "db" not in g:
         g.db = current_app.extensions["staffguard_sessions"]()
-    return g.db  # type: ignore[no-any-return]
+    session: Session = g.db
+    return session
 
 
 def close_db(_error: BaseException | None = None) -> None:

@@ -8,11 +8,13 @@ Each saved change compiles a new policy version (``PolicyVersion``); that versio
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import yaml
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,9 +29,29 @@ LAYER_NAME = "district lists (database)"
 SECTIONS = ("platforms", "approvals", "accounts", "exemptions", "settings")
 
 
+def base_documents() -> tuple[Document, ...]:
+    """The lists the district's layer sits on: the shipped defaults, or ``BASE_POLICY``.
+
+    ``BASE_POLICY`` (sources in layering order) lets tests and special deployments put the
+    layer on other lists than the shipped ones.
+    """
+    sources = current_app.config.get("BASE_POLICY") if has_app_context() else None
+    return _read_base(tuple(str(s) for s in sources or (DEFAULTS,)))
+
+
 @cache
-def shipped() -> Document:
-    return read_source(DEFAULTS)
+def _read_base(sources: tuple[str, ...]) -> tuple[Document, ...]:
+    return tuple(read_source(source) for source in sources)
+
+
+def base_fields(platform_id: str) -> dict[str, Any] | None:
+    """A platform's fields as the base lists write them (None: not a base platform)."""
+    found: dict[str, Any] | None = None
+    for document in base_documents():
+        for entry in document.platforms:
+            if entry.id == platform_id:
+                found = {**(found or {}), **entry.fields}
+    return found
 
 
 def layer_data(db: Session) -> dict[str, Any]:
@@ -66,7 +88,7 @@ def to_yaml(data: dict[str, Any]) -> str:
 def compile_layer(data: dict[str, Any], name: str = LAYER_NAME) -> dict[str, Any]:
     """Compile shipped defaults + this layer; PolicyError names what is wrong and where."""
     document = read_text(name, to_yaml(data)) if data else Document()
-    return compile_documents([shipped(), document])
+    return compile_documents([*base_documents(), document])
 
 
 def current(db: Session) -> PolicyVersion:
@@ -76,6 +98,27 @@ def current(db: Session) -> PolicyVersion:
         row = save_version(db, compile_layer(layer_data(db)))
         db.commit()
     return row
+
+
+def refresh(db: Session) -> None:
+    """Recompile on start: a new release's shipped lists take effect without an edit.
+
+    A stored layer the new lists refuse keeps the last good version in force (browsing never
+    depends on the admin site being right), and says why in the log.
+    """
+    try:
+        compiled = compile_layer(layer_data(db))
+    except PolicyError as error:
+        logging.getLogger("staffguard.admin").error(
+            "the district's lists do not compile on the current base lists; "
+            "keeping the last good policy version:\n%s",
+            error,
+        )
+        return
+    newest = db.scalars(select(PolicyVersion).order_by(PolicyVersion.id.desc()).limit(1)).first()
+    if newest is None or newest.version != compiled["version"]:
+        save_version(db, compiled)
+        db.commit()
 
 
 def save_version(db: Session, compiled: dict[str, Any]) -> PolicyVersion:
@@ -145,7 +188,7 @@ def _keyed(section: str, value: Any) -> dict[str, Any]:
 def parse_import(name: str, text: str) -> dict[str, Any]:
     """Read an uploaded YAML file as a layer; PolicyError when it does not validate."""
     document = read_text(name, text)  # file, line and entry in every problem
-    compile_documents([shipped(), document])
+    compile_documents([*base_documents(), document])
     data = yaml.safe_load(text) or {}
     return {key: _plain(value) for key, value in data.items() if value}
 

@@ -20,6 +20,7 @@ from .auth import role_required
 from .db import get_db
 from .layer import (
     PolicyError,
+    base_fields,
     commit_change,
     current_policy,
     diff,
@@ -27,17 +28,15 @@ from .layer import (
     parse_import,
     problems_by_field,
     replace_layer,
-    shipped,
     to_yaml,
 )
-from .models import Account, Approval, AuditRecord, ExemptionRow, LayerEntry, Setting
+from .models import AuditRecord, LayerEntry
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 EDITABLE_CATEGORIES = [c for c in CATEGORIES if c != "unclassified"]
-SETTING_FIELDS = ("district_name", "policy_url", "permission_url")
 
 
-def _lines(text: str) -> list[str]:
+def lines(text: str) -> list[str]:
     return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
 
 
@@ -72,7 +71,7 @@ def platforms() -> Any:
 
 
 def _is_shipped(platform_id: str) -> bool:
-    return any(entry.id == platform_id for entry in shipped().platforms)
+    return base_fields(platform_id) is not None
 
 
 def _editable_fields(platform_id: str) -> dict[str, Any]:
@@ -81,11 +80,8 @@ def _editable_fields(platform_id: str) -> dict[str, Any]:
         if raw["id"] == platform_id:
             fields = {k: raw[k] for k in ("id", "name", "category", "domains")}
             fields["rules"] = [{k: v for k, v in rule.items() if v} for rule in raw["rules"]]
-            for entry in shipped().platforms:
-                if entry.id == platform_id:
-                    for key in ("note", "source"):
-                        if isinstance(entry.fields.get(key), str):
-                            fields[key] = entry.fields[key]
+            base = base_fields(platform_id) or {}
+            fields.update({k: base[k] for k in ("note", "source") if isinstance(base.get(k), str)})
             return fields
     return {}
 
@@ -149,7 +145,7 @@ def _entry_from_form(form: Any, platform_id: str | None) -> dict[str, Any]:
     for key in ("name", "category", "note", "source"):
         if form.get(key, "").strip():
             entry[key] = form[key].strip()
-    entry["domains"] = _lines(form.get("domains", ""))
+    entry["domains"] = lines(form.get("domains", ""))
     rules_text = form.get("rules", "").strip()
     if rules_text:
         try:
@@ -167,9 +163,9 @@ def _entry_from_form(form: Any, platform_id: str | None) -> dict[str, Any]:
 def remove_platform(platform_id: str) -> Response:
     db = get_db()
     row = db.get(LayerEntry, platform_id)
-    before = row.data if row else _editable_fields(platform_id)
+    before: Any = row.data if row else _editable_fields(platform_id)
     if _is_shipped(platform_id):
-        after: dict[str, Any] | None = {"id": platform_id, "disabled": True}
+        after: Any = {"id": platform_id, "disabled": True}
         if row is None:
             db.add(LayerEntry(id=platform_id, data=after))
         else:
@@ -186,163 +182,6 @@ def remove_platform(platform_id: str) -> Response:
         db.rollback()
         flash(f"Not removed: {error}", "error")
     return redirect(url_for("lists.platforms"))
-
-
-@bp.route("/approvals", methods=["GET", "POST"])
-@role_required("approver", "auditor")
-def approvals() -> Any:
-    db = get_db()
-    problems: dict[str, list[str]] = {}
-    if request.method == "POST":
-        if g.user.role == "auditor":
-            return render_template("error.html", message="Auditors cannot change lists."), 403
-        form = request.form
-        if form.get("remove_approval"):
-            _remove(Approval, int(form["remove_approval"]), "approval removed")
-        elif form.get("remove_account"):
-            _remove(Account, int(form["remove_account"]), "account removed")
-        elif form.get("kind") == "account":
-            record = Account(
-                platform=form.get("platform", ""),
-                handle=form.get("handle", "").strip(),
-                sponsor=form.get("sponsor", "").strip(),
-                officials=_lines(form.get("officials", "")),
-            )
-            problems = _add(record, "account", record.handle)
-        else:
-            record_a = Approval(
-                platform=form.get("platform", ""),
-                approved_on=form.get("approved_on", ""),
-                reference=form.get("reference", "").strip(),
-            )
-            problems = _add(record_a, "approval", record_a.platform)
-        if not problems:
-            return redirect(url_for("lists.approvals"))
-    policy = current_policy(db)
-    return render_template(
-        "approvals.html",
-        approvals=db.scalars(select(Approval).order_by(Approval.approved_on)).all(),
-        accounts=db.scalars(select(Account).order_by(Account.platform)).all(),
-        platforms=sorted(policy.compiled["platforms"], key=lambda p: p["name"].lower()),
-        problems=problems,
-    )
-
-
-def _add(record: Any, kind: str, target: str) -> dict[str, list[str]]:
-    db = get_db()
-    db.add(record)
-    try:
-        db.flush()
-        after = {
-            c.name: getattr(record, c.name) for c in record.__table__.columns if c.name != "id"
-        }
-        commit_change(db, g.user.name, kind, target, None, after)
-        flash(f"Saved the {kind}; new policy version.", "ok")
-        return {}
-    except PolicyError as error:
-        db.rollback()
-        return problems_by_field(error) or {"": [str(error)]}
-
-
-def _fields(record: Any) -> dict[str, Any]:
-    return {c.name: getattr(record, c.name) for c in record.__table__.columns if c.name != "id"}
-
-
-def _remove(model: Any, row_id: int, kind: str) -> None:
-    db = get_db()
-    record = db.get(model, row_id)
-    if record is None:
-        return
-    before = _fields(record)
-    db.delete(record)
-    db.flush()
-    try:
-        commit_change(
-            db, g.user.name, kind, str(before.get("platform") or before.get("name")), before, None
-        )
-    except PolicyError as error:
-        db.rollback()
-        flash(f"Not removed: {error}", "error")
-
-
-@bp.route("/exemptions", methods=["GET", "POST"])
-@role_required("approver", "auditor")
-def exemptions() -> Any:
-    db = get_db()
-    problems: dict[str, list[str]] = {}
-    if request.method == "POST":
-        if g.user.role != "admin":
-            return render_template("error.html", message="Only admins change exemptions."), 403
-        if request.form.get("remove"):
-            _remove(ExemptionRow, int(request.form["remove"]), "exemption removed")
-            return redirect(url_for("lists.exemptions"))
-        record = ExemptionRow(
-            name=request.form.get("name", "").strip(),
-            users=_lines(request.form.get("users", "")),
-            networks=_lines(request.form.get("networks", "")),
-        )
-        problems = _add(record, "exemption", record.name)
-        if not problems:
-            return redirect(url_for("lists.exemptions"))
-    return render_template(
-        "exemptions.html",
-        exemptions=db.scalars(select(ExemptionRow).order_by(ExemptionRow.name)).all(),
-        problems=problems,
-    )
-
-
-@bp.route("/settings", methods=["GET", "POST"])
-@role_required("approver", "auditor")
-def settings() -> Any:
-    db = get_db()
-    stored = {s.key: s for s in db.scalars(select(Setting))}
-    problems: dict[str, list[str]] = {}
-    if request.method == "POST":
-        if g.user.role != "admin":
-            return render_template("error.html", message="Only admins change settings."), 403
-        before = {k: s.value for k, s in stored.items()}
-        wanted: dict[str, Any] = {}
-        for key in ("continue_minutes", "retention_days"):
-            value = request.form.get(key, "").strip()
-            if value:
-                wanted[key] = int(value) if value.lstrip("-").isdigit() else value
-        for key in SETTING_FIELDS:
-            if request.form.get(key, "").strip():
-                wanted[key] = request.form[key].strip()
-        actions_text = request.form.get("actions", "").strip()
-        if actions_text:
-            try:
-                wanted["actions"] = yaml.safe_load(actions_text)
-            except yaml.YAMLError as error:
-                problems = {"actions": [f"actions: not valid YAML ({error})"]}
-        if not problems:
-            for key, row in stored.items():
-                if key not in wanted:
-                    db.delete(row)
-            for key, value in wanted.items():
-                if key in stored:
-                    stored[key].value = value
-                else:
-                    db.add(Setting(key=key, value=value))
-            try:
-                db.flush()
-                commit_change(db, g.user.name, "settings", "settings", before, wanted)
-                flash("Settings saved; new policy version.", "ok")
-                return redirect(url_for("lists.settings"))
-            except PolicyError as error:
-                db.rollback()
-                problems = problems_by_field(error)
-        values = dict(request.form)
-    else:
-        values = {k: s.value for k, s in stored.items()}
-        if "actions" in values:
-            values["actions"] = yaml.safe_dump(values["actions"], sort_keys=False)
-    return render_template(
-        "settings.html",
-        values=values,
-        effective=current_policy(db).settings,
-        problems=problems,
-    )
 
 
 @bp.get("/export.yaml")

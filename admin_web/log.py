@@ -10,14 +10,15 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
-from sqlalchemy import Select, and_, delete, desc, func, or_, select
+from sqlalchemy import CursorResult, Select, and_, delete, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
 
+from . import rollups
 from .auth import role_required
 from .charts import stacked_bars
 from .db import get_db
@@ -47,7 +48,7 @@ def _day(text: str | None) -> dt.datetime | None:
         return None
 
 
-def filtered(args: Any) -> Select[tuple[Event]]:
+def filtered(args: Any) -> Select[Any]:
     query = select(Event)
     for key in FILTERS:
         value = args.get(key, "").strip()
@@ -75,7 +76,7 @@ def events() -> Any:
     rows = get_db().scalars(query.limit(PAGE + 1)).all()
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     next_url = None
     if more:
         last = rows[-1]
@@ -145,41 +146,17 @@ def export() -> Response:
 @role_required("approver", "auditor")
 def dashboard() -> Any:
     db = get_db()
-    days = min(max(int(request.args.get("days", "30") or 30), 1), 365)
-    since = utcnow() - dt.timedelta(days=days)
-    shown = and_(Event.ts >= since, Event.outcome.in_(("shown", "blocked")))
-    day = func.date(Event.ts)
-    per_day = db.execute(
-        select(day, Event.platform_id, func.count()).where(shown).group_by(day, Event.platform_id)
-    ).all()
-    top = db.execute(
-        select(Event.platform_id, func.count().label("n"))
-        .where(shown)
-        .group_by(Event.platform_id)
-        .order_by(desc("n"))
-        .limit(10)
-    ).all()
-    outcomes = dict(
-        db.execute(
-            select(Event.outcome, func.count()).where(Event.ts >= since).group_by(Event.outcome)
-        ).all()
-    )
-    repeat = db.execute(
-        select(Event.user, func.count().label("n"))
-        .where(shown, Event.user.is_not(None))
-        .group_by(Event.user)
-        .having(func.count() >= 3)
-        .order_by(desc("n"))
-        .limit(10)
-    ).all()
+    asked = request.args.get("days", "30")
+    days = min(max(int(asked), 1), 365) if asked.isdigit() else 30
+    since = (utcnow() - dt.timedelta(days=days)).date().isoformat()
     return render_template(
         "dashboard.html",
         days=days,
-        chart=stacked_bars([(str(d), p or "unclassified", n) for d, p, n in per_day]),
-        top=top,
-        outcomes=outcomes,
-        repeat=repeat,
-        unclassified=top_unclassified(db, since.date().isoformat()),
+        chart=stacked_bars(rollups.per_day(db, since)),
+        top=rollups.top_platforms(db, since),
+        outcomes=rollups.outcomes(db, since),
+        repeat=rollups.repeat_users(db, since),
+        unclassified=top_unclassified(db, since),
     )
 
 
@@ -200,10 +177,12 @@ def top_unclassified(db: Session, since: str, limit: int = 15) -> list[tuple[str
 def purge(db: Session, retention_days: int) -> dict[str, int]:
     """Delete events and counts older than the retention setting."""
     cutoff = utcnow() - dt.timedelta(days=retention_days)
-    events = db.execute(delete(Event).where(Event.ts < cutoff)).rowcount
-    counts = db.execute(
-        delete(Unclassified).where(Unclassified.day < cutoff.date().isoformat())
-    ).rowcount
+    events = cast(CursorResult[Any], db.execute(delete(Event).where(Event.ts < cutoff)))
+    counts = cast(
+        CursorResult[Any],
+        db.execute(delete(Unclassified).where(Unclassified.day < cutoff.date().isoformat())),
+    )
+    rollups.purge_before(db, cutoff.date().isoformat())
     db.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - dt.timedelta(days=1)))
     db.commit()
-    return {"events": events or 0, "unclassified": counts or 0}
+    return {"events": events.rowcount or 0, "unclassified": counts.rowcount or 0}

@@ -163,6 +163,26 @@ class Event(Base):
     )
 
 
+class EventDay(Base):
+    """Events per UTC day, platform and outcome, kept as events arrive: the dashboard reads
+    these instead of scanning a log of millions."""
+
+    __tablename__ = "event_days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(100), primary_key=True)  # '' unclassified
+    outcome: Mapped[str] = mapped_column(String(10), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class UserDay(Base):
+    """Warnings shown to (or blocked for) each user per UTC day, for "repeat users"."""
+
+    __tablename__ = "user_days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    user: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class Unclassified(Base):
     """Per-day visit counts of domains no list knows, as each proxy last reported them."""
 
@@ -179,6 +199,7 @@ __all__ = [
     "AuditRecord",
     "Base",
     "Event",
+    "EventDay",
     "ExemptionRow",
     "LayerEntry",
     "LoginFailure",
@@ -188,4 +209,5 @@ __all__ = [
     "Token",
     "Unclassified",
     "User",
+    "UserDay",
 ]

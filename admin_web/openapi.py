@@ -138,5 +138,25 @@ OPENAPI: dict[str, Any] = {
             }
         },
         "/healthz": {"get": {"security": [], "responses": {"200": {"description": "up"}}}},
+        "/proxy.pac": {
+            "get": {
+                "summary": "A PAC file: hosts needing a policy decision go to the proxy",
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "proxy",
+                        "in": "query",
+                        "description": "host:port of the proxy (default: the site's setting)",
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "FindProxyForURL; every other host DIRECT",
+                        "content": {"application/x-ns-proxy-autoconfig": {}},
+                    }
+                },
+            }
+        },
     },
 }

@@ -2,119 +2,46 @@
 // Every decision comes from lib/policy.js on the synced policy; a fault here never stops a
 // navigation (fail open) and is logged to the worker's console.
 
+import {
+  checkProxy,
+  config,
+  continues,
+  flushEvents,
+  isBehindProxy,
+  policy,
+  record,
+  rememberContinue,
+  signInChanged,
+  storageChanged,
+  syncPolicy,
+  userEmail,
+} from "./background/state.js";
 import { showBanner } from "./lib/banner.js";
-import { effectiveConfig } from "./lib/config.js";
-import { forNavigation, parseMarker, remember } from "./lib/decide.js";
-import { enqueue, flushOnce, makeEvent } from "./lib/events.js";
+import {
+  continueKey,
+  firstInWindow,
+  forNavigation,
+  markerVerdict,
+  parseMarker,
+} from "./lib/decide.js";
 import { classify } from "./lib/policy.js";
 
-const PING_URL = "http://staffguard.invalid/ping";
 const INTERSTITIAL = chrome.runtime.getURL("pages/interstitial.html");
 
-async function config() {
-  const managed = await chrome.storage.managed.get(null).catch(() => ({}));
-  const { settings = {} } = await chrome.storage.local.get("settings");
-  return effectiveConfig(managed, settings).config;
+// Interstitials waiting for the staff member's choice, by tab; storage.session backs this up.
+const pendingByTab = new Map();
+
+async function pendingFor(tabId) {
+  const key = `pending:${tabId}`;
+  return pendingByTab.get(tabId) ?? (await chrome.storage.session.get(key))[key];
 }
 
-async function policy() {
-  const { policy } = await chrome.storage.local.get("policy");
-  return policy || null;
-}
-
-async function userEmail() {
-  try {
-    const info = await chrome.identity.getProfileUserInfo({ accountStatus: "ANY" });
-    if (info?.email) return info.email;
-  } catch {}
-  const { settings = {} } = await chrome.storage.local.get("settings");
-  return settings.user || null;
-}
-
-/** Fetch the policy if it changed; keep the last good one otherwise. */
-export async function syncPolicy() {
-  const cfg = await config();
-  if (!cfg.backendUrl) return "unconfigured";
-  const { etag = "" } = await chrome.storage.local.get("etag");
-  const headers = { Authorization: `Bearer ${cfg.apiToken}` };
-  if (etag && (await policy())) headers["If-None-Match"] = etag;
-  try {
-    const response = await fetch(`${cfg.backendUrl}/api/v1/policy`, { headers, cache: "no-store" });
-    if (response.status === 304) return "unchanged";
-    if (!response.ok) return `error ${response.status}`;
-    const document = await response.json();
-    if (document.format !== "staffguard-policy/1" || !Array.isArray(document.platforms)) {
-      console.error("StaffGuard: refused a policy in an unknown format");
-      return "refused";
-    }
-    await chrome.storage.local.set({ policy: document, etag: response.headers.get("ETag") || "" });
-    return "updated";
-  } catch (error) {
-    console.warn("StaffGuard: policy sync failed, keeping the last good policy", error);
-    return "offline";
-  }
-}
-
-/** Whether this device reaches the district proxy (which then shows the interstitials). */
-async function checkProxy() {
-  let behindProxy = false;
-  try {
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 1500);
-    const response = await fetch(PING_URL, { signal: controller.signal, cache: "no-store" });
-    behindProxy = (await response.json()).staffguard === "proxy";
-  } catch {}
-  await chrome.storage.session.set({ behindProxy });
-  return behindProxy;
-}
-
-async function record(verdict, outcome, justification = "") {
-  const cfg = await config();
-  if (!cfg.reportEvents) return;
-  const event = makeEvent(verdict, outcome, { user: await userEmail(), justification });
-  const { events = [] } = await chrome.storage.local.get("events");
-  await chrome.storage.local.set({ events: enqueue(events, event) });
-  flushEvents();
-}
-
-let flushing = null;
-/** Send queued events in batches; the queue lives in storage, so a closed browser loses none. */
-export function flushEvents() {
-  flushing ??= (async () => {
-    try {
-      const cfg = await config();
-      if (!cfg.backendUrl) return;
-      const post = async (batch) => {
-        const response = await fetch(`${cfg.backendUrl}/api/v1/events`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Authorization: `Bearer ${cfg.apiToken}` },
-          body: JSON.stringify(batch),
-        });
-        return { status: response.status, body: await response.json().catch(() => ({})) };
-      };
-      for (;;) {
-        const { events = [] } = await chrome.storage.local.get("events");
-        const result = await flushOnce(events, post);
-        if (result.dropped) console.error("StaffGuard: the admin site refused an event", result.dropped);
-        // Remove exactly what was handled; events queued meanwhile stay.
-        const handled = new Set(events.filter((e) => !result.queue.includes(e)).map((e) => e.id));
-        const { events: now = [] } = await chrome.storage.local.get("events");
-        await chrome.storage.local.set({ events: now.filter((e) => !handled.has(e.id)) });
-        if (!result.ok || !result.queue.length) break;
-      }
-    } finally {
-      flushing = null;
-    }
-  })();
-  return flushing;
-}
-
-async function banner(tabId, verdict, tone) {
+async function banner(tabId, verdict, tone, unlessProxyBanner = false) {
   try {
     await chrome.scripting.executeScript({
       target: { tabId },
       func: showBanner,
-      args: [verdict.reason, verdict.policy_ref, tone],
+      args: [verdict.reason, verdict.policy_ref, tone, unlessProxyBanner],
     });
   } catch (error) {
     console.warn("StaffGuard: banner not shown", error);
@@ -126,13 +53,13 @@ function safely(handler) {
 }
 
 async function navigationVerdict(url) {
-  const current = await policy();
-  if (!current) return null; // no policy yet: fail open
-  const verdict = classify(current, url, { method: "GET", user: await userEmail() });
-  const { continues = {} } = await chrome.storage.local.get("continues");
-  const { behindProxy = false } = await chrome.storage.session.get("behindProxy");
   const cfg = await config();
-  const show = forNavigation(verdict, { continues, behindProxy: behindProxy && cfg.deferToProxy });
+  const current = await policy();
+  if (!current || !cfg.enabled) return null; // no policy yet, or switched off: fail open
+  const verdict = classify(current, url, { method: "GET", user: await userEmail() });
+  if (verdict.action === "allow") return { verdict, show: null };
+  const behindProxy = cfg.deferToProxy && (await isBehindProxy());
+  const show = forNavigation(verdict, { continues: await continues(), behindProxy });
   return { verdict, show };
 }
 
@@ -142,16 +69,29 @@ chrome.webNavigation.onBeforeNavigate.addListener(safely(async (details) => {
   const decided = await navigationVerdict(details.url);
   if (!decided || !["interstitial", "block"].includes(decided.show)) return;
   const { verdict, show } = decided;
-  await chrome.storage.session.set({ [`pending:${details.tabId}`]: { verdict, url: details.url } });
-  await chrome.tabs.update(details.tabId, { url: `${INTERSTITIAL}?tab=${details.tabId}` });
+  // Where "Go back" leads: the page the tab showed before (the warned one may have committed).
+  const tab = await chrome.tabs.get(details.tabId).catch(() => null);
+  const from = /^https?:/.test(tab?.url || "") && tab.url !== details.url ? tab.url : null;
+  const pending = { verdict, url: details.url, from };
+  pendingByTab.set(details.tabId, pending);
+  await Promise.all([
+    chrome.tabs.update(details.tabId, { url: `${INTERSTITIAL}?tab=${details.tabId}` }),
+    chrome.storage.session.set({ [`pending:${details.tabId}`]: pending }),
+  ]);
   await record(verdict, show === "block" ? "blocked" : "shown");
 }));
+
+// Main-frame responses the district proxy marked, by tab (storage.session backs this up when
+// the worker was restarted between the response and the page's DOMContentLoaded).
+const markedPages = new Map();
 
 // Banners go into the page once it has a document: decided here, so no race with the load.
 chrome.webNavigation.onDOMContentLoaded.addListener(safely(async (details) => {
   if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
   const key = `banner:${details.tabId}`;
-  const { [key]: marked } = await chrome.storage.session.get(key);
+  let marked = markedPages.get(details.tabId);
+  markedPages.delete(details.tabId);
+  marked ??= (await chrome.storage.session.get(key))[key];
   await chrome.storage.session.remove(key);
   const decided = await navigationVerdict(details.url);
   if (decided?.show === "banner") {
@@ -159,19 +99,24 @@ chrome.webNavigation.onDOMContentLoaded.addListener(safely(async (details) => {
     await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
     await record(verdict, "shown");
   } else if (marked && marked.url.split("#")[0] === details.url.split("#")[0]) {
-    const { verdict } = marked; // flagged by the district proxy's X-StaffGuard header
-    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
+    // Flagged by the district proxy's X-StaffGuard header.
+    if (!(await config()).enabled) return;
+    const current = await policy();
+    const local = current ? classify(current, details.url, { user: await userEmail() }) : null;
+    const verdict = markerVerdict(marked.marker, local);
+    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn", true);
   }
 }));
 
-// Requests that are not navigations: a comment posted, a message sent.
+// Requests that are not navigations: a comment posted, a message sent (once a minute a tab).
+const recentActivity = new Map();
 chrome.webRequest.onBeforeRequest.addListener(safely(async (details) => {
   if (details.tabId < 0 || details.type === "main_frame" || details.method === "GET") return;
   const current = await policy();
-  const { behindProxy = false } = await chrome.storage.session.get("behindProxy");
-  if (!current || behindProxy) return; // behind the proxy, its X-StaffGuard header tells us
+  if (!current || (await isBehindProxy()) || !(await config()).enabled) return; // proxy marks
   const verdict = classify(current, details.url, { method: details.method, user: await userEmail() });
   if (verdict.activity === "browse" || verdict.action === "allow") return;
+  if (!firstInWindow(recentActivity, `${details.tabId}|${continueKey(verdict)}`, Date.now())) return;
   await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
   await record(verdict, "shown");
 }), { urls: ["<all_urls>"] });
@@ -182,15 +127,18 @@ chrome.webRequest.onHeadersReceived.addListener(safely(async (details) => {
   const header = details.responseHeaders?.find((h) => h.name.toLowerCase() === "x-staffguard");
   const marker = parseMarker(header?.value);
   if (!marker) return;
-  const current = await policy();
-  const verdict = current
-    ? classify(current, details.url, { method: details.method })
-    : { reason: "The district proxy flagged this request.", policy_ref: marker.ref };
   if (details.type === "main_frame") {
-    await chrome.storage.session.set({ [`banner:${details.tabId}`]: { verdict: { ...verdict, action: marker.action }, url: details.url } });
-  } else {
-    await banner(details.tabId, verdict, marker.action === "notice" ? "notice" : "warn");
+    // Kept before any await, so the page's DOMContentLoaded always finds it.
+    const marked = { marker, url: details.url };
+    markedPages.set(details.tabId, marked);
+    await chrome.storage.session.set({ [`banner:${details.tabId}`]: marked });
+    return;
   }
+  if (!(await config()).enabled) return;
+  const current = await policy();
+  const local = current ? classify(current, details.url, { method: details.method }) : null;
+  const verdict = markerVerdict(marker, local);
+  await banner(details.tabId, verdict, marker.action === "notice" ? "notice" : "warn");
 }), { urls: ["<all_urls>"] }, ["responseHeaders"]);
 
 chrome.runtime.onMessage.addListener((message, sender, reply) => {
@@ -203,25 +151,26 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
 
 async function handleMessage(message, sender) {
   if (message.type === "pending") {
-    const key = `pending:${message.tabId}`;
-    const { [key]: pending } = await chrome.storage.session.get(key);
+    const pending = await pendingFor(message.tabId);
     const current = await policy();
     return { pending, settings: current?.settings || {} };
   }
   if (message.type === "choice") {
-    const key = `pending:${message.tabId}`;
-    const { [key]: pending } = await chrome.storage.session.get(key);
+    const pending = await pendingFor(message.tabId);
     if (!pending) return { ok: false };
-    await chrome.storage.session.remove(key);
-    if (message.choice === "continue") {
+    pendingByTab.delete(message.tabId);
+    await chrome.storage.session.remove(`pending:${message.tabId}`);
+    if (message.choice === "continue" && pending.verdict.action !== "block") {
       const current = await policy();
       const minutes = current?.settings?.continue_minutes || 60;
-      const { continues = {} } = await chrome.storage.local.get("continues");
-      await chrome.storage.local.set({ continues: remember(continues, pending.verdict, minutes, Date.now()) });
+      await rememberContinue(pending.verdict, minutes);
       await record(pending.verdict, "continued", message.justification);
       await chrome.tabs.update(message.tabId, { url: pending.url });
     } else {
-      await record(pending.verdict, "went_back", message.justification);
+      if (pending.verdict.action !== "block") {
+        await record(pending.verdict, "went_back", message.justification);
+      }
+      return { ok: true, from: pending.from };
     }
     return { ok: true };
   }
@@ -248,10 +197,14 @@ chrome.alarms.onAlarm.addListener(safely(async (alarm) => {
     await syncPolicy();
     await checkProxy();
   }
-  if (alarm.name === "flush") await flushEvents();
+  if (alarm.name === "flush") {
+    await checkProxy(); // a laptop moves between the district network and home
+    await flushEvents();
+  }
 }));
 chrome.runtime.onInstalled.addListener(safely(start));
 chrome.runtime.onStartup.addListener(safely(start));
 chrome.storage.onChanged.addListener((changes, area) => {
-  if (area === "managed" || (area === "local" && changes.settings)) safely(start)();
+  if (storageChanged(changes, area)) safely(start)();
 });
+chrome.identity?.onSignInChanged?.addListener(signInChanged);

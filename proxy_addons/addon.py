@@ -15,7 +15,6 @@ import secrets
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,15 +23,16 @@ from mitmproxy import ctx, exceptions, http, tls
 
 from policy_lists import Policy, PolicyError, Verdict, registrable_domain
 
-from . import pages
+from . import flows, pages
 from .counts import UnclassifiedCounts
 from .source import PolicySource
-from .spool import Shipper, Spool, now_rfc3339
+from .spool import Shipper, Spool, new_event
 
 log = logging.getLogger(__name__)
 
 PING_HOST = "staffguard.invalid"
 OFFER_SECONDS = 30 * 60
+RECORD_EVERY_SECONDS = 60.0
 F = TypeVar("F", bound=Callable[..., None])
 
 
@@ -59,6 +59,7 @@ class StaffGuard:
         self.shipper: Shipper | None = None
         self.counts: UnclassifiedCounts | None = None
         self.signer = pages.Signer(b"")
+        self.recent = flows.Recent(RECORD_EVERY_SECONDS)
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
@@ -179,38 +180,45 @@ class StaffGuard:
         req = flow.request
         if req.pretty_host == PING_HOST:
             return self._ping(flow)
-        passes = _strip_our_cookies(req)
+        passes = flows.take_our_cookies(req)
         if req.path.startswith(pages.ACTION_PATH):
             return self._choice(flow)
-        verdict = self._policy().classify(
-            req.pretty_url, req.method, _user(flow), _client(flow), req.headers
-        )
+        user, client = flows.user_of(flow), flows.client_of(flow)
+        verdict = self._policy().classify(req.pretty_url, req.method, user, client, req.headers)
         if verdict.platform_id is None:
             if self.counts and not verdict.exempt:
                 self.counts.record(verdict.host)
             return
         if verdict.action == "allow":
             return
-        navigation = _is_navigation(req)
+        navigation = flows.is_navigation(req)
         site = registrable_domain(verdict.host) or verdict.host
         flow.metadata["staffguard"] = verdict
         if verdict.action == "warn" and navigation:
             token = passes.get(pages.cookie_name(verdict.activity))
-            if token and self.signer.check("pass", token, _client(flow), site, verdict.activity):
+            if token and self.signer.check("pass", token, client, site, verdict.activity):
                 flow.metadata["staffguard_continued"] = True
                 return
             self._record(flow, verdict, "shown")
             flow.response = self._page(flow, verdict, site, blocked=False)
         elif verdict.action == "block":
-            if navigation or verdict.activity != "browse":
+            if navigation or self._worth_recording(client, site, verdict):
                 self._record(flow, verdict, "blocked")
             flow.response = (
                 self._page(flow, verdict, site, blocked=True)
                 if navigation
-                else http.Response.make(403, b"Blocked by district policy", _marker(verdict))
+                else http.Response.make(403, b"Blocked by district policy", flows.marker(verdict))
             )
-        elif navigation or verdict.activity != "browse":
+        elif navigation or self._worth_recording(client, site, verdict):
             self._record(flow, verdict, "shown")
+
+    def _worth_recording(self, client: str, site: str, verdict: Verdict) -> bool:
+        """Requests that are not navigations are recorded for an activity (a comment POST, a DM
+        API call), at most once a minute per client and site: a DM inbox polls every few
+        seconds, and the log is for people to read. Page assets (browse) are never recorded."""
+        if verdict.activity == "browse":
+            return False
+        return self.recent.first(hash((client, site, verdict.activity)))  # a collision: harmless
 
     @fail_open
     def response(self, flow: http.HTTPFlow) -> None:
@@ -219,9 +227,9 @@ class StaffGuard:
             return
         if verdict.action == "warn" and flow.metadata.get("staffguard_continued"):
             return
-        flow.response.headers.update(_marker(verdict))
-        if verdict.action == "notice" and _is_navigation(flow.request):
-            _inject_banner(flow.response, verdict)
+        flow.response.headers.update(flows.marker(verdict))
+        if verdict.action == "notice" and flows.is_navigation(flow.request):
+            flows.inject_banner(flow.response, verdict)
 
     # --- what the staff member sees and chooses ----------------------------------------
 
@@ -229,16 +237,18 @@ class StaffGuard:
         self, flow: http.HTTPFlow, verdict: Verdict, site: str, *, blocked: bool
     ) -> http.Response:
         expires = int(time.time()) + OFFER_SECONDS
-        offer = self.signer.sign("offer", _client(flow), site, verdict.activity, expires)
+        offer = self.signer.sign("offer", flows.client_of(flow), site, verdict.activity, expires)
         body = pages.interstitial(
             verdict,
             offer=offer,
-            return_path=_return_path(flow.request.path),
+            return_path=flows.same_site_path(flow.request.path),
             settings=dict(self._policy().settings),
             blocked=blocked,
         )
         flow.metadata["staffguard_page"] = True
-        return http.Response.make(403 if blocked else 200, body.encode(), _page_headers("'none'"))
+        return http.Response.make(
+            403 if blocked else 200, body.encode(), flows.page_headers("'none'")
+        )
 
     def _choice(self, flow: http.HTTPFlow) -> None:
         """A POST from the interstitial: continue (sets the pass) or go back (logs it)."""
@@ -252,29 +262,32 @@ class StaffGuard:
             choice not in ("continue", "back")
             or form is None
             or fetch_site != "same-origin"
-            or not self.signer.check("offer", form.get("offer", ""), _client(flow), site, activity)
+            or not self.signer.check(
+                "offer", form.get("offer", ""), flows.client_of(flow), site, activity
+            )
         ):
             flow.metadata["staffguard_page"] = True
             flow.response = http.Response.make(
                 403, b"This choice has expired or did not come from a warning page.", {}
             )
             return
-        path = _return_path(form.get("return", "/"))
+        path = flows.same_site_path(form.get("return", "/"))
         url = f"{req.scheme}://{req.pretty_host}{'' if req.port in (80, 443) else f':{req.port}'}"
-        verdict = self._policy().classify(url + path, "GET", _user(flow), _client(flow))
+        client = flows.client_of(flow)
+        verdict = self._policy().classify(url + path, "GET", flows.user_of(flow), client)
         justification = form.get("justification", "")[:500]
         flow.metadata["staffguard_page"] = True
         if choice == "back":
             self._record(flow, verdict, "went_back", justification)
             nonce = secrets.token_urlsafe(12)
             flow.response = http.Response.make(
-                200, pages.went_back_page(nonce).encode(), _page_headers(f"'nonce-{nonce}'")
+                200, pages.went_back_page(nonce).encode(), flows.page_headers(f"'nonce-{nonce}'")
             )
             return
         self._record(flow, verdict, "continued", justification)
         minutes = int(self._policy().settings.get("continue_minutes", 60))
         expires = int(time.time()) + minutes * 60
-        token = self.signer.sign("pass", _client(flow), site, activity, expires)
+        token = self.signer.sign("pass", client, site, activity, expires)
         secure = "; Secure" if req.scheme == "https" else ""
         flow.response = http.Response.make(
             303,
@@ -307,104 +320,7 @@ class StaffGuard:
     ) -> None:
         if self.spool is None:
             return
-        self.spool.append(
-            {
-                "id": str(uuid.uuid4()),
-                "ts": now_rfc3339(),
-                "source": "proxy",
-                "user": _user(flow),
-                "client": _client(flow),
-                "url": verdict.url,
-                "host": verdict.host,
-                "platform_id": verdict.platform_id,
-                "category": verdict.category,
-                "activity": verdict.activity,
-                "action": verdict.action,
-                "outcome": outcome,
-                "justification": justification,
-                "reason": verdict.reason,
-                "policy_ref": verdict.policy_ref,
-            }
-        )
+        user, client = flows.user_of(flow), flows.client_of(flow)
+        self.spool.append(new_event(verdict, outcome, user, client, justification))
         if self.shipper:
             self.shipper.wake.set()
-
-
-def _user(flow: http.HTTPFlow) -> str | None:
-    auth = flow.metadata.get("proxyauth")
-    return str(auth[0]) if auth else None
-
-
-def _client(flow: http.HTTPFlow) -> str:
-    return str(flow.client_conn.peername[0]) if flow.client_conn.peername else ""
-
-
-def _is_navigation(req: http.Request) -> bool:
-    """A top-level page load: Sec-Fetch headers when the browser sends them, else an HTML GET."""
-    mode = req.headers.get("sec-fetch-mode")
-    dest = req.headers.get("sec-fetch-dest")
-    if mode or dest:
-        return mode == "navigate" and dest in (None, "document")
-    return req.method == "GET" and "text/html" in req.headers.get("accept", "")
-
-
-def _return_path(path: str) -> str:
-    """Only a path on the same site: never a scheme, a host or a protocol-relative URL."""
-    if not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/"
-    if path.startswith(pages.ACTION_PATH):
-        return "/"
-    return "".join(c for c in path if c.isprintable())[:2048]
-
-
-def _strip_our_cookies(req: http.Request) -> dict[str, str]:
-    """Remove StaffGuard's cookies before the site can see them; return their values."""
-    header = req.headers.get("cookie", "")
-    if pages.COOKIE_PREFIX not in header:
-        return {}
-    ours: dict[str, str] = {}
-    kept = []
-    for part in header.split(";"):
-        name, _, value = part.strip().partition("=")
-        if name.startswith(pages.COOKIE_PREFIX):
-            ours[name] = value
-        elif part.strip():
-            kept.append(part.strip())
-    if kept:
-        req.headers["cookie"] = "; ".join(kept)
-    else:
-        del req.headers["cookie"]
-    return ours
-
-
-def _marker(verdict: Verdict) -> dict[str, str]:
-    ref = verdict.policy_ref.replace(";", ",")
-    return {"X-StaffGuard": f"action={verdict.action}; activity={verdict.activity}; ref={ref}"}
-
-
-def _page_headers(script_src: str) -> dict[str, str]:
-    return {
-        "Content-Type": "text/html; charset=utf-8",
-        "Cache-Control": "no-store",
-        "Content-Security-Policy": (
-            f"default-src 'none'; style-src 'unsafe-inline'; script-src {script_src}; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        ),
-        "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-    }
-
-
-def _inject_banner(response: http.Response, verdict: Verdict) -> None:
-    if response.status_code != 200 or "text/html" not in response.headers.get("content-type", ""):
-        return
-    text = response.get_text(strict=False)
-    if text is None:
-        return
-    lower = text[:65536].lower()
-    start = lower.find("<body")
-    end = lower.find(">", start) if start >= 0 else -1
-    if end < 0:
-        return
-    response.set_text(text[: end + 1] + pages.banner(verdict) + text[end + 1 :])

@@ -57,6 +57,14 @@ def register(sub: argparse._SubParsersAction, groups: object = None) -> None:
     proxy.add_argument("--token", help="API token for the admin site")
     proxy.add_argument("--data", help="directory for the spool and the last good policy")
     proxy.add_argument("--confdir", help="mitmproxy's directory (its CA lives there)")
+    proxy.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        dest="mitmproxy_options",
+        help="any other mitmproxy option, e.g. proxyauth=@/etc/staffguard/htpasswd (repeatable)",
+    )
     proxy.set_defaults(handler=_proxy)
 
 
@@ -69,5 +77,7 @@ def _proxy(args: argparse.Namespace) -> int:
         data_dir=args.data,
         confdir=args.confdir,
     )
+    for option in args.mitmproxy_options:
+        argv += ["--set", option]
     os.execv(argv[0], argv)
     return 0

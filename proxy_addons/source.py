@@ -44,7 +44,21 @@ class PolicySource:
     def _initial(self) -> Policy:
         if not self.url:
             self._stamp = self._file_stamp()
-            policy = Policy(compile_sources(*self.files))  # bad files at start: a clear error
+            try:
+                policy = Policy(compile_sources(*self.files))
+            except PolicyError as error:
+                # A proxy that does not start breaks everyone's browsing: run on the last good
+                # policy when there is one, and refuse to start (a clear error) when there is not.
+                cached = self._load_cache()
+                if cached is None:
+                    raise
+                log.error(
+                    "staffguard: policy files refused, running on the last good policy "
+                    "(version %s) until they are fixed:\n%s",
+                    cached.version,
+                    error,
+                )
+                return cached
             self._save(policy.compiled)
             return policy
         if self.refresh():

@@ -16,8 +16,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
+
+from policy_lists import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +138,8 @@ class Shipper(threading.Thread):
         """Ship one batch: the number accepted, 0 when idle, None when the admin site failed."""
         events, end = self.spool.pending()
         if not events:
+            if end > self.spool.offset():
+                self.spool.commit(end)  # only unreadable lines: step over them
             return 0
         while events:
             status, body = self._post(events)
@@ -180,5 +185,24 @@ def _json(data: bytes) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def now_rfc3339() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+def new_event(
+    verdict: Verdict, outcome: str, user: str | None, client: str, justification: str = ""
+) -> dict[str, Any]:
+    """An event as DESIGN.md defines it; the verdict's URL already has no query string."""
+    return {
+        "id": str(uuid.uuid4()),
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "source": "proxy",
+        "user": user,
+        "client": client,
+        "url": verdict.url,
+        "host": verdict.host,
+        "platform_id": verdict.platform_id,
+        "category": verdict.category,
+        "activity": verdict.activity,
+        "action": verdict.action,
+        "outcome": outcome,
+        "justification": justification,
+        "reason": verdict.reason,
+        "policy_ref": verdict.policy_ref,
+    }

@@ -1,7 +1,9 @@
 // The in-page notice: injected with chrome.scripting into the tab, self-contained (no imports,
 // no closures), drawn in a closed shadow root so page styles neither leak in nor out.
 
-export function showBanner(text, ref, tone) {
+export function showBanner(text, ref, tone, unlessProxyBanner = false) {
+  // The district proxy may already have put its own notice into this page: one is enough.
+  if (unlessProxyBanner && document.querySelector("[data-staffguard]")) return false;
   const id = "staffguard-banner-host";
   document.getElementById(id)?.remove();
   const host = document.createElement("div");

@@ -23,14 +23,14 @@ export function remember(continues, verdict, minutes, now) {
  *
  * Two-way activity on a board-approved platform (its DM pages) gets a banner, not a stop:
  * the staff member is where the board allows, and is reminded of the one-way rule. Behind
- * the district proxy, the proxy shows interstitials, so the extension only adds banners
- * (no warning twice for one navigation).
+ * the district proxy, the proxy answers every navigation (its interstitial, block page or
+ * injected notice), so the extension adds nothing of its own: no warning twice for one
+ * navigation. It still shows what the proxy marks with its X-StaffGuard header.
  */
 export function forNavigation(verdict, { continues = {}, now = Date.now(), behindProxy = false } = {}) {
-  if (verdict.action === "allow") return null;
+  if (verdict.action === "allow" || behindProxy) return null;
   if (verdict.action === "notice") return "banner";
   if (verdict.approved && verdict.activity !== "browse") return "banner";
-  if (behindProxy) return null;
   if (verdict.action === "block") return "block";
   return continued(continues, verdict, now) ? null : "interstitial";
 }
@@ -45,4 +45,43 @@ export function parseMarker(value) {
   }
   if (!["notice", "warn", "block"].includes(fields.action)) return null;
   return { action: fields.action, activity: fields.activity || "browse", ref: fields.ref || "" };
+}
+
+/**
+ * The verdict a banner shows for a request the district proxy marked. The local verdict when
+ * the synced policy agrees the request is flagged; otherwise (an older policy, none yet) the
+ * marker's own action and policy section, so the proxy's word is never lost.
+ */
+export function markerVerdict(marker, local) {
+  if (local && local.action !== "allow") return { ...local, action: marker.action };
+  const what = ACTIVITY_LABELS[marker.activity] || "This activity";
+  return {
+    ...(local || {}),
+    action: marker.action,
+    activity: marker.activity,
+    reason: `${what} is flagged by the district's StaffGuard proxy.`,
+    policy_ref: marker.ref,
+  };
+}
+
+const ACTIVITY_LABELS = {
+  browse: "This site",
+  comment: "Commenting here",
+  direct_message: "Direct messaging here",
+  signup: "Setting up an account here",
+};
+
+/**
+ * Whether `key` is seen for the first time in `ms` (and remember it): a DM inbox polls every
+ * few seconds, and neither the staff member nor the log needs a notice for each request.
+ * `recent` is a Map; entries older than the window are dropped as it grows.
+ */
+export function firstInWindow(recent, key, now, ms = 60_000) {
+  const last = recent.get(key);
+  if (last !== undefined && now - last < ms) return false;
+  if (recent.size > 1000) {
+    for (const [k, at] of recent) if (now - at >= ms) recent.delete(k);
+  }
+  recent.set(key, now);
+  return true;
 }

@@ -3,10 +3,20 @@
 export const BATCH = 500;
 export const QUEUE_LIMIT = 10_000;
 
+/** A random (v4) UUID; browsers and Node 19+ have crypto.randomUUID, older Node has not. */
+function newId() {
+  if (globalThis.crypto?.randomUUID) return globalThis.crypto.randomUUID();
+  const hex = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16));
+  hex[12] = "4";
+  hex[16] = "89ab"[Math.floor(Math.random() * 4)];
+  const h = hex.join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 /** An event for a verdict shown to, or chosen by, the staff member. */
 export function makeEvent(verdict, outcome, { user = null, justification = "", now = new Date(), id } = {}) {
   return {
-    id: id || crypto.randomUUID(),
+    id: id || newId(),
     ts: now.toISOString().replace(/\.\d{3}Z$/, "Z"),
     source: "extension",
     user,

@@ -13,7 +13,12 @@ function parseV4(text) {
 }
 
 function parseV6(text) {
-  if (text.includes("%")) return null;
+  const at = text.indexOf("%"); // a zone ("fe80::1%eth0"): accepted and ignored, as Python does
+  if (at >= 0) {
+    const zone = text.slice(at + 1);
+    if (!zone || zone.includes("%")) return null;
+    text = text.slice(0, at);
+  }
   let tail = [];
   const v4 = text.match(/:(\d+\.\d+\.\d+\.\d+)$/);
   if (v4) {

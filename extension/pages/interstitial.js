@@ -28,14 +28,20 @@ async function main() {
     $("policy-link").href = settings.policy_url;
     $("policy").hidden = false;
   }
-  if (blocked) return;
-  $("remember").textContent = `Continuing is remembered on this device for ${settings.continue_minutes || 60} minutes and is logged.`;
+  if (blocked) {
+    $("justify").hidden = true;
+    $("continue").hidden = true;
+  } else {
+    $("remember").textContent = `Continuing is remembered on this device for ${settings.continue_minutes || 60} minutes and is logged.`;
+  }
   $("choices").hidden = false;
   const choose = async (choice) => {
-    const justification = $("justification").value;
-    await chrome.runtime.sendMessage({ type: "choice", tabId, choice, justification });
+    const justification = blocked ? "" : $("justification").value;
+    const answer = await chrome.runtime.sendMessage({ type: "choice", tabId, choice, justification });
     if (choice === "back") {
-      if (history.length > 1) history.back();
+      // Back to the page before; not history.back(), which may hold the warned page itself.
+      if (answer?.from) location.replace(answer.from);
+      else if (history.length > 1) history.back();
       else location.replace("about:blank");
     }
   };

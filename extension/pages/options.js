@@ -1,7 +1,15 @@
 // Options for unmanaged installs; values set by enterprise policy are shown locked.
-import { effectiveConfig } from "../lib/config.js";
+import { effectiveConfig, settingsProblem } from "../lib/config.js";
 
 const fields = ["backendUrl", "apiToken", "user"];
+const SYNC_WORDS = {
+  updated: "a new policy",
+  unchanged: "no change",
+  offline: "the admin site did not answer",
+  refused: "the admin site sent something that is not a policy",
+  unconfigured: "no admin site URL",
+  disabled: "StaffGuard is turned off by your district",
+};
 
 async function load() {
   const managed = await chrome.storage.managed.get(null).catch(() => ({}));
@@ -9,7 +17,7 @@ async function load() {
   const { config, locked } = effectiveConfig(managed, settings);
   for (const name of fields) {
     const input = document.getElementById(name);
-    input.value = name === "user" ? settings.user || "" : config[name] || "";
+    input.value = config[name] || "";
     input.disabled = locked.includes(name);
   }
   document.getElementById("managed-note").hidden = !locked.length;
@@ -25,10 +33,15 @@ document.getElementById("form").addEventListener("submit", async (event) => {
     const input = document.getElementById(name);
     if (!input.disabled) settings[name] = input.value.trim();
   }
+  const problem = settingsProblem(settings);
+  if (problem) {
+    document.getElementById("status").textContent = problem;
+    return;
+  }
   await chrome.storage.local.set({ settings });
   const { result } = await chrome.runtime.sendMessage({ type: "sync" });
-  document.getElementById("status").textContent = `Sync: ${result}.`;
   await load();
+  document.getElementById("status").append(` Last sync: ${SYNC_WORDS[result] || result}.`);
 });
 
 load();

@@ -1,8 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { continued, forNavigation, parseMarker, remember } from "../lib/decide.js";
-import { effectiveConfig } from "../lib/config.js";
+import {
+  continued, firstInWindow, forNavigation, markerVerdict, parseMarker, remember,
+} from "../lib/decide.js";
+import { effectiveConfig, settingsProblem } from "../lib/config.js";
 import { interstitialText } from "../lib/texts.js";
 
 const warn = { platform_id: "tiktok", platform: "TikTok", host: "www.tiktok.com", activity: "browse", action: "warn", approved: false };
@@ -35,7 +37,8 @@ test("block, notice, allow and approved two-way activity", () => {
 
 test("behind the district proxy the extension never warns a second time", () => {
   assert.equal(forNavigation(warn, { behindProxy: true }), null);
-  assert.equal(forNavigation({ ...warn, action: "notice" }, { behindProxy: true }), "banner");
+  assert.equal(forNavigation({ ...warn, action: "notice" }, { behindProxy: true }), null);
+  assert.equal(forNavigation({ ...warn, approved: true, activity: "direct_message" }, { behindProxy: true }), null);
 });
 
 test("the proxy's marker header is read, and junk is ignored", () => {
@@ -61,4 +64,51 @@ test("sign-up interstitials link to the permission request", () => {
   const text = interstitialText({ ...warn, activity: "signup" }, { permission_url: "https://a/requests/new" });
   assert.equal(text.permissionUrl, "https://a/requests/new?platform=tiktok");
   assert.equal(text.heading, "You are about to start setting up an account on TikTok");
+});
+
+test("activity notices come once a minute per key", () => {
+  const recent = new Map();
+  assert.ok(firstInWindow(recent, "1|tiktok|comment", 0));
+  assert.ok(!firstInWindow(recent, "1|tiktok|comment", 59_000));
+  assert.ok(firstInWindow(recent, "2|tiktok|comment", 59_000));
+  assert.ok(firstInWindow(recent, "1|tiktok|comment", 60_000));
+});
+
+test("a marker the synced policy agrees with keeps the local words", () => {
+  const marker = parseMarker("action=warn; activity=comment; ref=IIBGC (4/26), Uses");
+  const local = { ...warn, activity: "comment", reason: "local words", policy_ref: "IIBGC" };
+  assert.equal(markerVerdict(marker, local).reason, "local words");
+  assert.equal(markerVerdict(marker, local).action, "warn");
+});
+
+test("a marker the synced policy does not know still shows the proxy's section", () => {
+  const marker = parseMarker("action=notice; activity=direct_message; ref=IIBGC (4/26), Uses");
+  for (const local of [null, { ...warn, action: "allow", reason: "not social media" }]) {
+    const verdict = markerVerdict(marker, local);
+    assert.equal(verdict.action, "notice");
+    assert.equal(verdict.policy_ref, "IIBGC (4/26), Uses");
+    assert.match(verdict.reason, /Direct messaging here is flagged/);
+  }
+});
+
+test("configuration: defaults, switches and the user's email", () => {
+  const { config, locked } = effectiveConfig({}, {});
+  assert.deepEqual(locked, []);
+  assert.equal(config.enabled, true);
+  assert.equal(config.deferToProxy, true);
+  assert.equal(config.user, "");
+  const off = effectiveConfig({ enabled: false, user: " JDoe@USD999.org " }, { enabled: true, user: "x@y" });
+  assert.equal(off.config.enabled, false);
+  assert.equal(off.config.user, "jdoe@usd999.org");
+  assert.deepEqual(off.locked.sort(), ["enabled", "user"]);
+  assert.equal(effectiveConfig({}, { syncMinutes: 100000 }).config.syncMinutes, 1440);
+});
+
+test("options page input is checked with a message saying what and where", () => {
+  assert.equal(settingsProblem({ backendUrl: "https://sg.usd999.org", user: "a@b.org" }), null);
+  assert.equal(settingsProblem({}), null);
+  assert.match(settingsProblem({ backendUrl: "sg.usd999.org" }), /^Admin site URL: "sg.usd999.org"/);
+  assert.match(settingsProblem({ backendUrl: "ftp://x" }), /not an http\(s\) address/);
+  assert.match(settingsProblem({ backendUrl: "https://x/?a=1" }), /query/);
+  assert.match(settingsProblem({ user: "jdoe" }), /^Your district email: "jdoe"/);
 });

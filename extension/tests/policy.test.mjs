@@ -58,3 +58,20 @@ test("IPv4 and IPv6 networks", () => {
   assert.equal(parseIp("10.077.1.1"), null);
   assert.equal(parseIp("1::2::3"), null);
 });
+
+test("dot segments a lenient parser leaves are resolved as the standard says", () => {
+  assert.equal(parseTarget("https://x.example/a/b/.:./../messages").url, "https://x.example/a/b/messages");
+  assert.equal(parseTarget("https://x.example/a/.:./..").path, "/a/");
+  assert.equal(parseTarget("https://x.example/a/.:./.").path, "/a/.:./");
+});
+
+test("IPv6 zones are ignored and brackets stripped, as Python's ipaddress does", () => {
+  assert.ok(ipInNetwork(parseIp("fd00:77::5%eth0"), "fd00:77::/32"));
+  assert.equal(parseIp("fd00:77::5%"), null);
+  assert.equal(parseIp("10.77.1.1%eth0"), null);
+  const policy = { ...scenarios.district };
+  assert.equal(
+    classify(policy, "https://example.org/", { clientIp: "[[10.77.1.1]]" }).exempt,
+    classify(policy, "https://example.org/", { clientIp: "10.77.1.1" }).exempt,
+  );
+});

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from base_lists import write_base_lists
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 
 from admin_web.app import create_app
-from admin_web.auth import add_user
 from admin_web.db import get_db
+from admin_web.models import User
 
 PASSWORD = "correct horse battery"
 
 
 def make_app(url: str, tmp_path, **config: Any) -> Flask:
+    """An app on ``url`` whose lists sit on the tests' own small base lists."""
     app = create_app(
         {
             "TESTING": True,
+            "BASE_POLICY": [str(write_base_lists(tmp_path))],
             "DATABASE_URL": url,
             "WTF_CSRF_ENABLED": False,
             "SESSION_COOKIE_SECURE": False,
@@ -25,11 +30,19 @@ def make_app(url: str, tmp_path, **config: Any) -> Flask:
             **config,
         }
     )
+    if config.get("SKIP_USERS"):  # a restart of a site the test set up already
+        return app
     with app.app_context():
         for role in ("admin", "approver", "auditor"):
-            add_user(f"{role}@usd999.org", role, PASSWORD)
+            get_db().add(User(name=f"{role}@usd999.org", role=role, password_hash=password_hash()))
         get_db().commit()
     return app
+
+
+@cache
+def password_hash() -> str:
+    """Hashed once per run: scrypt is slow on purpose, and every test signs its users up."""
+    return generate_password_hash(PASSWORD)
 
 
 class AuthActions:

@@ -12,8 +12,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from realparts import CHROMIUM_ARGS
 from werkzeug.serving import make_server
 
-from admin_web.db import get_db
-from admin_web.models import Event, utcnow
+from admin_web.models import utcnow
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -81,37 +80,46 @@ def test_an_approver_approves_a_permission_request(page, site):
     expect(page.get_by_role("heading", name="Your request: approved")).to_be_visible()
 
 
-def test_an_auditor_filters_the_log_and_exports_csv_and_attacker_text_stays_text(page, site, app):
+def test_an_auditor_filters_the_log_and_exports_csv_and_attacker_text_stays_text(
+    page, site, app, bearer
+):
     attack = 'https://evil.example/"><img src=x onerror="document.title=\'pwned\'">'
-    with app.app_context():
-        db = get_db()
-        for i, (platform, url) in enumerate(
-            [("tiktok", attack), ("snapchat", "https://snapchat.com/web")]
-        ):
-            db.add(
-                Event(
-                    id=str(uuid.uuid4()),
-                    ts=utcnow(),
-                    source="proxy",
-                    user=f"u{i}@usd999.org",
-                    client="10.1.2.3",
-                    url=url,
-                    host="evil.example",
-                    platform_id=platform,
-                    category="social_media",
-                    activity="browse",
-                    action="warn",
-                    outcome="shown",
-                    justification="<script>document.title='pwned'</script>",
-                    reason="r",
-                    policy_ref="IIBGC",
-                )
-            )
-        db.commit()
+    attacker = "<img src=x onerror=\"document.title='pwned'\">@usd999.org"
+    batch = [
+        {
+            "id": str(uuid.uuid4()),
+            "ts": utcnow().isoformat() + "Z",
+            "source": "proxy",
+            "user": user,
+            "client": "10.1.2.3",
+            "url": url,
+            "host": "evil.example",
+            "platform_id": platform,
+            "category": "social_media",
+            "activity": "browse",
+            "action": "warn",
+            "outcome": "shown",
+            "justification": "<script>document.title='pwned'</script>",
+        }
+        for platform, url, user in [
+            ("tiktok", attack, attacker),
+            ("tiktok", attack, attacker),
+            ("tiktok", attack, attacker),
+            ("snapchat", "https://snapchat.com/web", "u1@usd999.org"),
+        ]
+    ]
+    stored = app.test_client().post("/api/v1/events", json=batch, headers=bearer)
+    assert stored.json == {"accepted": 4, "duplicates": 0}
     sign_in(page, site, "auditor")
+    expect(page.get_by_role("cell", name=attacker)).to_be_visible()  # repeat users
+    assert page.title() != "pwned" and page.locator("main img").count() == 0
     page.get_by_role("link", name="Warning log").click()
-    expect(page.locator("td.url", has_text="onerror")).to_be_visible()
-    assert page.title() != "pwned" and page.locator("img").count() == 0
+    expect(page.locator("td.url", has_text="onerror").first).to_be_visible()
+    assert page.title() != "pwned" and page.locator("main img").count() == 0
+    page.locator("tbody tr").first.get_by_role("link").click()
+    expect(page.get_by_text("<script>document.title='pwned'</script>")).to_be_visible()
+    assert page.title() != "pwned" and page.locator("main img, main script").count() == 0
+    page.go_back()
     page.get_by_label("Platform").select_option("snapchat")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("tbody tr")).to_have_count(1)

@@ -129,5 +129,6 @@ def test_healthz_and_openapi(client):
 def test_the_pac_file_sends_only_hosts_needing_a_decision_to_the_proxy(client):
     pac = client.get("/proxy.pac?proxy=proxy.usd999.org:8081").get_data(as_text=True)
     assert '"tiktok.com"' in pac and '"instagram.com"' in pac
-    assert '"khanacademy.org"' not in pac and '"wikipedia.org"' not in pac
+    assert '"mathlab.example"' not in pac and '"wikipedia.org"' not in pac
     assert "PROXY proxy.usd999.org:8081; DIRECT" in pac
+    assert '"staffguard.invalid"' in pac, "the extension's proxy check goes through the proxy"

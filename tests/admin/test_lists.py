@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+from admin_harness import make_app
 from sqlalchemy import select
 
 from admin_web.db import get_db
@@ -69,21 +71,25 @@ def test_a_domain_claimed_twice_in_the_district_lists_is_refused(client, auth):
 
 def test_editing_a_shipped_platform_overrides_it(client, auth, bearer):
     auth.login("admin")
-    page = client.get("/lists/platforms/youtube").get_data(as_text=True)
-    assert "youtube.com" in page and "create_comment" in page
-    form = {"name": "YouTube", "category": "content_service", "domains": "youtube.com\nyoutu.be"}
-    assert client.post("/lists/platforms/youtube", data=form).status_code == 302
+    page = client.get("/lists/platforms/videotube").get_data(as_text=True)
+    assert "videotube.example" in page and "create_comment" in page
+    form = {
+        "name": "VideoTube",
+        "category": "content_service",
+        "domains": "videotube.example\nvt.example",
+    }
+    assert client.post("/lists/platforms/videotube", data=form).status_code == 302
     verdict = client.get(
-        "/api/v1/check", query_string={"url": "https://youtu.be/x"}, headers=bearer
+        "/api/v1/check", query_string={"url": "https://vt.example/x"}, headers=bearer
     ).json
     assert (verdict["category"], verdict["action"]) == ("content_service", "allow")
 
 
 def test_removing_a_shipped_platform_disables_it(client, auth, bearer):
     auth.login("admin")
-    client.post("/lists/platforms/bereal/remove")
+    client.post("/lists/platforms/snapshare/remove")
     verdict = client.get(
-        "/api/v1/check", query_string={"url": "https://bereal.com/"}, headers=bearer
+        "/api/v1/check", query_string={"url": "https://snapshare.example/"}, headers=bearer
     ).json
     assert verdict["category"] == "unclassified"
 
@@ -132,7 +138,7 @@ def test_a_bad_setting_is_refused_with_its_reason(client, auth, bearer):
 
 IMPORT = """\
 platforms:
-  - {id: youtube, category: content_service}
+  - {id: videotube, category: content_service}
 approvals:
   - {platform: instagram, approved_on: 2026-05-12, reference: item 9}
 settings:
@@ -143,14 +149,15 @@ settings:
 def test_import_shows_changes_then_applies_and_export_round_trips(client, auth, tmp_path):
     auth.login("admin")
     preview = client.post("/lists/import", data={"text": IMPORT}).get_data(as_text=True)
-    assert "added platforms: youtube" in preview and "added settings: continue_minutes" in preview
-    assert client.get("/lists/export.yaml").get_data(as_text=True).count("youtube") == 0
+    assert "added platforms: videotube" in preview and "added settings: continue_minutes" in preview
+    assert client.get("/lists/export.yaml").get_data(as_text=True).count("videotube") == 0
     client.post("/lists/import", data={"text": IMPORT, "apply": "yes"})
     exported = client.get("/lists/export.yaml").get_data(as_text=True)
     path = tmp_path / "district.yaml"
     path.write_text(exported)
+    [base] = client.application.config["BASE_POLICY"]
     validate = subprocess.run(
-        [sys.executable, "-m", "policy_lists.cli", "lists", "validate", str(path)],
+        [sys.executable, "-m", "policy_lists.cli", "lists", "validate", base, str(path)],
         capture_output=True,
         text=True,
     )
@@ -167,3 +174,27 @@ def test_a_bad_import_names_the_line_and_changes_nothing(client, auth):
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "import:2" in page and "facebok" in page
+
+
+def test_new_base_lists_take_effect_on_start_and_a_clash_keeps_the_last_good_policy(
+    app, client, auth, bearer, database_url, tmp_path, caplog
+):
+    auth.login("admin")
+    approval = {"kind": "approval", "platform": "snapshare", "approved_on": "2026-05-12"}
+    client.post("/lists/approvals", data=approval)
+    before = version(client, bearer)
+    [base] = app.config["BASE_POLICY"]
+    release = tmp_path / "release.yaml"
+    release.write_text(
+        Path(base).read_text() + "  - {id: newgram, name: Newgram, category: social_media,"
+        " domains: [newgram.example]}\n"
+    )
+    restarted = make_app(database_url, tmp_path, BASE_POLICY=[str(release)], SKIP_USERS=True)
+    policy = restarted.test_client().get("/api/v1/policy", headers=bearer).json
+    assert policy["version"] != before and "newgram" in {p["id"] for p in policy["platforms"]}
+
+    without_snapshare = tmp_path / "without.yaml"
+    without_snapshare.write_text(Path(base).read_text().replace("id: snapshare", "id: other"))
+    again = make_app(database_url, tmp_path, BASE_POLICY=[str(without_snapshare)], SKIP_USERS=True)
+    assert "keeping the last good policy version" in caplog.text
+    assert again.test_client().get("/api/v1/policy", headers=bearer).json == policy

@@ -7,36 +7,38 @@ import datetime as dt
 import io
 import uuid
 
+from admin_web.api import store_events
 from admin_web.db import get_db
 from admin_web.log import purge
-from admin_web.models import Event, utcnow
+from admin_web.models import Event, EventDay, UserDay, utcnow
 
 
 def add_events(app, count: int, **fields) -> None:
+    """Store events as the API does (its checks are tested in test_api.py)."""
+    rows = []
+    start = utcnow() - dt.timedelta(hours=count)
+    for i in range(count):
+        values = {
+            "id": str(uuid.uuid4()),
+            "ts": start + dt.timedelta(hours=i),
+            "source": "proxy",
+            "user": f"user{i % 3}@usd999.org",
+            "client": "10.1.2.3",
+            "url": f"https://www.tiktok.com/{i}",
+            "host": "www.tiktok.com",
+            "platform_id": "tiktok",
+            "category": "social_media",
+            "activity": "browse",
+            "action": "warn",
+            "outcome": "shown",
+            "justification": "",
+            "reason": "r",
+            "policy_ref": "IIBGC",
+        }
+        values.update(fields)
+        rows.append(values)
     with app.app_context():
-        db = get_db()
-        start = utcnow() - dt.timedelta(hours=count)
-        for i in range(count):
-            values = {
-                "id": str(uuid.uuid4()),
-                "ts": start + dt.timedelta(hours=i),
-                "source": "proxy",
-                "user": f"user{i % 3}@usd999.org",
-                "client": "10.1.2.3",
-                "url": f"https://www.tiktok.com/{i}",
-                "host": "www.tiktok.com",
-                "platform_id": "tiktok",
-                "category": "social_media",
-                "activity": "browse",
-                "action": "warn",
-                "outcome": "shown",
-                "justification": "",
-                "reason": "r",
-                "policy_ref": "IIBGC",
-            }
-            values.update(fields)
-            db.add(Event(**values))
-        db.commit()
+        store_events(get_db(), rows)
 
 
 def test_the_log_pages_through_filtered_events(app, client, auth):
@@ -103,3 +105,37 @@ def test_retention_purges_old_events(app):
     with app.app_context():
         assert purge(get_db(), 365)["events"] == 3
         assert get_db().query(Event).count() == 2
+
+
+def test_the_dashboard_counts_each_event_once_and_forgets_purged_ones(app, client, auth, bearer):
+    old = utcnow() - dt.timedelta(days=400)
+    add_events(app, 4, user="coach@usd999.org", ts=old)
+    add_events(app, 2, user="coach@usd999.org")
+    batch = [
+        {
+            "id": str(uuid.uuid4()),
+            "ts": utcnow().isoformat() + "Z",
+            "source": "extension",
+            "user": "coach@usd999.org",
+            "url": "https://www.instagram.com/direct/",
+            "host": "www.instagram.com",
+            "platform_id": "instagram",
+            "category": "social_media",
+            "activity": "direct_message",
+            "action": "warn",
+            "outcome": outcome,
+        }
+        for outcome in ("shown", "continued")
+    ]
+    for _ in range(3):  # a sender retrying the same batch
+        client.post("/api/v1/events", json=batch, headers=bearer)
+    auth.login("auditor")
+    page = client.get("/?days=365").get_data(as_text=True)
+    assert "coach@usd999.org</a></td><td>3<" in page, "a repeat user, this year only"
+    assert "Continued</th><td>1<" in page and "Warnings shown</th><td>3<" in page
+    with app.app_context():
+        purge(get_db(), 365)
+        days = {row.day for row in get_db().query(EventDay)}
+        users = {row.day for row in get_db().query(UserDay)}
+    assert old.date().isoformat() not in days | users
+    assert utcnow().date().isoformat() in days & users

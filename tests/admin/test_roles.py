@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 from admin_harness import PASSWORD, make_app
 
+from admin_web.app import create_app
+from admin_web.auth import add_user
+from admin_web.db import get_db
+
 
 @pytest.fixture
 def app(sqlite_app):
@@ -85,3 +89,64 @@ def test_pages_carry_security_headers(client, auth):
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_admin_creates_a_token_shown_once_and_revokes_it(client, auth):
+    auth.login("admin")
+    page = client.post("/tokens", data={"name": "chromebooks-hs"}).get_data(as_text=True)
+    token = page.split('<code id="new-token">', 1)[1].split("</code>", 1)[0]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/check?url=tiktok.com", headers=bearer).status_code == 200
+    listing = client.get("/users").get_data(as_text=True)
+    assert "chromebooks-hs" in listing and token not in listing, "shown once, stored hashed"
+    client.post("/tokens", data={"name": "chromebooks-hs", "revoke": "1"})
+    client.post("/logout")
+    assert client.get("/api/v1/check?url=tiktok.com", headers=bearer).status_code == 401
+    auth.login("admin")
+    trail = client.get("/lists/audit").get_data(as_text=True)
+    assert trail.count("chromebooks-hs") == 2 and "revoked" in trail
+
+
+def test_session_cookies_are_secure_by_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("STAFFGUARD_INSECURE_COOKIES", raising=False)
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    with app.app_context():
+        add_user("auditor@usd999.org", "auditor", PASSWORD)
+        get_db().commit()
+    response = app.test_client().post(
+        "/login", data={"name": "auditor@usd999.org", "password": PASSWORD}
+    )
+    assert response.status_code == 400, "and the CSRF token is required"
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = app.test_client().post(
+        "/login", data={"name": "auditor@usd999.org", "password": PASSWORD}
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_guessing_across_many_accounts_from_one_address_is_throttled(client):
+    for n in range(20):
+        client.post("/login", data={"name": f"guess{n}@usd999.org", "password": "nope"})
+    locked = client.post("/login", data={"name": "admin@usd999.org", "password": PASSWORD})
+    assert locked.status_code == 429
+
+
+def test_a_signed_in_browser_reads_the_api_but_cannot_post_events(client, auth):
+    auth.login("admin")
+    assert client.get("/api/v1/policy").status_code == 200
+    assert client.post("/api/v1/events", json=[]).status_code == 401
+    assert client.post("/api/v1/unclassified", json={}).status_code == 401
+
+
+def test_an_admin_adds_an_account_that_can_sign_in(client, auth):
+    auth.login("admin")
+    short = {"name": "supt@usd999.org", "role": "approver", "password": "short"}
+    assert "at least 10 characters" in client.post("/users", data=short, follow_redirects=True).text
+    client.post("/users", data={**short, "password": "a long passphrase"})
+    auth.logout()
+    answer = client.post(
+        "/login", data={"name": "Supt@usd999.org", "password": "a long passphrase"}
+    )
+    assert answer.status_code == 302
+    assert client.get("/requests/").status_code == 200 and client.get("/users").status_code == 403

@@ -15,7 +15,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "extension"
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
-HOSTS = ("www.tiktok.com", "social.usd999.org", "www.khanacademy.org", "www.snapchat.com")
+HOSTS = (
+    "www.tiktok.com",
+    "social.usd999.org",
+    "forum.usd999.org",
+    "www.khanacademy.org",
+    "www.snapchat.com",
+)
 
 
 def free_port() -> int:
@@ -24,13 +30,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# What the district proxy adds to a response it lets through but flags (proxy_addons/flows.py).
+MARKER = "action=notice; activity=direct_message; ref=IIBGC (4/26), Uses"
+
+
 class Page(BaseHTTPRequestHandler):
+    """Any platform's page; paths under /marked/ carry the proxy's X-StaffGuard header."""
+
     def do_GET(self) -> None:
         body = (
             f"<html><head><title>upstream</title></head><body><h1>upstream page</h1>"
             f"<p id=where>{self.headers.get('Host')}{self.path}</p></body></html>"
         ).encode()
         self.send_response(200)
+        if self.path.startswith("/marked/"):
+            self.send_header("X-StaffGuard", MARKER)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -40,11 +54,18 @@ class Page(BaseHTTPRequestHandler):
         pass
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """The extension cancels navigations it replaces: a closed connection is expected."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class Sites:
     """One local server answering for every mapped platform host."""
 
     def __init__(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        self.server = QuietServer(("127.0.0.1", 0), Page)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

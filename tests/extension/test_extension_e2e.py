@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from extension_harness import AdminSite, Sites, chromium_extension_args
-from playwright.sync_api import BrowserContext, Error, Page, expect, sync_playwright
+from extension_harness import AdminSite, Sites, chromium_extension_args, free_port
+from playwright.sync_api import BrowserContext, Error, Page, Worker, expect, sync_playwright
 from realparts import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -36,14 +36,36 @@ def until(check, timeout: float = 20.0):
     raise AssertionError("condition not met in time")
 
 
-@pytest.fixture
-def admin(tmp_path) -> Iterator[AdminSite]:
-    site = AdminSite(tmp_path)
-    district = tmp_path / "district.yaml"
-    district.write_text(DISTRICT)
+FORUM = """\
+  - id: usd999_forum
+    name: USD 999 Forum
+    category: social_media
+    domains: [forum.usd999.org]
+"""
+
+# A district that blocks unapproved social media outright.
+STRICT = """\
+settings:
+  district_name: USD 999
+  actions:
+    social_media:
+      unapproved: {browse: block}
+"""
+
+
+def start_admin(directory, lists: str) -> AdminSite:
+    site = AdminSite(directory)
+    district = directory / "district.yaml"
+    district.write_text(lists)
     site.command("lists", "import", str(district), "--apply")
     site.token = site.command("tokens", "create", "chromebooks").strip().splitlines()[-1]
-    yield site.start()
+    return site.start()
+
+
+@pytest.fixture
+def admin(tmp_path, request) -> Iterator[AdminSite]:
+    site = start_admin(tmp_path, getattr(request, "param", DISTRICT))
+    yield site
     site.stop()
 
 
@@ -76,20 +98,29 @@ def visit(page: Page, url: str) -> None:
             raise
 
 
-def configure(context: BrowserContext, admin: AdminSite) -> None:
-    worker = context.service_workers[0] if context.service_workers else context.wait_for_event(
-        "serviceworker"
+def configure(context: BrowserContext, url: str, token: str, synced: bool = True) -> Worker:
+    """Set up an unmanaged install as its options page does, and wait for the policy."""
+    worker = (
+        context.service_workers[0]
+        if context.service_workers
+        else context.wait_for_event("serviceworker")
     )
     worker.evaluate(
         """([url, token]) => chrome.storage.local.set({settings: {backendUrl: url,
             apiToken: token, user: "jdoe@usd999.org"}})""",
-        [admin.url, admin.token],
+        [url, token],
     )
-    until(lambda: worker.evaluate("chrome.storage.local.get('policy').then(r => !!r.policy)"))
+    if synced:
+        until(lambda: worker.evaluate("chrome.storage.local.get('policy').then(r => !!r.policy)"))
+    return worker
+
+
+def queue(worker: Worker) -> list[dict]:
+    return worker.evaluate("chrome.storage.local.get('events').then(r => r.events ?? [])")
 
 
 def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, admin, sites):
-    configure(browser, admin)
+    configure(browser, admin.url, admin.token)
     page = browser.new_page()
 
     visit(page, "http://www.tiktok.com/@lincolnhigh")
@@ -108,6 +139,7 @@ def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, a
     page.goto("http://social.usd999.org/conversations/7")  # approved platform, a DM page
     expect(page.locator("#where")).to_have_text("social.usd999.org/conversations/7")
     expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    until(lambda: [e for e in admin.events() if e[1] == "usd999_social"])
 
     time.sleep(2)  # later flushes must not send anything twice
     assert sum(1 for e in admin.events() if e[1] == "tiktok") == 2
@@ -116,4 +148,94 @@ def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, a
     page.goto("http://www.khanacademy.org/math")
     expect(page.locator("#where")).to_have_text("www.khanacademy.org/math")
     visit(page, "http://www.snapchat.com/")
-    expect(page.get_by_role("heading", name="You are about to start using Snapchat")).to_be_visible()
+    snapchat = page.get_by_role("heading", name="You are about to start using Snapchat")
+    expect(snapchat).to_be_visible()
+    page.get_by_role("button", name="Go back").click()
+    expect(page.locator("#where")).to_have_text("www.khanacademy.org/math")
+
+    # Events wait in storage while the admin site is down, then arrive once each.
+    worker = browser.service_workers[0]
+    queued = until(lambda: len(q := queue(worker)) >= 2 and q)
+    assert [
+        (e["platform_id"], e["outcome"]) for e in queued if e["host"] != "social.usd999.org"
+    ] == [
+        ("snapchat", "shown"),
+        ("snapchat", "went_back"),
+    ]
+    assert all("?" not in e["url"] and e["source"] == "extension" for e in queued)
+    admin.start()
+    options = browser.new_page()
+    options.goto(worker.url.replace("service_worker.js", "pages/options.html"))
+    sync = "chrome.runtime.sendMessage({type: 'sync'})"
+    assert options.evaluate(sync) == {"result": "unchanged"}  # If-None-Match: 304
+    until(lambda: sum(1 for e in admin.events() if e[1] == "snapchat") == 2)
+    until(lambda: queue(worker) == [])
+    assert sum(1 for e in admin.events() if e[1] == "tiktok") == 2
+
+    # The district adds a platform: the next sync brings it, and it is warned.
+    page.goto("http://forum.usd999.org/t/1")
+    expect(page.locator("#where")).to_have_text("forum.usd999.org/t/1")
+    (admin.dir / "district.yaml").write_text(DISTRICT.replace("approvals:", FORUM + "approvals:"))
+    admin.command("lists", "import", str(admin.dir / "district.yaml"), "--apply")
+    assert options.evaluate(sync) == {"result": "updated"}
+    visit(page, "http://forum.usd999.org/t/1")
+    forum = page.get_by_role("heading", name="You are about to start using USD 999 Forum")
+    expect(forum).to_be_visible()
+
+
+@pytest.mark.parametrize("admin", [STRICT], indirect=True, ids=["strict"])
+def test_block_page_and_the_proxys_marker(browser, admin, sites):
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+
+    visit(page, "http://www.tiktok.com/foryou")
+    expect(
+        page.get_by_role("heading", name="TikTok is blocked on district devices")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Continue for district work")).to_be_hidden()
+    expect(page.get_by_label("Why this is district work")).to_be_hidden()
+    expect(page.get_by_role("button", name="Go back")).to_be_visible()
+    until(lambda: admin.events())
+    assert admin.events() == [("extension", "tiktok", "browse", "blocked", "", "jdoe@usd999.org")]
+
+    # A page the district proxy let through but flagged: the banner, and no event of ours.
+    page.goto("http://www.khanacademy.org/marked/inbox")
+    expect(page.locator("#where")).to_have_text("www.khanacademy.org/marked/inbox")
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    page.goto("http://www.khanacademy.org/math")  # no marker, nothing to say
+    expect(page.locator("#where")).to_have_text("www.khanacademy.org/math")
+    time.sleep(0.5)
+    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
+    time.sleep(1.5)
+    assert len(admin.events()) == 1
+
+
+def test_without_any_policy_the_browser_browses(browser, sites):
+    """Set up on the options page; the admin site is never reachable: no policy, so nothing is
+    warned (fail open), and the options page says so."""
+    worker = (
+        browser.service_workers[0]
+        if browser.service_workers
+        else browser.wait_for_event("serviceworker")
+    )
+    options = browser.new_page()
+    options.goto(worker.url.replace("service_worker.js", "pages/options.html"))
+    options.get_by_label("Admin site URL").fill("ftp://staffguard.usd999.org")
+    options.get_by_role("button", name="Save and sync").click()
+    expect(options.get_by_role("status")).to_contain_text("is not an http(s) address")
+
+    options.get_by_label("Admin site URL").fill(f"http://127.0.0.1:{free_port()}")
+    options.get_by_label("API token").fill("no-token")
+    options.get_by_label("Your district email").fill("jdoe@usd999.org")
+    options.get_by_role("button", name="Save and sync").click()
+    status = options.get_by_role("status")
+    expect(status).to_contain_text("No policy yet")
+    expect(status).to_contain_text("Last sync: the admin site did not answer.")
+    settings = worker.evaluate("chrome.storage.local.get('settings').then(r => r.settings)")
+    assert settings["apiToken"] == "no-token" and settings["user"] == "jdoe@usd999.org"
+
+    page = browser.new_page()
+    page.goto("http://www.tiktok.com/@lincolnhigh")
+    expect(page.locator("#where")).to_have_text("www.tiktok.com/@lincolnhigh")
+    assert worker.evaluate("chrome.storage.local.get('policy').then(r => r.policy ?? null)") is None
+    assert queue(worker) == []  # allowed browsing is never recorded

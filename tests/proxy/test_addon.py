@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 from mitmproxy import http
 from mitmproxy.test import taddons, tflow
 
+from proxy_addons import flows
 from proxy_addons.addon import StaffGuard
 
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 XHR = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
+# The event fields of DESIGN.md, no more, no fewer.
+EVENT_FIELDS = {"id", "ts", "source", "user", "client", "url", "host", "platform_id"}
+EVENT_FIELDS |= {"category", "activity", "action", "outcome", "justification"}
+EVENT_FIELDS |= {"reason", "policy_ref"}
 
 DISTRICT = """
 approvals:
@@ -27,7 +33,35 @@ settings:
     social_media:
       unapproved: {signup: warn}
 platforms:
-  - {id: bereal, category: social_media, actions: {browse: block}}
+  # The platforms these tests visit, spelled out, so the tests do not follow the shipped lists.
+  - id: tiktok
+    name: TikTok
+    category: social_media
+    domains: [tiktok.com, tiktokcdn.com]
+    rules:
+      - {activity: direct_message, paths: ["/messages"]}
+      - {activity: signup, paths: ["/signup"]}
+      - {activity: comment, methods: [POST], paths: ["/api/comment/publish"]}
+  - id: instagram
+    name: Instagram
+    category: social_media
+    domains: [instagram.com]
+    rules: [{activity: direct_message, paths: ["/direct/"]}]
+  - id: facebook
+    name: Facebook
+    category: social_media
+    domains: [facebook.com]
+    rules: [{activity: direct_message, paths: ["/messages/"]}]
+  - id: bereal
+    name: BeReal
+    category: social_media
+    domains: [bereal.com]
+    actions: {browse: block}
+  - id: lincoln_chat
+    name: Lincoln Chat
+    category: direct_messaging
+    domains: [chat.example.net]
+    rules: [{activity: direct_message, hosts: [chat.example.net]}]
 """
 
 
@@ -69,6 +103,9 @@ def test_a_navigation_to_unapproved_social_media_gets_the_interstitial(guard, tm
     [event] = events(tmp_path)
     assert (event["platform_id"], event["action"], event["outcome"]) == ("tiktok", "warn", "shown")
     assert event["url"] == "https://www.tiktok.com/@lincolnhigh" and event["client"] == "10.1.2.3"
+    assert set(event) == EVENT_FIELDS and event["source"] == "proxy"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["ts"])
+    assert str(uuid.UUID(event["id"])) == event["id"]
 
 
 def test_traffic_attacker_text_is_escaped_in_the_page(guard):
@@ -210,7 +247,7 @@ def test_signup_warning_links_to_the_permission_request(guard):
 
 
 def test_notice_shows_a_banner_in_the_document(guard):
-    f = flow("https://web.whatsapp.com/")
+    f = flow("https://chat.example.net/")
     guard.request(f)
     assert f.response is None
     f.response = http.Response.make(
@@ -271,3 +308,57 @@ def test_unclassified_hosts_are_counted_not_logged(guard, tmp_path):
     [counts] = json.loads((tmp_path / "unclassified.json").read_text()).values()
     assert counts == {"example.org": 2, "x.net": 1}
     assert not (tmp_path / "events.jsonl").read_text()
+
+
+def test_a_polling_dm_api_is_recorded_once_a_minute_not_at_every_poll(guard, tmp_path):
+    for _ in range(5):
+        f = flow("https://www.instagram.com/direct/inbox/threads/", headers=XHR)
+        guard.request(f)
+        assert f.response is None
+    other = flow("https://www.instagram.com/direct/inbox/", headers=XHR, client="10.1.2.4")
+    guard.request(other)
+    assert [e["client"] for e in events(tmp_path)] == ["10.1.2.3", "10.1.2.4"]
+
+
+def test_the_notice_banner_survives_a_compressed_document(guard):
+    f = flow("https://chat.example.net/")
+    guard.request(f)
+    f.response = http.Response.make(200, b"", {"Content-Type": "text/html; charset=utf-8"})
+    f.response.text = "<!doctype html><html><body><p>café</p></body></html>"
+    f.response.encode("gzip")
+    guard.response(f)
+    assert f.response.headers["Content-Encoding"] == "gzip"
+    assert 'data-staffguard="notice"' in f.response.get_text() and "café" in f.response.text
+
+
+def test_a_pass_in_a_split_http2_cookie_field_is_still_hidden_from_the_site(guard):
+    first = flow("https://www.tiktok.com/")
+    guard.request(first)
+    form = continue_form(first.response.get_text())
+    choice = flow(
+        "https://www.tiktok.com/.staffguard/continue",
+        "POST",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        body=f"offer={form['offer']}&return=/&activity=browse".encode(),
+    )
+    guard.request(choice)
+    ours = choice.response.headers["Set-Cookie"].split(";")[0]
+    again = tflow.tflow(req=http.Request.make("GET", "https://www.tiktok.com/", b"", NAVIGATE))
+    again.request.http_version = "HTTP/2.0"
+    again.request.headers.add("cookie", "sid=abc")
+    again.request.headers.add("cookie", ours)
+    again.client_conn.peername = ("10.1.2.3", 50000)
+    guard.request(again)
+    assert again.response is None, "the pass was found in the second cookie field"
+    assert again.request.headers.get_all("cookie") == ["sid=abc"]
+
+
+def test_recent_keys_are_forgotten_after_one_to_two_windows(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(flows.time, "monotonic", lambda: clock[0])
+    recent = flows.Recent(60)
+    seen = []
+    for at in (0, 30, 61, 100, 125, 126, 400):
+        clock[0] = 1000.0 + at
+        seen.append(recent.first("10.1.2.3 instagram.com direct_message"))
+    assert seen == [True, False, False, False, True, False, True]

@@ -54,11 +54,14 @@ def test_interstitial_then_continue_reaches_the_upstream(proxy_factory, upstream
 
 def test_hosts_needing_no_decision_pass_through_with_the_real_certificate(proxy_factory, upstream):
     proxy = proxy_factory([]).start()
-    https_port = upstream.ports.split(",")[1]
-    response, page, cert = proxy.get(f"https://localhost:{https_port}/bank", NAVIGATE)
+    response, page, cert = proxy.get("https://www.lincolnbank.com/accounts", NAVIGATE)
     assert response.status == 200 and b"upstream page" in page
-    assert cert == upstream.cert_der, "the client saw the upstream's own certificate"
-    assert not (proxy.data / "events.jsonl").read_text()
+    assert cert == upstream.cert_der, "the client saw the bank's own certificate"
+    assert not (proxy.data / "events.jsonl").read_text(), "allowed browsing is not logged"
+
+    proxy.stop()  # the proxy keeps its counts on the way out
+    [counts] = json.loads((proxy.data / "unclassified.json").read_text()).values()
+    assert counts == {"lincolnbank.com": 1}, "counted by its SNI, as a domain, not a URL"
 
 
 def test_events_reach_the_admin_site_exactly_once_across_outages(proxy_factory):

@@ -1,0 +1,180 @@
+"""The district's registers: board approvals, approved accounts, exemptions and settings.
+
+Like the platform editor, every change is checked by ``policy_lists`` itself, audited, and
+compiles a new policy version; approvers record approvals and accounts, only admins change
+exemptions and settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from .auth import role_required
+from .db import get_db
+from .layer import PolicyError, commit_change, current_policy, problems_by_field
+from .lists import lines
+from .models import Account, Approval, ExemptionRow, Setting
+
+bp = Blueprint("registers", __name__, url_prefix="/lists")
+SETTING_FIELDS = ("district_name", "policy_url", "permission_url")
+
+
+@bp.route("/approvals", methods=["GET", "POST"])
+@role_required("approver", "auditor")
+def approvals() -> Any:
+    db = get_db()
+    problems: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if g.user.role == "auditor":
+            return render_template("error.html", message="Auditors cannot change lists."), 403
+        form = request.form
+        if form.get("remove_approval"):
+            _remove(Approval, int(form["remove_approval"]), "approval removed")
+        elif form.get("remove_account"):
+            _remove(Account, int(form["remove_account"]), "account removed")
+        elif form.get("kind") == "account":
+            record = Account(
+                platform=form.get("platform", ""),
+                handle=form.get("handle", "").strip(),
+                sponsor=form.get("sponsor", "").strip(),
+                officials=lines(form.get("officials", "")),
+            )
+            problems = _add(record, "account", record.handle)
+        else:
+            record_a = Approval(
+                platform=form.get("platform", ""),
+                approved_on=form.get("approved_on", ""),
+                reference=form.get("reference", "").strip(),
+            )
+            problems = _add(record_a, "approval", record_a.platform)
+        if not problems:
+            return redirect(url_for("registers.approvals"))
+    policy = current_policy(db)
+    return render_template(
+        "approvals.html",
+        approvals=db.scalars(select(Approval).order_by(Approval.approved_on)).all(),
+        accounts=db.scalars(select(Account).order_by(Account.platform)).all(),
+        platforms=sorted(policy.compiled["platforms"], key=lambda p: p["name"].lower()),
+        problems=problems,
+    )
+
+
+def _add(record: Any, kind: str, target: str) -> dict[str, list[str]]:
+    db = get_db()
+    db.add(record)
+    try:
+        db.flush()
+        after = {
+            c.name: getattr(record, c.name) for c in record.__table__.columns if c.name != "id"
+        }
+        commit_change(db, g.user.name, kind, target, None, after)
+        flash(f"Saved the {kind}; new policy version.", "ok")
+        return {}
+    except PolicyError as error:
+        db.rollback()
+        return problems_by_field(error) or {"": [str(error)]}
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    return {c.name: getattr(record, c.name) for c in record.__table__.columns if c.name != "id"}
+
+
+def _remove(model: Any, row_id: int, kind: str) -> None:
+    db = get_db()
+    record = db.get(model, row_id)
+    if record is None:
+        return
+    before = _fields(record)
+    db.delete(record)
+    db.flush()
+    try:
+        commit_change(
+            db, g.user.name, kind, str(before.get("platform") or before.get("name")), before, None
+        )
+    except PolicyError as error:
+        db.rollback()
+        flash(f"Not removed: {error}", "error")
+
+
+@bp.route("/exemptions", methods=["GET", "POST"])
+@role_required("approver", "auditor")
+def exemptions() -> Any:
+    db = get_db()
+    problems: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if g.user.role != "admin":
+            return render_template("error.html", message="Only admins change exemptions."), 403
+        if request.form.get("remove"):
+            _remove(ExemptionRow, int(request.form["remove"]), "exemption removed")
+            return redirect(url_for("registers.exemptions"))
+        record = ExemptionRow(
+            name=request.form.get("name", "").strip(),
+            users=lines(request.form.get("users", "")),
+            networks=lines(request.form.get("networks", "")),
+        )
+        problems = _add(record, "exemption", record.name)
+        if not problems:
+            return redirect(url_for("registers.exemptions"))
+    return render_template(
+        "exemptions.html",
+        exemptions=db.scalars(select(ExemptionRow).order_by(ExemptionRow.name)).all(),
+        problems=problems,
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required("approver", "auditor")
+def settings() -> Any:
+    db = get_db()
+    stored = {s.key: s for s in db.scalars(select(Setting))}
+    problems: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if g.user.role != "admin":
+            return render_template("error.html", message="Only admins change settings."), 403
+        before = {k: s.value for k, s in stored.items()}
+        wanted: dict[str, Any] = {}
+        for key in ("continue_minutes", "retention_days"):
+            value = request.form.get(key, "").strip()
+            if value:
+                wanted[key] = int(value) if value.lstrip("-").isdigit() else value
+        for key in SETTING_FIELDS:
+            if request.form.get(key, "").strip():
+                wanted[key] = request.form[key].strip()
+        actions_text = request.form.get("actions", "").strip()
+        if actions_text:
+            try:
+                wanted["actions"] = yaml.safe_load(actions_text)
+            except yaml.YAMLError as error:
+                problems = {"actions": [f"actions: not valid YAML ({error})"]}
+        if not problems:
+            for key, row in stored.items():
+                if key not in wanted:
+                    db.delete(row)
+            for key, value in wanted.items():
+                if key in stored:
+                    stored[key].value = value
+                else:
+                    db.add(Setting(key=key, value=value))
+            try:
+                db.flush()
+                commit_change(db, g.user.name, "settings", "settings", before, wanted)
+                flash("Settings saved; new policy version.", "ok")
+                return redirect(url_for("registers.settings"))
+            except PolicyError as error:
+                db.rollback()
+                problems = problems_by_field(error)
+        values = dict(request.form)
+    else:
+        values = {k: s.value for k, s in stored.items()}
+        if "actions" in values:
+            values["actions"] = yaml.safe_dump(values["actions"], sort_keys=False)
+    return render_template(
+        "settings.html",
+        values=values,
+        effective=current_policy(db).settings,
+        problems=problems,
+    )

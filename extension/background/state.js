@@ -1,0 +1,186 @@
+// The service worker's state: configuration, policy, who, proxy pairing, continues and the
+// event queue. Read from storage once per worker life, kept in memory, and dropped when
+// storage changes; every write goes to storage too, so a restarted worker loses nothing.
+
+import { effectiveConfig } from "../lib/config.js";
+import { remember } from "../lib/decide.js";
+import { enqueue, flushOnce, makeEvent } from "../lib/events.js";
+
+const PING_URL = "http://staffguard.invalid/ping";
+
+// A navigation then costs no storage round trip for these, and classify() keeps its compiled
+// form of the policy (cached per policy object) from one navigation to the next.
+let configCache = null;
+let policyCache = null;
+let emailCache = null;
+let proxyCache = null;
+let continuesCache = null;
+
+export function isBehindProxy() {
+  proxyCache ??= chrome.storage.session.get("behindProxy").then((r) => r.behindProxy === true);
+  return proxyCache;
+}
+
+export function continues() {
+  continuesCache ??= chrome.storage.local.get("continues").then((r) => r.continues || {});
+  return continuesCache;
+}
+
+/** Remember a "continue" in memory (the next navigation) and in storage (a restarted worker). */
+export async function rememberContinue(verdict, minutes) {
+  const next = remember(await continues(), verdict, minutes, Date.now());
+  continuesCache = Promise.resolve(next);
+  await chrome.storage.local.set({ continues: next });
+}
+
+/** The effective configuration: enterprise policy over the options page (lib/config.js). */
+export function config() {
+  configCache ??= (async () => {
+    const managed = await chrome.storage.managed.get(null).catch(() => ({}));
+    const { settings = {} } = await chrome.storage.local.get("settings");
+    return effectiveConfig(managed, settings).config;
+  })();
+  return configCache;
+}
+
+/** The last good policy synced from the admin site, or null (then nothing is warned). */
+export function policy() {
+  policyCache ??= chrome.storage.local.get("policy").then(({ policy }) => policy || null);
+  return policyCache;
+}
+
+/** The signed-in profile's email (managed devices), else the configured one, else null. */
+export async function userEmail() {
+  emailCache ??= (async () => {
+    try {
+      // Feature check: Firefox has chrome.identity but no getProfileUserInfo.
+      const info = await chrome.identity?.getProfileUserInfo?.({ accountStatus: "ANY" });
+      return info?.email ? info.email.toLowerCase() : "";
+    } catch {
+      return "";
+    }
+  })();
+  return (await emailCache) || (await config()).user || null;
+}
+
+/** Fetch the policy if it changed; keep the last good one otherwise. */
+export async function syncPolicy() {
+  const cfg = await config();
+  if (!cfg.enabled) return "disabled";
+  if (!cfg.backendUrl) return "unconfigured";
+  const { etag = "" } = await chrome.storage.local.get("etag");
+  const headers = { Authorization: `Bearer ${cfg.apiToken}` };
+  if (etag && (await policy())) headers["If-None-Match"] = etag;
+  try {
+    const response = await fetch(`${cfg.backendUrl}/api/v1/policy`, { headers, cache: "no-store" });
+    if (response.status === 304) return "unchanged";
+    if (!response.ok) {
+      console.error(`StaffGuard: the admin site answered ${response.status} to the policy sync`
+        + (response.status === 401 ? " (check apiToken)" : ""));
+      return `error ${response.status}`;
+    }
+    const document = await response.json();
+    if (document.format !== "staffguard-policy/1" || !Array.isArray(document.platforms)) {
+      console.error("StaffGuard: refused a policy in an unknown format");
+      return "refused";
+    }
+    await chrome.storage.local.set({ policy: document, etag: response.headers.get("ETag") || "" });
+    return "updated";
+  } catch (error) {
+    console.warn("StaffGuard: policy sync failed, keeping the last good policy", error);
+    return "offline";
+  }
+}
+
+/** Whether this device reaches the district proxy (which then shows the interstitials). */
+export async function checkProxy() {
+  let behindProxy = false;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 1500);
+  try {
+    const response = await fetch(PING_URL, { signal: controller.signal, cache: "no-store" });
+    behindProxy = (await response.json()).staffguard === "proxy";
+  } catch {
+    // Not behind the proxy (".invalid" never resolves elsewhere), or it did not answer.
+  } finally {
+    clearTimeout(timer);
+  }
+  proxyCache = Promise.resolve(behindProxy);
+  await chrome.storage.session.set({ behindProxy });
+  return behindProxy;
+}
+
+// Every change to the stored event queue runs after the previous one: two listeners adding
+// events at once, or a flush removing sent ones, must never overwrite each other's write.
+let queueTail = Promise.resolve();
+function updateQueue(change) {
+  const run = queueTail.then(async () => {
+    const { events = [] } = await chrome.storage.local.get("events");
+    const next = change(events);
+    await chrome.storage.local.set({ events: next });
+    return next;
+  });
+  queueTail = run.catch((error) => console.error("StaffGuard: event queue", error));
+  return run;
+}
+
+export async function record(verdict, outcome, justification = "") {
+  const cfg = await config();
+  if (!cfg.reportEvents) return;
+  const event = makeEvent(verdict, outcome, { user: await userEmail(), justification });
+  await updateQueue((events) => enqueue(events, event));
+  // A flush already running may have read the queue before this event: run one more after it.
+  flushEvents()
+    .then(() => flushEvents())
+    .catch((error) => console.error("StaffGuard: sending events", error));
+}
+
+let flushing = null;
+/** Send queued events in batches; the queue lives in storage, so a closed browser loses none. */
+export function flushEvents() {
+  flushing ??= (async () => {
+    try {
+      const cfg = await config();
+      if (!cfg.backendUrl) return;
+      const post = async (batch) => {
+        const response = await fetch(`${cfg.backendUrl}/api/v1/events`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${cfg.apiToken}` },
+          body: JSON.stringify(batch),
+        });
+        return { status: response.status, body: await response.json().catch(() => ({})) };
+      };
+      for (;;) {
+        const { events = [] } = await chrome.storage.local.get("events");
+        const result = await flushOnce(events, post);
+        if (result.dropped) console.error("StaffGuard: the admin site refused an event", result.dropped);
+        // Remove exactly what was handled; events queued meanwhile stay.
+        const left = new Set(result.queue);
+        const handled = new Set(events.filter((e) => !left.has(e)).map((e) => e.id));
+        const remaining = handled.size
+          ? await updateQueue((now) => now.filter((e) => !handled.has(e.id)))
+          : events;
+        if (!result.ok || !remaining.length) break;
+      }
+    } finally {
+      flushing = null;
+    }
+  })();
+  return flushing;
+}
+
+/** Drop what a storage change makes stale; true when the configuration changed. */
+export function storageChanged(changes, area) {
+  if (area === "local" && changes.policy) policyCache = null;
+  if (area === "local" && changes.continues) continuesCache = null;
+  if (area === "managed" || (area === "local" && changes.settings)) {
+    configCache = null;
+    return true;
+  }
+  return false;
+}
+
+/** The signed-in account changed: ask again who the staff member is. */
+export function signInChanged() {
+  emailCache = null;
+}
