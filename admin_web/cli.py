@@ -8,6 +8,7 @@ import getpass
 import importlib.util
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -144,6 +145,8 @@ def _run(args: argparse.Namespace) -> int:
             flush=True,
         )
     print(f"StaffGuard admin site on {base}/  (Ctrl-C stops both)", flush=True)
+    # A service manager (or a test) stops us with SIGTERM: stop the proxy with us.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         _serve(app, args.host, args.port)
     finally:
@@ -151,6 +154,10 @@ def _run(args: argparse.Namespace) -> int:
             proxy.terminate()
             proxy.wait(10)
     return 0
+
+
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _users_add(args: argparse.Namespace) -> int:
