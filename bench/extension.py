@@ -20,9 +20,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT / "tests" / "extension")]
 
 from classify import bench_mix  # noqa: E402
-from extension_harness import AdminSite, Sites, chromium_extension_args  # noqa: E402
+from extension_harness import (  # noqa: E402
+    AdminSite,
+    Sites,
+    has_policy,
+    launch_with_extension,
+    service_worker,
+    set_settings,
+)
 from playwright.sync_api import Error, sync_playwright  # noqa: E402
-from realparts import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from realparts import CHROMIUM  # noqa: E402
 
 from policy_lists import compile_sources  # noqa: E402
 
@@ -46,23 +53,10 @@ def navigation_to_interstitial(directory: Path, runs: int = 20) -> list[float]:
     timings = []
     try:
         with sync_playwright() as p:
-            context = p.chromium.launch_persistent_context(
-                str(directory / "profile"),
-                executable_path=CHROMIUM,
-                headless=True,
-                args=[*CHROMIUM_ARGS, *chromium_extension_args(sites)],
-            )
-            worker = (
-                context.service_workers[0]
-                if context.service_workers
-                else (context.wait_for_event("serviceworker"))
-            )
-            worker.evaluate(
-                "([url, token]) => chrome.storage.local.set({settings: {backendUrl: url,"
-                " apiToken: token, reportEvents: false}})",
-                [admin.url, admin.token],
-            )
-            while not worker.evaluate("chrome.storage.local.get('policy').then(r => !!r.policy)"):
+            context = launch_with_extension(p, directory / "profile", sites, CHROMIUM)
+            worker = service_worker(context)
+            set_settings(worker, backendUrl=admin.url, apiToken=admin.token, reportEvents=False)
+            while not has_policy(worker):
                 time.sleep(0.1)
             page = context.new_page()
             for i in range(runs):

@@ -11,6 +11,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION = ROOT / "extension"
@@ -136,3 +137,31 @@ def chromium_extension_args(sites: Sites) -> list[str]:
         f"--load-extension={EXTENSION}",
         f"--host-resolver-rules={sites.resolver_rules}",
     ]
+
+
+def launch_with_extension(playwright: Any, profile: Path, sites: Sites, executable: str) -> Any:
+    """Chromium (Debian's) with the unpacked extension and the platform hosts mapped."""
+    from realparts import CHROMIUM_ARGS
+
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=executable,
+        headless=True,
+        args=[*CHROMIUM_ARGS, *chromium_extension_args(sites)],
+    )
+
+
+def service_worker(context: Any) -> Any:
+    """The extension's service worker, once it runs."""
+    if context.service_workers:
+        return context.service_workers[0]
+    return context.wait_for_event("serviceworker")
+
+
+def set_settings(worker: Any, **settings: Any) -> None:
+    """What the options page stores for an unmanaged install."""
+    worker.evaluate("(settings) => chrome.storage.local.set({settings})", settings)
+
+
+def has_policy(worker: Any) -> bool:
+    return bool(worker.evaluate("chrome.storage.local.get('policy').then(r => !!r.policy)"))

@@ -6,9 +6,16 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from extension_harness import AdminSite, Sites, chromium_extension_args, free_port
+from extension_harness import (
+    AdminSite,
+    Sites,
+    free_port,
+    has_policy,
+    launch_with_extension,
+    service_worker,
+    set_settings,
+)
 from playwright.sync_api import BrowserContext, Error, Page, Worker, expect, sync_playwright
-from realparts import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -79,12 +86,7 @@ def sites() -> Iterator[Sites]:
 @pytest.fixture
 def browser(chromium_path, sites, tmp_path) -> Iterator[BrowserContext]:
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=chromium_path,
-            headless=True,
-            args=[*CHROMIUM_ARGS, *chromium_extension_args(sites)],
-        )
+        context = launch_with_extension(p, tmp_path / "profile", sites, chromium_path)
         yield context
         context.close()
 
@@ -100,18 +102,10 @@ def visit(page: Page, url: str) -> None:
 
 def configure(context: BrowserContext, url: str, token: str, synced: bool = True) -> Worker:
     """Set up an unmanaged install as its options page does, and wait for the policy."""
-    worker = (
-        context.service_workers[0]
-        if context.service_workers
-        else context.wait_for_event("serviceworker")
-    )
-    worker.evaluate(
-        """([url, token]) => chrome.storage.local.set({settings: {backendUrl: url,
-            apiToken: token, user: "jdoe@usd999.org"}})""",
-        [url, token],
-    )
+    worker = service_worker(context)
+    set_settings(worker, backendUrl=url, apiToken=token, user="jdoe@usd999.org")
     if synced:
-        until(lambda: worker.evaluate("chrome.storage.local.get('policy').then(r => !!r.policy)"))
+        until(lambda: has_policy(worker))
     return worker
 
 
@@ -213,11 +207,7 @@ def test_block_page_and_the_proxys_marker(browser, admin, sites):
 def test_without_any_policy_the_browser_browses(browser, sites):
     """Set up on the options page; the admin site is never reachable: no policy, so nothing is
     warned (fail open), and the options page says so."""
-    worker = (
-        browser.service_workers[0]
-        if browser.service_workers
-        else browser.wait_for_event("serviceworker")
-    )
+    worker = service_worker(browser)
     options = browser.new_page()
     options.goto(worker.url.replace("service_worker.js", "pages/options.html"))
     options.get_by_label("Admin site URL").fill("ftp://staffguard.usd999.org")

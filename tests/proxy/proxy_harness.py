@@ -3,6 +3,7 @@ own certificate) and ``mitmdump`` with the StaffGuard addon, each in its own dir
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import http.client
 import json
@@ -12,6 +13,7 @@ import ssl
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,8 +21,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from mitmproxy.test import taddons
 
 from policy_lists import compile_sources
+from proxy_addons.addon import StaffGuard
 from proxy_addons.cli import mitmdump_argv
 
 HERE = Path(__file__).parent
@@ -274,3 +278,15 @@ class FakeAdmin:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+
+@contextlib.contextmanager
+def running_addon(directory: Path, district: str) -> Iterator[StaffGuard]:
+    """The addon configured in mitmproxy's test harness on a district list of its own."""
+    path = directory / "district.yaml"
+    path.write_text(district)
+    addon = StaffGuard()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, staffguard_policy=[str(path)], staffguard_data=str(directory))
+        yield addon
+    addon.done()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from mitmproxy import http
-from mitmproxy.test import taddons, tflow
+from mitmproxy.test import tflow
+from proxy_harness import running_addon
 
 from proxy_addons import flows
 from proxy_addons.addon import StaffGuard
@@ -66,14 +68,9 @@ platforms:
 
 
 @pytest.fixture
-def guard(tmp_path: Path):
-    district = tmp_path / "district.yaml"
-    district.write_text(DISTRICT)
-    addon = StaffGuard()
-    with taddons.context(addon) as tctx:
-        tctx.configure(addon, staffguard_policy=[str(district)], staffguard_data=str(tmp_path))
+def guard(tmp_path: Path) -> Iterator[StaffGuard]:
+    with running_addon(tmp_path, DISTRICT) as addon:
         yield addon
-    addon.done()
 
 
 def flow(url, method="GET", headers=NAVIGATE, client="10.1.2.3", body=b"", user=None):

@@ -11,8 +11,8 @@ import pytest
 from mitmproxy import ctx, tls
 from mitmproxy.proxy.context import Context
 from mitmproxy.proxy.layers.tls import parse_client_hello
-from mitmproxy.test import taddons, tflow
-from proxy_harness import FakeAdmin
+from mitmproxy.test import tflow
+from proxy_harness import FakeAdmin, running_addon
 
 from proxy_addons.addon import StaffGuard
 from proxy_addons.counts import UnclassifiedCounts
@@ -39,13 +39,8 @@ def client_hello(sni: str | None) -> tls.ClientHello:
 
 @pytest.fixture
 def guard(tmp_path: Path) -> Iterator[StaffGuard]:
-    district = tmp_path / "district.yaml"
-    district.write_text(DISTRICT)
-    addon = StaffGuard()
-    with taddons.context(addon) as tctx:
-        tctx.configure(addon, staffguard_policy=[str(district)], staffguard_data=str(tmp_path))
+    with running_addon(tmp_path, DISTRICT) as addon:
         yield addon
-    addon.done()
 
 
 def hello_data(sni: str | None) -> tls.ClientHelloData:
