@@ -27,7 +27,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """The value of header ``name`` (lowercase), whatever the case of the mapping's keys;
-    None when it is missing or not text."""
+    None when it is missing or not text (mitmproxy's Headers is a Mapping too)."""
+    if not isinstance(headers, Mapping):
+        return None
     for key, value in headers.items():
         if isinstance(key, str) and key.lower() == name:
             return value if isinstance(value, str) else None

@@ -65,15 +65,26 @@ function resolveDots(path) {
   return "/" + out.join("/");
 }
 
-/** Decoded, lowercase path segments without empty and dot segments ("/A//b/../c" -> [a, c]). */
+/**
+ * Path segments as servers read them (see path_segments in policy_lists/urls.py): lowercase,
+ * no empty or dot segments, matrix parameters dropped, percent-escapes decoded once, trailing
+ * dots and spaces dropped ("/A//b/../%64irect;x=1/inbox." -> [a, direct, inbox]).
+ */
 export function pathSegments(path) {
   const segments = [];
-  for (const raw of path.replace(/\\/g, "/").split("/")) {
-    const segment = (raw.includes("%") ? percentDecode(raw) : raw).toLowerCase();
+  for (let raw of path.replace(/\\/g, "/").split("/")) {
+    const semicolon = raw.indexOf(";");
+    if (semicolon >= 0) raw = raw.slice(0, semicolon);
+    let segment = (raw.includes("%") ? percentDecode(raw) : raw).toLowerCase();
     if (segment === "" || segment === ".") continue;
     if (segment === "..") {
       segments.pop();
       continue;
+    }
+    const last = segment[segment.length - 1];
+    if (last === "." || last === " ") {
+      segment = segment.replace(/[. ]+$/, "");
+      if (segment === "") continue;
     }
     segments.push(segment);
   }

@@ -52,9 +52,14 @@ test("classify never throws and keeps to the vocabulary", () => {
   }
 });
 
-test("path segments are decoded, lowercased and dot-resolved", () => {
+test("path segments are decoded once, lowercased, dot-resolved, without matrix parameters or trailing dots", () => {
   assert.deepEqual(pathSegments("/A//b/./../%64irect/"), ["a", "direct"]);
   assert.deepEqual(pathSegments("/%E2%82%AC/%zz"), ["€", "%zz"]);
+  assert.deepEqual(pathSegments("/%2564irect"), ["%64irect"]);
+  assert.deepEqual(pathSegments("/direct;x=1/inbox;y"), ["direct", "inbox"]);
+  assert.deepEqual(pathSegments("/a/..;/direct"), ["direct"]);
+  assert.deepEqual(pathSegments("/direct%3Bx"), ["direct;x"]);
+  assert.deepEqual(pathSegments("/direct./t.%20/%20/..."), ["direct", "t"]);
 });
 
 test("a URL without a scheme is https, userinfo never decides the host", () => {

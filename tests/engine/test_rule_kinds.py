@@ -9,9 +9,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policy_lists import Policy, PolicyError, compile_sources, load_policy
 from policy_lists.operations import BODY_LIMIT, body_operations
+from policy_lists.vocabulary import ACTIONS, ACTIVITIES
 
 LIST = """
 platforms:
@@ -141,7 +144,14 @@ def test_hostile_bodies_never_raise(tmp_path, body):
 
 def test_hostile_headers_never_raise(tmp_path):
     policy = load(tmp_path)
-    for headers in ({"Upgrade": ["websocket"]}, {1: "x"}, {"x-fb-friendly-name": None}, {}):
+    for headers in (
+        {"Upgrade": ["websocket"]},
+        {1: "x"},
+        {"x-fb-friendly-name": None},
+        {},
+        "x",
+        [("Upgrade", "websocket")],
+    ):
         verdict = policy.classify("https://chatter.example/ws", headers=headers)
         assert verdict.activity == "browse"
 
@@ -170,3 +180,68 @@ EXEMPTION = """
 exemptions:
   - {name: board room, networks: [10.77.0.0/16, "fd00:77::/32"]}
 """
+
+
+KINDS = Policy(
+    json.loads(
+        (Path(__file__).parents[1] / "vectors" / "compiled" / "kinds.json").read_text("utf-8")
+    )
+)
+_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | _text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
+    max_leaves=12,
+)
+_names = st.sampled_from(["operationName", "fb_api_req_friendly_name", "x", "OperationName"])
+_bodies = st.one_of(
+    st.none(),
+    _text,
+    st.binary(max_size=200),
+    _json.map(json.dumps),
+    st.lists(st.dictionaries(_names, _text | st.sampled_from(["AddCommentMutation"]))).map(
+        json.dumps
+    ),
+    st.lists(st.tuples(_names, _text)).map(lambda p: "&".join(f"{k}={v}" for k, v in p)),
+)
+_headers = st.one_of(
+    st.none(),
+    st.dictionaries(
+        st.sampled_from(["Upgrade", "x-fb-friendly-name", "X-Chatter-Flow", "Content-Type"])
+        | _text,
+        _text | st.sampled_from(["websocket", "AddCommentMutation", "signup"]),
+        max_size=4,
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    url=st.sampled_from(
+        [
+            "https://www.chatter.example/api/graphql",
+            "wss://gateway.chatter.example/ws/chat",
+            "https://l.chatter.example/x",
+            "https://social.usd999.example/gql/x",
+            "https://im-api-va.chatter.example/",
+        ]
+    ),
+    method=st.sampled_from(["GET", "POST", "PATCH", "PUT"]),
+    headers=_headers,
+    body=_bodies,
+)
+def test_any_headers_and_body_give_a_verdict_in_the_vocabulary(url, method, headers, body):
+    verdict = KINDS.classify(url, method, headers=headers, body=body)
+    assert verdict.activity in ACTIVITIES and verdict.action in ACTIONS
+    if verdict.activity == "redirect":
+        assert verdict.action == "allow"
+
+
+def test_mitmproxy_headers_work_as_the_proxy_passes_them():
+    from mitmproxy.http import Headers
+
+    handshake = Headers(Host="gateway.chatter.example", Connection="Upgrade", Upgrade="WebSocket")
+    url = "https://gateway.chatter.example/ws/chat"
+    assert KINDS.classify(url, headers=handshake).activity == "direct_message"
+    named = Headers([(b"X-FB-Friendly-Name", b"useCometUFICreateCommentMutation")])
+    assert KINDS.classify(GRAPHQL, "POST", headers=named).activity == "comment"

@@ -83,7 +83,8 @@ PATHS = [
     "/%E2%82%AC", "/%zz", "/messages%2F1", "/..", "/%C3%28", "/JOIN/now", "/u/*/inbox",
     "/out/x", "/out", "/ws/chat", "/ws/chat/", "/api/graphql", "/api/graphql/",
     "/i/api/graphql/q1/SendMessageMutation", "/i/api/graphql/q1/sendmessagemutation/",
-    "/x/SendMessageMutationX",
+    "/x/SendMessageMutationX", "/messages;x=1", "/Messages;/7", "/messages./", "/messages%20/",
+    "/messag%65s.%20.", "/%256Dessages", "/x/..;/messages", "/messages%3Bx", "/out/a;b", "/ws/chat;v=1",
 ]
 SCHEMES = ["https://", "http://", "HTTPS://", "wss://", "ftp://", "", "//", " https://", "https:"]
 TAILS = ["", "?q=1", "#frag", "?a=b#c", "?"]
