@@ -31,6 +31,7 @@ COVERAGE_FILES = {
 }
 
 # (host, list that files it as social) -> must be social_media
+# fmt: off
 SOCIAL: list[tuple[str, str]] = [
     # the policy's five and the other large networks
     ("facebook.com", "UT1"), ("instagram.com", "UT1"), ("snapchat.com", "UT1"),
@@ -169,6 +170,7 @@ NOT_SOCIAL: list[str] = [
     "spotify.com", "pandora.com", "imdb.com", "rottentomatoes.com", "nfl.com", "nba.com",
     "mlb.com", "crunchyroll.com", "mayoclinic.org", "webmd.com", "giphy.com", "tenor.com",
 ]
+# fmt: on
 
 
 def test_the_tables_are_as_large_as_promised():
