@@ -123,6 +123,7 @@ NOT_SOCIAL: list[str] = [
     "scholar.google.com", "news.google.com", "bing.com", "duckduckgo.com", "yahoo.com",
     "news.yahoo.com", "yahoo.co.jp", "msn.com", "aol.com", "baidu.com", "www.qq.com",
     "news.qq.com", "naver.com", "search.naver.com", "daum.net", "mail.ru", "yandex.ru",
+    "map.kakao.com", "webtoon.kakao.com",
     "ycombinator.com", "store.steampowered.com", "steampowered.com",
     # reference and learning
     "wikipedia.org", "en.wikipedia.org", "britannica.com", "merriam-webster.com",
