@@ -88,7 +88,7 @@ SOCIAL: list[tuple[str, str]] = [
     ("news.ycombinator.com", "UT1"), ("digg.com", "UT1"), ("fark.com", "UT1"),
     ("4chan.org", "AdGuard"), ("disqus.com", "UT1"), ("tellonym.me", "popular"),
     ("ngl.link", "popular"), ("whisper.sh", "popular"), ("lobste.rs", "popular"),
-    ("tildes.net", "popular"), ("producthunt.com", "popular"),
+    ("tildes.net", "popular"), ("producthunt.com", "popular"), ("wizzapp.com", "AdGuard"),
     # alternative networks
     ("gab.com", "UT1"), ("mewe.com", "UT1"), ("gettr.com", "popular"), ("minds.com", "UT1"),
     ("parler.com", "UT1"), ("clouthub.com", "UT1"), ("tribel.com", "UT1"),
