@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .feeds import FeedIndex
 from .urls import Target, parse_target, path_segments
+from .vocabulary import ACTIVITIES
 
 
 @dataclass(slots=True)
@@ -37,6 +39,7 @@ class Verdict:
     exempt: bool
     reason: str
     policy_ref: str
+    feed: str | None = None  # the feed's name when only a category feed knows the site
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class Verdict:
             "exempt": self.exempt,
             "reason": self.reason,
             "policy_ref": self.policy_ref,
+            "feed": self.feed,
         }
 
 
@@ -83,6 +87,7 @@ class _Platform:
     approved: bool
     rules: tuple[_Rule, ...]
     verdicts: dict[str, tuple[str, str, str]]  # activity -> (action, reason, policy_ref)
+    feed: str | None = None
 
     @property
     def needs_decision(self) -> bool:
@@ -127,6 +132,7 @@ class Policy:
             compiled["unclassified"]["policy_ref"],
         )
         self._exempt = (compiled["exempt"]["reason"], compiled["exempt"]["policy_ref"])
+        self.feeds = FeedIndex(compiled.get("feeds", ()))
 
     def platform_for_host(self, host: str) -> _Platform | None:
         """The platform whose domain is ``host`` or its nearest listed parent."""
@@ -137,8 +143,19 @@ class Policy:
                 return platform
             dot = name.find(".")
             if dot < 0:
-                return None
+                return self._feed_platform(host)
             name = name[dot + 1 :]
+
+    def _feed_platform(self, host: str) -> _Platform | None:
+        """Below every curated entry: the category feed listing ``host``, as a platform whose
+        every request is browsing (feeds never bring activity rules)."""
+        hit = self.feeds.find(host)
+        if hit is None:
+            return None
+        return _Platform(
+            hit.domain, hit.domain, hit.category, False, (), dict.fromkeys(ACTIVITIES, hit.verdict),
+            hit.name,
+        )  # fmt: skip
 
     def needs_decision(self, host: str) -> bool:
         """Whether traffic to ``host`` must be looked into (decrypted) to be decided."""
@@ -192,6 +209,7 @@ class Policy:
             exemption is not None,
             reason,
             ref,
+            platform.feed,
         )
 
     def _unclassified_verdict(self, url: str, host: str, exemption: str | None) -> Verdict:

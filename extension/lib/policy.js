@@ -3,6 +3,7 @@
 // A twin of the Python engine (policy_lists/engine.py and urls.py): same document, same
 // steps, held to it by the shared vectors in tests/vectors/. No chrome.* here, so Node tests it.
 
+import { feedPlatform } from "./feeds.js";
 import { ipInNetwork, parseIp } from "./ip.js";
 
 const SCHEME_PORTS = { http: "80", https: "443", ws: "80", wss: "443" };
@@ -135,7 +136,7 @@ export function platformForHost(policy, host) {
     const platform = domains.get(name);
     if (platform) return platform;
     const dot = name.indexOf(".");
-    if (dot < 0) return null;
+    if (dot < 0) return feedPlatform(policy, host);
     name = name.slice(dot + 1);
   }
 }
@@ -187,7 +188,7 @@ function stripQuery(url) {
 /**
  * The verdict for one request; never throws, whatever `url` holds.
  * @returns {{url, host, platform_id, platform, category, approved, activity, action, exempt,
- *            reason, policy_ref}}
+ *            reason, policy_ref, feed}}
  */
 export function classify(policy, url, { method = "GET", user = null, clientIp = null, headers = null } = {}) {
   const target = typeof url === "string" ? parseTarget(url) : null;
@@ -206,6 +207,7 @@ export function classify(policy, url, { method = "GET", user = null, clientIp = 
       exempt: exemption !== null,
       reason: policy.unclassified.reason,
       policy_ref: policy.unclassified.policy_ref,
+      feed: null,
     };
   }
   const activity = activityOf(platform, target, (method || "GET").toUpperCase(), headers);
@@ -227,5 +229,6 @@ export function classify(policy, url, { method = "GET", user = null, clientIp = 
     exempt: exemption !== null,
     reason,
     policy_ref,
+    feed: platform.feed ?? null,
   };
 }
