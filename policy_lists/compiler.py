@@ -27,9 +27,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-def compile_documents(
-    documents: list[Document], feeds: Sequence[FeedLayer] = ()
-) -> dict[str, Any]:
+def compile_documents(documents: list[Document], feeds: Sequence[FeedLayer] = ()) -> dict[str, Any]:
     """Layer documents (earliest first) into the compiled policy; raise PolicyError if unsound.
 
     ``feeds`` (category feeds, see ``feeds.py``) sit below every document's platforms.

@@ -23,6 +23,8 @@ import re
 import tarfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -36,6 +38,7 @@ FORMATS = {
     "adblock": "AdBlock-style rules ('||example.com^'); rules with paths or options are ignored",
     "adguard_services": "AdGuard HostlistsRegistry: a service .yml, or services.json by group",
 }
+DEFINITIONS = Path(__file__).with_name("feed_definitions.yaml")
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DOMAINS = 2_000_000
 DOMAIN = "{domain}"  # where a feed verdict's reason names the site, filled in by each engine
@@ -68,6 +71,17 @@ class FeedLayer:
     domains: str  # sorted, newline-joined: compact in the compiled document
 
 
+@cache
+def shipped_definitions() -> dict[str, dict[str, str]]:
+    """The ready-made feeds StaffGuard ships (none enabled), by id.
+
+    >>> shipped_definitions()["ut1_social_networks"]["category"]
+    'social_media'
+    """
+    data = yaml.safe_load(DEFINITIONS.read_text(encoding="utf-8"))
+    return {str(d["id"]): {k: str(v) for k, v in d.items()} for d in data["feeds"]}
+
+
 def normalise(text: str) -> str | None:
     """The site a feed entry names, as hosts are compared (lowercase ASCII), or None.
 
@@ -88,9 +102,7 @@ def normalise(text: str) -> str | None:
     return name
 
 
-def parse(
-    data: bytes, format: str, member: str = "", max_domains: int = MAX_DOMAINS
-) -> Parsed:
+def parse(data: bytes, format: str, member: str = "", max_domains: int = MAX_DOMAINS) -> Parsed:
     """Read a feed's bytes in ``format``; FeedError when it is not that format or too large."""
     if format not in FORMATS:
         raise FeedError(f"unknown format {format!r}; one of {', '.join(FORMATS)}")
@@ -196,25 +208,30 @@ def _service_rules(text: str, member: str) -> list[str]:
 def _tar_member(data: bytes, member: str) -> bytes:
     """The ``domains`` file of one category in a UT1 tarball (``social_networks/domains``)."""
     try:
-        archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            files = [m for m in archive.getmembers() if m.isfile()]
+            wanted = member.strip("/")
+            chosen = [m for m in files if _is_member(m.name, wanted)]
+            if len(chosen) != 1:
+                names = ", ".join(m.name for m in files if m.name.endswith("domains")) or "none"
+                raise FeedError(f"name the archive member to read (domains files: {names})")
+            if chosen[0].size > MAX_BYTES:
+                raise FeedError(f"{chosen[0].name} is larger than {MAX_BYTES:,} bytes")
+            handle = archive.extractfile(chosen[0])
+            return handle.read() if handle is not None else b""
     except (tarfile.TarError, OSError, EOFError) as error:
         raise FeedError(f"not a readable .tar.gz: {error}") from None
-    with archive:
-        files = [m for m in archive.getmembers() if m.isfile()]
-        wanted = member.strip("/")
-        chosen = [
-            m
-            for m in files
-            if (m.name == wanted or m.name.endswith("/" + wanted))
-            or (m.name.endswith("/" + wanted + "/domains") if wanted else m.name.endswith("domains"))
-        ]
-        if len(chosen) != 1:
-            names = ", ".join(m.name for m in files if m.name.endswith("domains")) or "none"
-            raise FeedError(f"name the archive member to read (domains files: {names})")
-        if chosen[0].size > MAX_BYTES:
-            raise FeedError(f"{chosen[0].name} is larger than {MAX_BYTES:,} bytes")
-        handle = archive.extractfile(chosen[0])
-        return handle.read() if handle is not None else b""
+
+
+def _is_member(name: str, wanted: str) -> bool:
+    """``social_networks`` picks ``blacklists/social_networks/domains``; a path picks itself."""
+    if not wanted:
+        return name == "domains" or name.endswith("/domains")
+    return (
+        name == wanted
+        or name.endswith(("/" + wanted, "/" + wanted + "/domains"))
+        or (name == wanted + "/domains")
+    )
 
 
 def compile_feeds(
