@@ -76,7 +76,7 @@ def download(feed: Feed, max_bytes: int, timeout: float) -> Download:
         raise FeedError(f"cannot fetch: {getattr(error, 'reason', error)}") from None
 
 
-def _limits() -> tuple[int, float, int]:
+def limits() -> tuple[int, float, int]:
     config = current_app.config if has_app_context() else {}
     return (
         int(config.get("FEED_MAX_BYTES", MAX_BYTES)),
@@ -93,7 +93,7 @@ def settings_of(feed: Feed) -> dict[str, Any]:
 
 def update(db: Session, feed: Feed, actor: str) -> str:
     """Fetch one feed now and swap in a good new copy; a sentence saying what happened."""
-    max_bytes, timeout, max_domains = _limits()
+    max_bytes, timeout, max_domains = limits()
     feed.checked_at = utcnow()
     try:
         if not feed.url:
