@@ -7,28 +7,25 @@
 const ACTIVITIES = ["browse", "comment", "direct_message", "signup"];
 const indexCache = new WeakMap();
 
-function feedIndex(policy) {
-  let index = indexCache.get(policy);
-  if (index) return index;
-  index = new Map();
-  const feeds = policy.feeds || [];
-  for (let number = feeds.length - 1; number >= 0; number--) {
-    const domains = feeds[number].domains;
-    if (!domains) continue;
-    for (const domain of domains.split("\n")) index.set(domain, number);
-  }
-  indexCache.set(policy, index);
-  return index;
+function feedSets(policy) {
+  let sets = indexCache.get(policy);
+  if (sets) return sets;
+  // One Set per feed, built from the split string in one call: for a million domains that is
+  // several times faster than filling a Map entry by entry.
+  sets = policy.feeds.map((feed) => new Set(feed.domains ? feed.domains.split("\n") : []));
+  indexCache.set(policy, sets);
+  return sets;
 }
 
 /** The platform a feed makes of `host` (or of its nearest listed parent), or null. */
 export function feedPlatform(policy, host) {
   if (!policy.feeds || !policy.feeds.length) return null;
-  const index = feedIndex(policy);
+  const sets = feedSets(policy);
   let name = host;
   for (;;) {
-    const number = index.get(name);
-    if (number !== undefined) return platformOf(policy.feeds[number], name);
+    for (let number = 0; number < sets.length; number++) {
+      if (sets[number].has(name)) return platformOf(policy.feeds[number], name);
+    }
     const dot = name.indexOf(".");
     if (dot < 0) return null;
     name = name.slice(dot + 1);
