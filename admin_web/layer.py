@@ -11,13 +11,13 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 import yaml
 from flask import current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from policy_lists import DEFAULTS, Policy, PolicyError, read_text
 from policy_lists.compiler import compile_documents
@@ -117,7 +117,10 @@ def feed_layers(db: Session) -> list[FeedLayer]:
 
 def current(db: Session) -> PolicyVersion:
     """The policy in force, compiling one from the layer when none was stored yet."""
-    row = db.scalars(select(PolicyVersion).order_by(PolicyVersion.id.desc()).limit(1)).first()
+    newest = select(PolicyVersion).order_by(PolicyVersion.id.desc()).limit(1)
+    # The document (tens of MB with a large feed) loads only when a caller reads it; only
+    # id and version are read, as SQLite reads through the document to reach later columns.
+    row = db.scalars(newest.options(load_only(PolicyVersion.id, PolicyVersion.version))).first()
     if row is None:
         row = save_version(db, compile_layer(layer_data(db), feeds=feed_layers(db)))
         db.commit()
@@ -153,12 +156,17 @@ def save_version(db: Session, compiled: dict[str, Any]) -> PolicyVersion:
 
 
 def current_policy(db: Session) -> Policy:
-    return _policy_for(current(db).compiled)
+    """The policy in force, built once per version (the version is a hash of the content)."""
+    row = current(db)
+    policy = _POLICIES.get(row.version)
+    if policy is None:
+        policy = _POLICIES[row.version] = Policy(json.loads(row.compiled))
+        while len(_POLICIES) > 4:  # a policy with a million-domain feed holds ~200 MB
+            _POLICIES.pop(next(iter(_POLICIES)))
+    return policy
 
 
-@lru_cache(maxsize=4)  # a policy with a million-domain feed holds ~200 MB
-def _policy_for(compiled: str) -> Policy:
-    return Policy(json.loads(compiled))
+_POLICIES: dict[str, Policy] = {}
 
 
 def commit_change(
