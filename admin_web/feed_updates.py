@@ -55,7 +55,7 @@ def download(feed: Feed, max_bytes: int, timeout: float) -> Download:
             if length and length.isdigit() and int(length) > max_bytes:
                 raise FeedError(f"the server offers {int(length):,} bytes, more than {max_bytes:,}")
             chunks, size = [], 0
-            while chunk := response.read(65536):
+            while chunk := response.read1(65536):  # returns what arrived: the deadline holds
                 size += len(chunk)
                 if size > max_bytes:
                     raise FeedError(f"larger than the limit of {max_bytes:,} bytes")

@@ -109,6 +109,7 @@ def parse(data: bytes, format: str, member: str = "", max_domains: int = MAX_DOM
     if data[:2] == b"\x1f\x8b":
         data = _tar_member(data, member)
     text = data.decode("utf-8", errors="replace")
+    entries: Iterable[str]
     if format == "hosts":
         entries, ignored = _hosts(text), 0
     elif format == "adblock":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ class FeedServer:
     url: str = ""
     files: dict[str, bytes] = field(default_factory=dict)
     fail_with: int | None = None  # answer every request with this status
+    delay: float = 0.0  # seconds to wait between the headers and each line of the body
     requests: list[dict[str, str]] = field(default_factory=list)
 
     def address(self, path: str) -> str:
@@ -50,7 +52,10 @@ def feed_server() -> Iterator[FeedServer]:
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", LAST_MODIFIED)
             self.end_headers()
-            self.wfile.write(body)
+            for line in body.splitlines(keepends=True):
+                time.sleep(state.delay)
+                self.wfile.write(line)
+                self.wfile.flush()
 
         def log_message(self, *args: object) -> None:
             pass

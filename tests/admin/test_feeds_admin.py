@@ -138,6 +138,19 @@ def test_an_oversized_fetch_keeps_the_last_good_copy(client, auth, app, server):
     assert "site7.example" not in feed.domains
 
 
+def test_a_fetch_slower_than_the_time_cap_keeps_the_last_good_copy(client, auth, app, server):
+    auth.login("admin")
+    add_feed(client, server)
+    fetch(client, app)
+    app.config["FEED_TIMEOUT"] = 0.5
+    server.files["/social_networks/domains"] = SOCIAL + b"slow1.example\nslow2.example\n"
+    server.delay = 0.2  # five lines trickle in over a second
+    page = fetch(client, app).get_data(as_text=True)
+    assert "took longer than 0.5 s" in page
+    feed = the_feed(app)
+    assert (feed.status, feed.domain_count) == ("failed", 3)
+
+
 def test_a_copy_in_the_wrong_format_keeps_the_last_good_copy(client, auth, app, server):
     auth.login("admin")
     add_feed(client, server, format="adguard_services")
