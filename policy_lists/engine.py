@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .feeds import FeedIndex
+from .feeds import FeedHit, FeedIndex
 from .urls import Target, parse_target, path_segments
 from .vocabulary import ACTIVITIES
 
@@ -132,7 +132,7 @@ class Policy:
             compiled["unclassified"]["policy_ref"],
         )
         self._exempt = (compiled["exempt"]["reason"], compiled["exempt"]["policy_ref"])
-        self.feeds = FeedIndex(compiled.get("feeds", ()))
+        self.feeds = FeedIndex(compiled.get("feeds", ()), make=_feed_platform)
 
     def platform_for_host(self, host: str) -> _Platform | None:
         """The platform whose domain is ``host`` or its nearest listed parent."""
@@ -143,19 +143,8 @@ class Policy:
                 return platform
             dot = name.find(".")
             if dot < 0:
-                return self._feed_platform(host)
+                return self.feeds.find(host)
             name = name[dot + 1 :]
-
-    def _feed_platform(self, host: str) -> _Platform | None:
-        """Below every curated entry: the category feed listing ``host``, as a platform whose
-        every request is browsing (feeds never bring activity rules)."""
-        hit = self.feeds.find(host)
-        if hit is None:
-            return None
-        return _Platform(
-            hit.domain, hit.domain, hit.category, False, (), dict.fromkeys(ACTIVITIES, hit.verdict),
-            hit.name,
-        )  # fmt: skip
 
     def needs_decision(self, host: str) -> bool:
         """Whether traffic to ``host`` must be looked into (decrypted) to be decided."""
@@ -227,6 +216,13 @@ class Policy:
             reason,
             ref,
         )
+
+
+def _feed_platform(hit: FeedHit) -> _Platform:
+    """Below every curated entry: a site a category feed lists, as a platform whose every
+    request is browsing (feeds never bring activity rules)."""
+    verdicts = dict.fromkeys(ACTIVITIES, hit.verdict)
+    return _Platform(hit.domain, hit.domain, hit.category, False, (), verdicts, hit.name)
 
 
 def _activity(

@@ -21,11 +21,11 @@ import ipaddress
 import json
 import re
 import tarfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 
@@ -38,6 +38,7 @@ FORMATS = {
     "adblock": "AdBlock-style rules ('||example.com^'); rules with paths or options are ignored",
     "adguard_services": "AdGuard HostlistsRegistry: a service .yml, or services.json by group",
 }
+T = TypeVar("T")
 DEFINITIONS = Path(__file__).with_name("feed_definitions.yaml")
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DOMAINS = 2_000_000
@@ -270,35 +271,51 @@ class FeedHit:
     verdict: tuple[str, str, str]  # (action, reason with the domain filled in, policy_ref)
 
 
-class FeedIndex:
-    """Domain -> feed for the compiled document's feeds; the first feed listing a domain wins."""
+class FeedIndex(Generic[T]):
+    """Domain -> feed for the compiled document's feeds; the first feed listing a domain wins.
 
-    def __init__(self, feeds: Iterable[Mapping[str, Any]]):
+    ``make`` turns a hit into what the caller wants (the engine: a platform); its results are
+    kept per listed domain, so a site visited again costs one dict look-up per parent name.
+    """
+
+    def __init__(self, feeds: Iterable[Mapping[str, Any]], make: Callable[[FeedHit], T]):
         feeds = list(feeds)
+        self._make = make
         self._feeds = [
             (f["name"], f["category"], f["verdict"]["action"], f["verdict"]["reason"],
              f["verdict"]["policy_ref"])
             for f in feeds
         ]  # fmt: skip
         self._domains: dict[str, int] = {}
-        for number in reversed(range(len(self._feeds))):
+        for number in reversed(range(len(feeds))):
             domains = str(feeds[number]["domains"])
             self._domains.update(dict.fromkeys(domains.split("\n") if domains else (), number))
+        self._made: dict[str, T] = {}
 
     def __len__(self) -> int:
         return len(self._domains)
 
-    def find(self, host: str) -> FeedHit | None:
-        """The feed listing ``host`` or its nearest listed parent."""
+    def find(self, host: str) -> T | None:
+        """What ``make`` made of the feed listing ``host`` or its nearest listed parent."""
         if not self._domains:
             return None
         name = host
-        while True:
+        dot = name.find(".")
+        while dot >= 0:  # a feed never lists a single label (``normalise`` drops them)
             number = self._domains.get(name)
             if number is not None:
-                feed, category, action, reason, ref = self._feeds[number]
-                return FeedHit(name, feed, category, (action, reason.replace(DOMAIN, name), ref))
-            dot = name.find(".")
-            if dot < 0:
-                return None
+                made = self._made.get(name)
+                return made if made is not None else self._remember(name, number)
             name = name[dot + 1 :]
+            dot = name.find(".")
+        return None
+
+    def _remember(self, domain: str, number: int) -> T:
+        feed, category, action, reason, ref = self._feeds[number]
+        made = self._make(
+            FeedHit(domain, feed, category, (action, reason.replace(DOMAIN, domain), ref))
+        )
+        if len(self._made) >= 65536:
+            self._made.clear()
+        self._made[domain] = made
+        return made

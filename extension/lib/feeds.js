@@ -22,14 +22,15 @@ export function feedPlatform(policy, host) {
   if (!policy.feeds || !policy.feeds.length) return null;
   const sets = feedSets(policy);
   let name = host;
-  for (;;) {
+  let dot = name.indexOf(".");
+  while (dot >= 0) { // a feed never lists a single label
     for (let number = 0; number < sets.length; number++) {
       if (sets[number].has(name)) return platformOf(policy.feeds[number], name);
     }
-    const dot = name.indexOf(".");
-    if (dot < 0) return null;
     name = name.slice(dot + 1);
+    dot = name.indexOf(".");
   }
+  return null;
 }
 
 function platformOf(feed, domain) {
