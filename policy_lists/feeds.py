@@ -16,6 +16,7 @@ Parsed(domains=('a.example',), ignored=2, invalid=0)
 
 from __future__ import annotations
 
+import gzip
 import io
 import ipaddress
 import json
@@ -108,7 +109,7 @@ def parse(data: bytes, format: str, member: str = "", max_domains: int = MAX_DOM
     if format not in FORMATS:
         raise FeedError(f"unknown format {format!r}; one of {', '.join(FORMATS)}")
     if data[:2] == b"\x1f\x8b":
-        data = _tar_member(data, member)
+        data = _tar_member(data, member) if _is_tar(data) else _gunzip(data)
     text = data.decode("utf-8", errors="replace")
     entries: Iterable[str]
     if format == "hosts":
@@ -205,6 +206,26 @@ def _service_rules(text: str, member: str) -> list[str]:
     if isinstance(data, dict) and isinstance(data.get("rules"), list):
         return [str(r) for r in data["rules"]]
     raise FeedError("not a HostlistsRegistry service file: no 'rules' list")
+
+
+def _is_tar(data: bytes) -> bool:
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            return archive.next() is not None
+    except (tarfile.TarError, OSError, EOFError):
+        return False
+
+
+def _gunzip(data: bytes) -> bytes:
+    """A gzipped list (``hosts.gz``), unpacked no further than the size limit."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as unpacked:
+            text = unpacked.read(MAX_BYTES + 1)
+    except (OSError, EOFError) as error:
+        raise FeedError(f"not a readable .gz: {error}") from None
+    if len(text) > MAX_BYTES:
+        raise FeedError(f"larger than {MAX_BYTES:,} bytes once unpacked")
+    return text
 
 
 def _tar_member(data: bytes, member: str) -> bytes:

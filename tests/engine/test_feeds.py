@@ -3,6 +3,8 @@ entry, with their name in the verdict; the extension's twin answers alike."""
 
 from __future__ import annotations
 
+import doctest
+import gzip
 import io
 import json
 import shutil
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from policy_lists import Policy
+from policy_lists import Policy, feeds
 from policy_lists.compiler import compile_documents
 from policy_lists.feeds import FeedError, FeedLayer, parse, shipped_definitions
 from policy_lists.loader import DEFAULTS, read_source, read_text
@@ -71,6 +73,14 @@ def test_a_hosts_file_keeps_the_names_after_each_address(tmp_path):
     parsed = parse(path.read_bytes(), "hosts")
     assert parsed.domains == ("gab.com", "vk.com", "www.vk.com")
     assert parsed.invalid == 4
+
+
+def test_a_gzipped_hosts_file_is_unpacked(tmp_path):
+    path = tmp_path / "hosts.gz"
+    path.write_bytes(gzip.compress(b"0.0.0.0 gab.com\n"))
+    assert parse(path.read_bytes(), "hosts").domains == ("gab.com",)
+    with pytest.raises(FeedError, match="not a readable"):
+        parse(b"\x1f\x8b broken", "hosts")
 
 
 def test_adblock_rules_with_paths_options_or_exceptions_are_counted_not_half_honoured(tmp_path):
@@ -243,3 +253,8 @@ def test_the_extension_twin_gives_feed_sites_the_same_verdicts(tmp_path):
         None,
         None,
     ]
+
+
+def test_the_module_examples_run():
+    failures, tried = doctest.testmod(feeds)
+    assert tried > 0 and failures == 0
