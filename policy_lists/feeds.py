@@ -59,7 +59,7 @@ class FeedError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    domains: tuple[str, ...]  # sorted, unique
+    domains: tuple[str, ...]  # sorted, unique, none under another
     ignored: int  # rules the format allows but a domain list cannot honour (paths, options, @@)
     invalid: int  # entries that are no site: addresses, localhost, public suffixes, junk
 
@@ -130,7 +130,21 @@ def parse(data: bytes, format: str, member: str = "", max_domains: int = MAX_DOM
             domains.add(name)
     if len(domains) > max_domains:
         raise FeedError(f"{len(domains):,} domains, more than the limit of {max_domains:,}")
-    return Parsed(tuple(sorted(domains)), ignored, invalid)
+    return Parsed(
+        tuple(sorted(d for d in domains if not _parent_listed(d, domains))), ignored, invalid
+    )
+
+
+def _parent_listed(domain: str, domains: set[str]) -> bool:
+    """Whether a parent of ``domain`` is listed too: it matches anyway, and one name per site
+    keeps the verdicts (and the log) saying ``vk.com`` rather than ``www.vk.com``."""
+    dot = domain.find(".")
+    while dot >= 0:
+        domain = domain[dot + 1 :]
+        if domain in domains:
+            return True
+        dot = domain.find(".")
+    return False
 
 
 def _lines(text: str) -> Iterator[str]:

@@ -161,7 +161,7 @@ def test_a_copy_in_the_wrong_format_keeps_the_last_good_copy(client, auth, app, 
 
 def test_an_uploaded_file_is_read_at_once(client, auth, app, bearer):
     auth.login("admin")
-    hosts = b"0.0.0.0 uploaded.example\n0.0.0.0 www.uploaded.example\n"
+    hosts = b"0.0.0.0 uploaded.example\n0.0.0.0 www.uploaded.example other.example\n"
     response = client.post(
         "/feeds/",
         data={
