@@ -77,6 +77,8 @@ def test_an_admin_adds_a_feed_by_url_fetches_it_and_its_sites_are_classified(
     page = fetch(client, app).get_data(as_text=True)
     assert f"{FEED}: 3 domains" in page
     assert the_feed(app).domain_count == 3 and versions(app) == before + 1
+    copy = client.get(f"/feeds/{the_feed(app).id}/domains.txt").get_data(as_text=True)
+    assert copy == "chatter.example\nfacebook.com\nfriends.example\n"
 
     verdict = client.get("/api/v1/check?url=https://www.chatter.example/p/1", headers=bearer).json
     assert (verdict["category"], verdict["action"], verdict["feed"]) == (
