@@ -16,7 +16,7 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
-from . import api, auth, db, layer, log, permissions, registers
+from . import api, auth, db, feeds, layer, log, permissions, registers
 from .lists import bp as lists_bp
 
 csrf = CSRFProtect()
@@ -58,7 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         layer.refresh(db.get_db())
     csrf.init_app(app)
     csrf.exempt(api.bp)
-    for blueprint in (auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp):
+    for blueprint in (auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp, feeds.bp):
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)
     app.jinja_env.globals["csrf"] = _csrf_field

@@ -18,6 +18,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
+from .feed_updates import start_schedule as start_feed_schedule
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -81,6 +83,7 @@ def _app(host: str | None = None) -> Flask:
 def _web(args: argparse.Namespace) -> int:
     app = _app(args.host)
     _start_retention(app)
+    start_feed_schedule(app)
     print(f"StaffGuard admin site on http://{args.host}:{args.port}/", flush=True)
     _serve(app, args.host, args.port)
     return 0
@@ -130,6 +133,7 @@ def _run(args: argparse.Namespace) -> int:
             token = create_token("local-proxy")
             db.commit()
     _start_retention(app)
+    start_feed_schedule(app)
     proxy = None
     if token and importlib.util.find_spec("proxy_addons.cli"):
         from proxy_addons.cli import mitmdump_argv

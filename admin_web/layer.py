@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -16,14 +17,24 @@ from typing import Any
 import yaml
 from flask import current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from policy_lists import DEFAULTS, Policy, PolicyError, read_text
 from policy_lists.compiler import compile_documents
+from policy_lists.feeds import FeedLayer
 from policy_lists.loader import read_source
 from policy_lists.schema import Document
 
-from .models import Account, Approval, AuditRecord, ExemptionRow, LayerEntry, PolicyVersion, Setting
+from .models import (
+    Account,
+    Approval,
+    AuditRecord,
+    ExemptionRow,
+    Feed,
+    LayerEntry,
+    PolicyVersion,
+    Setting,
+)
 
 LAYER_NAME = "district lists (database)"
 SECTIONS = ("platforms", "approvals", "accounts", "exemptions", "settings")
@@ -85,17 +96,33 @@ def to_yaml(data: dict[str, Any]) -> str:
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
-def compile_layer(data: dict[str, Any], name: str = LAYER_NAME) -> dict[str, Any]:
-    """Compile shipped defaults + this layer; PolicyError names what is wrong and where."""
+def compile_layer(
+    data: dict[str, Any], name: str = LAYER_NAME, feeds: Sequence[FeedLayer] = ()
+) -> dict[str, Any]:
+    """Compile shipped defaults + this layer (+ feeds, below both); PolicyError names what is
+    wrong and where."""
     document = read_text(name, to_yaml(data)) if data else Document()
-    return compile_documents([*base_documents(), document])
+    return compile_documents([*base_documents(), document], feeds)
+
+
+def feed_layers(db: Session) -> list[FeedLayer]:
+    """The enabled feeds that have a good copy, in the order they were added (first wins)."""
+    rows = db.execute(
+        select(Feed.name, Feed.category, Feed.domains)
+        .where(Feed.enabled.is_(True), Feed.domain_count > 0)
+        .order_by(Feed.id)
+    )
+    return [FeedLayer(name, category, domains) for name, category, domains in rows]
 
 
 def current(db: Session) -> PolicyVersion:
     """The policy in force, compiling one from the layer when none was stored yet."""
-    row = db.scalars(select(PolicyVersion).order_by(PolicyVersion.id.desc()).limit(1)).first()
+    newest = select(PolicyVersion).order_by(PolicyVersion.id.desc()).limit(1)
+    # The document (tens of MB with a large feed) loads only when a caller reads it; only
+    # id and version are read, as SQLite reads through the document to reach later columns.
+    row = db.scalars(newest.options(load_only(PolicyVersion.id, PolicyVersion.version))).first()
     if row is None:
-        row = save_version(db, compile_layer(layer_data(db)))
+        row = save_version(db, compile_layer(layer_data(db), feeds=feed_layers(db)))
         db.commit()
     return row
 
@@ -107,7 +134,7 @@ def refresh(db: Session) -> None:
     depends on the admin site being right), and says why in the log.
     """
     try:
-        compiled = compile_layer(layer_data(db))
+        compiled = compile_layer(layer_data(db), feeds=feed_layers(db))
     except PolicyError as error:
         logging.getLogger("staffguard.admin").error(
             "the district's lists do not compile on the current base lists; "
@@ -129,12 +156,17 @@ def save_version(db: Session, compiled: dict[str, Any]) -> PolicyVersion:
 
 
 def current_policy(db: Session) -> Policy:
-    return _policy_for(current(db).compiled)
+    """The policy in force, built once per version (the version is a hash of the content)."""
+    row = current(db)
+    policy = _POLICIES.get(row.version)
+    if policy is None:
+        policy = _POLICIES[row.version] = Policy(json.loads(row.compiled))
+        while len(_POLICIES) > 4:  # a policy with a million-domain feed holds ~200 MB
+            _POLICIES.pop(next(iter(_POLICIES)))
+    return policy
 
 
-@cache
-def _policy_for(compiled: str) -> Policy:
-    return Policy(json.loads(compiled))
+_POLICIES: dict[str, Policy] = {}
 
 
 def commit_change(
@@ -144,7 +176,7 @@ def commit_change(
 
     On a PolicyError nothing is committed: the caller rolls back and shows the problems.
     """
-    compiled = compile_layer(layer_data(db))
+    compiled = compile_layer(layer_data(db), feeds=feed_layers(db))
     db.add(AuditRecord(actor=actor, kind=kind, target=target, before=before, after=after))
     row = save_version(db, compiled)
     db.commit()

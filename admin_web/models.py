@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -193,6 +193,36 @@ class Unclassified(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class Feed(Base):
+    """A category feed (``policy_lists.feeds``) and its last good copy, swapped in whole.
+
+    ``domains`` holds the copy in force (sorted, newline-joined); a failed or refused fetch
+    leaves it as it was and says why in ``status`` and ``message``.
+    """
+
+    __tablename__ = "feeds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(String(2000), default="")  # "" for an uploaded file
+    format: Mapped[str] = mapped_column(String(30))
+    member: Mapped[str] = mapped_column(String(200), default="")
+    category: Mapped[str] = mapped_column(String(30))
+    schedule_hours: Mapped[int] = mapped_column(Integer, default=24)  # 0: fetched by hand only
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    definition: Mapped[str | None] = mapped_column(String(100))  # a shipped definition's id
+    license: Mapped[str] = mapped_column(String(500), default="")
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="never")  # ok|unchanged|failed
+    message: Mapped[str] = mapped_column(Text, default="")
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # of the last good copy
+    domain_count: Mapped[int] = mapped_column(Integer, default=0)
+    ignored: Mapped[int] = mapped_column(Integer, default=0)
+    invalid: Mapped[int] = mapped_column(Integer, default=0)
+    domains: Mapped[str] = mapped_column(Text, default="")
+
+
 __all__ = [
     "Account",
     "Approval",
@@ -201,6 +231,7 @@ __all__ = [
     "Event",
     "EventDay",
     "ExemptionRow",
+    "Feed",
     "LayerEntry",
     "LoginFailure",
     "PermissionRequest",

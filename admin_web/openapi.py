@@ -20,6 +20,10 @@ _VERDICT = {
         "exempt": {"type": "boolean"},
         "reason": {"type": "string"},
         "policy_ref": {"type": "string"},
+        "feed": {
+            "type": ["string", "null"],
+            "description": "the category feed that classified the site (docs/feeds.md)",
+        },
     },
 }
 _EVENT = {

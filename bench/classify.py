@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/classify.py          # classify vs urlsplit; a 1,000,000-domain list
     .venv/bin/python bench/classify.py --quick    # smaller list, for a quick look
+    .venv/bin/python bench/classify.py --feed-only  # only the category-feed figures
 
 The ratio classify/urlsplit is the figure that matters (aim: at most 3x): both run in one
 process, one after the other, on the same URLs, so a noisy machine moves both alike.
@@ -22,7 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from policy_lists import load_policy
+from policy_lists import DEFAULTS, Policy, load_policy
+from policy_lists.compiler import compile_documents
+from policy_lists.feeds import FeedLayer, parse
+from policy_lists.loader import read_source
 
 PLATFORM_URLS = [
     "https://www.instagram.com/direct/inbox/",
@@ -127,15 +131,95 @@ def big_list_figures(domains: int, as_text_file: bool) -> dict[str, float]:
         return json.loads(done.stdout)
 
 
+def feed_domains(count: int, mix: list[str], share_of_mix: float = 0.1) -> list[str]:
+    """A synthetic category feed: ``count`` domains, a tenth of the mix's unlisted hosts among
+    them so that classify meets feed sites as often as a real feed would make it."""
+    rng = random.Random(11)
+    hosts = {urllib.parse.urlsplit(u).hostname or "" for u in mix}
+    listed = sorted(h for h in hosts if rng.random() < share_of_mix)
+    synthetic = (f"site{n}.feed-{n % 997}.example" for n in range(count - len(listed)))
+    return [*listed, *synthetic]
+
+
+def feed_figures(domains: int, mix: list[str], rounds: int) -> None:
+    """The 1,000,000-domain feed: parse, compile, document size, load, classify, in Node too."""
+    names = feed_domains(domains, mix)
+    text = ("\n".join(names) + "\n").encode()
+    start = time.perf_counter()
+    parsed = parse(text, "domains")
+    parse_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    layer = FeedLayer("synthetic feed", "social_media", "\n".join(parsed.domains))
+    compiled = compile_documents([read_source(DEFAULTS)], [layer])
+    document = json.dumps(compiled, ensure_ascii=False)
+    compile_seconds = time.perf_counter() - start
+    print(
+        f"feed of {len(parsed.domains):,} domains: parse {parse_seconds:.2f} s, compile "
+        f"{compile_seconds:.2f} s, compiled document {len(document.encode()) / 2**20:.1f} MB"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path, mix_path = Path(tmp) / "policy.json", Path(tmp) / "mix.json"
+        path.write_text(document, encoding="utf-8")
+        mix_path.write_text(json.dumps(mix))
+        code = (
+            "import json, resource, sys, time\n"
+            "from policy_lists import Policy\n"
+            "start = time.perf_counter()\n"
+            "policy = Policy(json.loads(open(sys.argv[1], encoding='utf-8').read()))\n"
+            "elapsed = time.perf_counter() - start\n"
+            "assert policy.classify('https://site7.feed-7.example/').feed == 'synthetic feed'\n"
+            # VmHWM, not ru_maxrss: Linux carries the parent's peak across fork and exec
+            "status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+            "peak = int(status.split()[0]) / 1024\n"
+            "print(json.dumps({'seconds': elapsed, 'peak_mb': peak}))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+        )
+        load = json.loads(done.stdout)
+        print(
+            f"  load (json + Policy, fresh process): {load['seconds']:.2f} s (aim < 5 s), "
+            f"peak RSS {load['peak_mb']:.0f} MB (aim < 500 MB)"
+        )
+        policy, plain = Policy(compiled), load_policy()
+        hits = sum(policy.classify(u).feed is not None for u in mix)
+        best = dict.fromkeys(("split", "plain", "feed"), 0.0)
+        for _ in range(max(rounds, 5)):  # interleaved, so a busy machine slows all three alike
+            for key, function in (
+                ("split", urllib.parse.urlsplit), ("plain", plain.classify),
+                ("feed", policy.classify),
+            ):  # fmt: skip
+                best[key] = max(best[key], rate(function, mix, 1))
+        print(
+            f"  classify with the feed: {best['feed']:,.0f} URLs/s, {hits} of {len(mix)} URLs on "
+            f"feed sites; ratio to urlsplit {best['split'] / best['feed']:.2f}x (aim: <= 3x; "
+            f"without the feed {best['split'] / best['plain']:.2f}x)"
+        )
+        node = subprocess.run(
+            ["node", str(Path(__file__).with_name("feeds_node.mjs")), str(path), str(mix_path)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        figures = json.loads(node.stdout)
+        print(
+            f"  extension (Node): parse document {figures['parse_ms']:.0f} ms, feed index "
+            f"{figures['index_ms']:.0f} ms, heap {figures['heap_mb']:.0f} MB, classify "
+            f"{figures['classify']:,}/s (new URL() alone {figures['url_parse']:,}/s)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--urls", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--domains", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="20,000 URLs, 100,000 domains")
+    parser.add_argument("--feed-only", action="store_true", help="only the category-feed figures")
     args = parser.parse_args()
     if args.quick:
         args.urls, args.domains = 20_000, 100_000
+    if args.feed_only:
+        feed_figures(args.domains, bench_mix(args.urls), args.rounds)
+        return
 
     policy = load_policy()
     urls = bench_mix(args.urls)
@@ -159,6 +243,7 @@ def main() -> None:
         )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"(this process, defaults only: peak RSS {own:.0f} MB)")
+    feed_figures(args.domains, urls, args.rounds)
 
 
 if __name__ == "__main__":

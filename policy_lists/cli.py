@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from . import DEFAULTS, PolicyError, compile_sources, load_policy
 from .engine import Verdict
 
-PLUGINS = ("admin_web.cli", "admin_web.extension_package", "proxy_addons.cli")
+PLUGINS = (
+    "admin_web.cli",
+    "admin_web.extension_package",
+    "admin_web.feed_updates",
+    "proxy_addons.cli",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

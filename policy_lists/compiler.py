@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from .feeds import FeedLayer, compile_feeds
 from .schema import Document, PolicyError, Rule, Where
 from .texts import EXEMPT_REASON, REF_DEFINITIONS, REF_VIRTUAL, UNCLASSIFIED_REASON, reason_for
 from .vocabulary import ACTIVITIES, DEFAULT_ACTIONS, FIXED_ACTIONS
@@ -26,8 +28,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-def compile_documents(documents: list[Document]) -> dict[str, Any]:
-    """Layer documents (earliest first) into the compiled policy; raise PolicyError if unsound."""
+def compile_documents(documents: list[Document], feeds: Sequence[FeedLayer] = ()) -> dict[str, Any]:
+    """Layer documents (earliest first) into the compiled policy; raise PolicyError if unsound.
+
+    ``feeds`` (category feeds, see ``feeds.py``) sit below every document's platforms.
+    """
     platforms, problems = _layer_platforms(documents)
     approvals = [a for d in documents for a in d.approvals]
     accounts = [a for d in documents for a in d.accounts]
@@ -77,6 +82,8 @@ def compile_documents(documents: list[Document]) -> dict[str, Any]:
         "unclassified": {"reason": UNCLASSIFIED_REASON, "policy_ref": REF_DEFINITIONS},
         "exempt": {"reason": EXEMPT_REASON, "policy_ref": REF_VIRTUAL},
     }
+    if feeds:
+        doc["feeds"] = compile_feeds(feeds, actions)
     doc["version"] = content_version(doc)
     return doc
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .feeds import FeedHit, FeedIndex
 from .operations import header, is_upgrade, operations
 from .urls import Target, parse_target, path_segments
+from .vocabulary import ACTIVITIES
 
 
 @dataclass(slots=True)
@@ -38,6 +40,7 @@ class Verdict:
     exempt: bool
     reason: str
     policy_ref: str
+    feed: str | None = None  # the feed's name when only a category feed knows the site
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,7 @@ class Verdict:
             "exempt": self.exempt,
             "reason": self.reason,
             "policy_ref": self.policy_ref,
+            "feed": self.feed,
         }
 
 
@@ -92,6 +96,7 @@ class _Platform:
     approved: bool
     rules: tuple[_Rule, ...]
     verdicts: dict[str, tuple[str, str, str]]  # activity -> (action, reason, policy_ref)
+    feed: str | None = None
 
     @property
     def needs_decision(self) -> bool:
@@ -131,6 +136,7 @@ class Policy:
             compiled["unclassified"]["policy_ref"],
         )
         self._exempt = (compiled["exempt"]["reason"], compiled["exempt"]["policy_ref"])
+        self.feeds = FeedIndex(compiled.get("feeds", ()), make=_feed_platform)
 
     def platform_for_host(self, host: str) -> _Platform | None:
         """The platform whose domain is ``host`` or its nearest listed parent."""
@@ -141,7 +147,7 @@ class Policy:
                 return platform
             dot = name.find(".")
             if dot < 0:
-                return None
+                return self.feeds.find(host)
             name = name[dot + 1 :]
 
     def needs_decision(self, host: str) -> bool:
@@ -210,6 +216,7 @@ class Policy:
             exemption is not None,
             reason,
             ref,
+            platform.feed,
         )
 
     def _unclassified_verdict(self, url: str, host: str, exemption: str | None) -> Verdict:
@@ -227,6 +234,13 @@ class Policy:
             reason,
             ref,
         )
+
+
+def _feed_platform(hit: FeedHit) -> _Platform:
+    """Below every curated entry: a site a category feed lists, as a platform whose every
+    request is browsing (feeds never bring activity rules)."""
+    verdicts = dict.fromkeys(ACTIVITIES, hit.verdict)
+    return _Platform(hit.domain, hit.domain, hit.category, False, (), verdicts, hit.name)
 
 
 def _activity(

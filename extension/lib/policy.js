@@ -3,6 +3,7 @@
 // A twin of the Python engine (policy_lists/engine.py and urls.py): same document, same
 // steps, held to it by the shared vectors in tests/vectors/. No chrome.* here, so Node tests it.
 
+import { feedPlatform } from "./feeds.js";
 import { parseIp } from "./ip.js";
 
 /** Bytes of a request body read for a GraphQL operation name, never more. */
@@ -185,7 +186,7 @@ export function platformForHost(policy, host) {
     const platform = domains.get(name);
     if (platform) return platform;
     const dot = name.indexOf(".");
-    if (dot < 0) return null;
+    if (dot < 0) return feedPlatform(policy, host);
     name = name.slice(dot + 1);
   }
 }
@@ -366,7 +367,7 @@ function stripQuery(url) {
  * `websocket: true` for a websocket handshake (Chrome's resource type "websocket"); `body` is
  * read only by rules with operations (see bodyOperations).
  * @returns {{url, host, platform_id, platform, category, approved, activity, action, exempt,
- *            reason, policy_ref}}
+ *            reason, policy_ref, feed}}
  */
 export function classify(policy, url, {
   method = "GET", user = null, clientIp = null, headers = null, body = null, websocket = false,
@@ -387,6 +388,7 @@ export function classify(policy, url, {
       exempt: exemption !== null,
       reason: policy.unclassified.reason,
       policy_ref: policy.unclassified.policy_ref,
+      feed: null,
     };
   }
   const activity = activityOf(platform, target, (method || "GET").toUpperCase(), { headers, body, websocket });
@@ -408,5 +410,6 @@ export function classify(policy, url, {
     exempt: exemption !== null,
     reason,
     policy_ref,
+    feed: platform.feed ?? null,
   };
 }

@@ -30,7 +30,8 @@ test("Manifest V3 with a module service worker, portable to Firefox", () => {
 
 test("permissions are the ones the code uses", () => {
   assert.deepEqual([...manifest.permissions].sort(), [
-    "alarms", "identity", "identity.email", "scripting", "storage", "webNavigation", "webRequest",
+    "alarms", "identity", "identity.email", "scripting", "storage", "unlimitedStorage",
+    "webNavigation", "webRequest",
   ]);
   assert.deepEqual(manifest.host_permissions, ["<all_urls>"]);
   const code = files(ext).filter((p) => p.endsWith(".js")).map((p) => readFileSync(p, "utf8")).join("\n");

@@ -47,6 +47,7 @@ def test_classify_never_raises_and_speaks_the_vocabulary(text, method, user, cli
         "exempt",
         "reason",
         "policy_ref",
+        "feed",
     }
 
 
