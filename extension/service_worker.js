@@ -6,8 +6,10 @@ import {
   checkProxy,
   config,
   continues,
+  firstIn,
   flushEvents,
   isBehindProxy,
+  loadedPolicy,
   policy,
   record,
   rememberContinue,
@@ -16,17 +18,28 @@ import {
   syncPolicy,
   userEmail,
 } from "./background/state.js";
+import { applyRules, compileRules } from "./background/dnr.js";
 import { showBanner } from "./lib/banner.js";
 import {
+  bodyText,
   continueKey,
-  firstInWindow,
   forNavigation,
+  forRequest,
+  headerMap,
+  isSend,
   markerVerdict,
+  pageKey,
   parseMarker,
 } from "./lib/decide.js";
-import { classify } from "./lib/policy.js";
+import * as engine from "./lib/policy.js";
+
+const { classify, exemptionFor, platformForHost } = engine;
+// engine.needsBody: the hosts whose rules look at a request body (an older policy.js: none).
+const needsBody = (current, host) => (engine.needsBody ? engine.needsBody(current, host) : false);
 
 const INTERSTITIAL = chrome.runtime.getURL("pages/interstitial.html");
+const BANNER_MS = 3 * 60_000; // one banner per tab, platform and activity in this time
+const EVENT_MS = 60_000; // one event per platform and activity for requests that are not pages
 
 // Interstitials waiting for the staff member's choice, by tab; storage.session backs this up.
 const pendingByTab = new Map();
@@ -36,12 +49,12 @@ async function pendingFor(tabId) {
   return pendingByTab.get(tabId) ?? (await chrome.storage.session.get(key))[key];
 }
 
-async function banner(tabId, verdict, tone, unlessProxyBanner = false) {
+async function banner(tabId, verdict, tone, unlessProxyBanner = false, text = verdict.reason) {
   try {
     await chrome.scripting.executeScript({
       target: { tabId },
       func: showBanner,
-      args: [verdict.reason, verdict.policy_ref, tone, unlessProxyBanner],
+      args: [text, verdict.policy_ref, tone, unlessProxyBanner],
     });
   } catch (error) {
     console.warn("StaffGuard: banner not shown", error);
@@ -50,6 +63,18 @@ async function banner(tabId, verdict, tone, unlessProxyBanner = false) {
 
 function safely(handler) {
   return (...args) => handler(...args).catch((error) => console.error("StaffGuard:", error));
+}
+
+function tabOf(message, sender) {
+  return Number.isInteger(message.tabId) ? message.tabId : sender.tab?.id;
+}
+
+function hostOf(url) {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return "";
+  }
 }
 
 async function navigationVerdict(url) {
@@ -63,23 +88,70 @@ async function navigationVerdict(url) {
   return { verdict, show };
 }
 
+/** The rules the browser enforces by itself (background/dnr.js), brought up to date. */
+async function syncRules() {
+  const cfg = await config();
+  const current = await policy();
+  const user = await userEmail();
+  const rules = !cfg.enabled || !current ? [] : compileRules(current, {
+    exempt: exemptionFor(current, user, null) !== null,
+    behindProxy: cfg.deferToProxy && (await isBehindProxy()),
+    continues: await continues(),
+  });
+  await applyRules(rules);
+}
+
+/** Show the interstitial (or block page) in place of `url` in this tab, and record it. */
+async function interstitial(tabId, url, from, verdict, show) {
+  const pending = { verdict, url, from };
+  pendingByTab.set(tabId, pending);
+  await Promise.all([
+    chrome.tabs.update(tabId, { url: `${INTERSTITIAL}?tab=${tabId}` }),
+    chrome.storage.session.set({ [`pending:${tabId}`]: pending }),
+  ]);
+  await record(verdict, show === "block" ? "blocked" : "shown");
+}
+
 // Interstitials replace the navigation before the page loads.
 chrome.webNavigation.onBeforeNavigate.addListener(safely(async (details) => {
   if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
   const decided = await navigationVerdict(details.url);
   if (!decided || !["interstitial", "block"].includes(decided.show)) return;
-  const { verdict, show } = decided;
   // Where "Go back" leads: the page the tab showed before (the warned one may have committed).
   const tab = await chrome.tabs.get(details.tabId).catch(() => null);
   const from = /^https?:/.test(tab?.url || "") && tab.url !== details.url ? tab.url : null;
-  const pending = { verdict, url: details.url, from };
-  pendingByTab.set(details.tabId, pending);
-  await Promise.all([
-    chrome.tabs.update(details.tabId, { url: `${INTERSTITIAL}?tab=${details.tabId}` }),
-    chrome.storage.session.set({ [`pending:${details.tabId}`]: pending }),
-  ]);
-  await record(verdict, show === "block" ? "blocked" : "shown");
+  await interstitial(details.tabId, details.url, from, decided.verdict, decided.show);
 }));
+
+// In-app navigations (history.pushState, a new #fragment): a single-page app reaches its DM
+// pages without loading a document, and gets the verdict as a navigation would. The page each
+// tab shows, without query and fragment: the same page again is not a new navigation.
+const pageByTab = new Map();
+chrome.webNavigation.onCommitted.addListener((details) => {
+  if (details.frameId === 0) pageByTab.set(details.tabId, pageKey(details.url));
+});
+chrome.tabs.onRemoved.addListener((tabId) => {
+  pageByTab.delete(tabId);
+  pendingByTab.delete(tabId);
+});
+const inAppNavigation = safely(async (details) => {
+  if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
+  const before = pageByTab.get(details.tabId);
+  const page = pageKey(details.url);
+  if (before === page) return;
+  pageByTab.set(details.tabId, page);
+  const decided = await navigationVerdict(details.url);
+  if (decided?.show === "banner") {
+    const { verdict } = decided;
+    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
+    await record(verdict, "shown");
+  } else if (decided?.show === "interstitial" || decided?.show === "block") {
+    const from = before && /^https?:/.test(before) ? before : null;
+    await interstitial(details.tabId, details.url, from, decided.verdict, decided.show);
+  }
+});
+chrome.webNavigation.onHistoryStateUpdated.addListener(inAppNavigation);
+chrome.webNavigation.onReferenceFragmentUpdated.addListener(inAppNavigation);
 
 // Main-frame responses the district proxy marked, by tab (storage.session backs this up when
 // the worker was restarted between the response and the page's DOMContentLoaded).
@@ -108,18 +180,69 @@ chrome.webNavigation.onDOMContentLoaded.addListener(safely(async (details) => {
   }
 }));
 
-// Requests that are not navigations: a comment posted, a message sent (once a minute a tab).
-const recentActivity = new Map();
-chrome.webRequest.onBeforeRequest.addListener(safely(async (details) => {
-  if (details.tabId < 0 || details.type === "main_frame" || details.method === "GET") return;
+// Requests that are not navigations: a comment posted, a message sent, a chat websocket
+// opened. Decided when their headers are known (header rules such as Facebook's
+// x-fb-friendly-name), with the body for hosts whose rules read one (operation names).
+// Bodies are kept per request only until then, and at most BODY_REQUESTS of them.
+const BODY_REQUESTS = 200;
+const bodies = new Map();
+const URLS = { urls: ["<all_urls>"] };
+
+chrome.webRequest.onBeforeRequest.addListener((details) => {
+  try {
+    if (!details.requestBody || !isSend(details)) return;
+    const current = loadedPolicy(); // not read yet: keep the body, decide later
+    if (current === null || (current && !needsBody(current, hostOf(details.url)))) return;
+    if (bodies.size >= BODY_REQUESTS) bodies.delete(bodies.keys().next().value);
+    bodies.set(details.requestId, details.requestBody);
+  } catch (error) {
+    console.error("StaffGuard:", error);
+  }
+}, URLS, ["requestBody"]);
+
+chrome.webRequest.onBeforeSendHeaders.addListener(safely(async (details) => {
+  if (!isSend(details)) return;
+  const requestBody = bodies.get(details.requestId);
+  bodies.delete(details.requestId);
+  await decideSend(details, headerMap(details.requestHeaders), requestBody, false);
+}), URLS, ["requestHeaders", "extraHeaders"]);
+
+// A send the district's declarativeNetRequest rules stopped never reaches onBeforeSendHeaders.
+chrome.webRequest.onErrorOccurred.addListener(safely(async (details) => {
+  const requestBody = bodies.get(details.requestId);
+  bodies.delete(details.requestId);
+  if (details.error !== "net::ERR_BLOCKED_BY_CLIENT" || !isSend(details)) return;
+  await decideSend(details, {}, requestBody, true);
+}), URLS);
+chrome.webRequest.onCompleted.addListener((details) => bodies.delete(details.requestId), URLS);
+
+/** The banner (once per tab, platform and activity in BANNER_MS) and the event (once per
+ * platform and activity a minute) for a send on a flagged platform. */
+async function decideSend(details, headers, requestBody, stopped) {
   const current = await policy();
-  if (!current || (await isBehindProxy()) || !(await config()).enabled) return; // proxy marks
-  const verdict = classify(current, details.url, { method: details.method, user: await userEmail() });
-  if (verdict.activity === "browse" || verdict.action === "allow") return;
-  if (!firstInWindow(recentActivity, `${details.tabId}|${continueKey(verdict)}`, Date.now())) return;
-  await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
-  await record(verdict, "shown");
-}), { urls: ["<all_urls>"] });
+  const cfg = await config();
+  if (!current || !cfg.enabled) return;
+  const host = hostOf(details.url);
+  if (!platformForHost(current, host)) return;
+  const body = requestBody && needsBody(current, host) ? bodyText(requestBody) : null;
+  if (body?.form) headers = { ...headers, "content-type": "application/x-www-form-urlencoded" };
+  const verdict = classify(current, details.url, {
+    method: details.method,
+    user: await userEmail(),
+    headers,
+    body: body ? body.text : null,
+    websocket: details.type === "websocket",
+  });
+  const show = forRequest(verdict, { behindProxy: cfg.deferToProxy && (await isBehindProxy()) });
+  if (!show) return;
+  const key = continueKey(verdict);
+  const blocked = show === "blocked" && stopped;
+  if (await firstIn(`banner|${details.tabId}|${key}`, BANNER_MS)) {
+    const text = blocked ? `Not sent: ${verdict.reason}` : verdict.reason;
+    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn", false, text);
+  }
+  if (await firstIn(`event|${key}`, EVENT_MS)) await record(verdict, blocked ? "blocked" : "shown");
+}
 
 // The district proxy marks what it let through but flagged: show the matching notice.
 chrome.webRequest.onHeadersReceived.addListener(safely(async (details) => {
@@ -150,22 +273,24 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
 });
 
 async function handleMessage(message, sender) {
+  const tabId = tabOf(message, sender);
   if (message.type === "pending") {
-    const pending = await pendingFor(message.tabId);
+    const pending = await pendingFor(tabId);
     const current = await policy();
     return { pending, settings: current?.settings || {} };
   }
   if (message.type === "choice") {
-    const pending = await pendingFor(message.tabId);
+    const pending = await pendingFor(tabId);
     if (!pending) return { ok: false };
-    pendingByTab.delete(message.tabId);
-    await chrome.storage.session.remove(`pending:${message.tabId}`);
+    pendingByTab.delete(tabId);
+    await chrome.storage.session.remove(`pending:${tabId}`);
     if (message.choice === "continue" && pending.verdict.action !== "block") {
       const current = await policy();
       const minutes = current?.settings?.continue_minutes || 60;
       await rememberContinue(pending.verdict, minutes);
       await record(pending.verdict, "continued", message.justification);
-      await chrome.tabs.update(message.tabId, { url: pending.url });
+      await syncRules(); // the browser's own redirect for this platform and activity is lifted
+      await chrome.tabs.update(tabId, { url: pending.url });
     } else {
       if (pending.verdict.action !== "block") {
         await record(pending.verdict, "went_back", message.justification);
@@ -177,6 +302,7 @@ async function handleMessage(message, sender) {
   if (message.type === "sync") {
     const result = await syncPolicy();
     await checkProxy();
+    await syncRules();
     await flushEvents();
     return { result };
   }
@@ -189,6 +315,7 @@ async function start() {
   await chrome.alarms.create("flush", { periodInMinutes: 1 });
   await syncPolicy();
   await checkProxy();
+  await syncRules();
   await flushEvents();
 }
 
@@ -196,9 +323,11 @@ chrome.alarms.onAlarm.addListener(safely(async (alarm) => {
   if (alarm.name === "sync") {
     await syncPolicy();
     await checkProxy();
+    await syncRules();
   }
   if (alarm.name === "flush") {
     await checkProxy(); // a laptop moves between the district network and home
+    await syncRules(); // and continues expire
     await flushEvents();
   }
 }));
@@ -206,5 +335,6 @@ chrome.runtime.onInstalled.addListener(safely(start));
 chrome.runtime.onStartup.addListener(safely(start));
 chrome.storage.onChanged.addListener((changes, area) => {
   if (storageChanged(changes, area)) safely(start)();
+  else if (area === "local" && (changes.policy || changes.continues)) safely(syncRules)();
 });
 chrome.identity?.onSignInChanged?.addListener(signInChanged);

@@ -30,11 +30,12 @@ test("Manifest V3 with a module service worker, portable to Firefox", () => {
 
 test("permissions are the ones the code uses", () => {
   assert.deepEqual([...manifest.permissions].sort(), [
-    "alarms", "identity", "identity.email", "scripting", "storage", "webNavigation", "webRequest",
+    "alarms", "declarativeNetRequestWithHostAccess", "identity", "identity.email", "scripting",
+    "storage", "webNavigation", "webRequest",
   ]);
   assert.deepEqual(manifest.host_permissions, ["<all_urls>"]);
   const code = files(ext).filter((p) => p.endsWith(".js")).map((p) => readFileSync(p, "utf8")).join("\n");
-  for (const api of ["alarms", "identity", "scripting", "storage", "webNavigation", "webRequest"]) {
+  for (const api of ["alarms", "declarativeNetRequest", "identity", "scripting", "storage", "webNavigation", "webRequest"]) {
     assert.ok(code.includes(`chrome.${api}`), `chrome.${api} is used`);
   }
 });
