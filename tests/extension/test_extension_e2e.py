@@ -77,8 +77,8 @@ def admin(tmp_path, request) -> Iterator[AdminSite]:
 
 
 @pytest.fixture
-def sites() -> Iterator[Sites]:
-    server = Sites()
+def sites(tmp_path) -> Iterator[Sites]:
+    server = Sites(tmp_path / "sites")
     yield server
     server.close()
 
@@ -229,3 +229,120 @@ def test_without_any_policy_the_browser_browses(browser, sites):
     expect(page.locator("#where")).to_have_text("www.tiktok.com/@lincolnhigh")
     assert worker.evaluate("chrome.storage.local.get('policy').then(r => r.policy ?? null)") is None
     assert queue(worker) == []  # allowed browsing is never recorded
+
+
+# Approved Facebook and Instagram (the shipped lists' rules), and a district chat platform whose
+# direct messages the district's action table blocks.
+SENDS = """\
+platforms:
+  - id: usd999_chat
+    name: USD 999 Chat
+    category: direct_messaging
+    domains: [chat.usd999.org]
+    rules:
+      - {activity: direct_message, methods: [POST], paths: [/api/send]}
+      - {activity: direct_message, methods: [GET], paths: [/ws]}
+      - {activity: comment, methods: [POST], paths: [/api/react]}
+approvals:
+  - {platform: facebook, approved_on: 2026-05-12, reference: "Board minutes, item 7"}
+  - {platform: instagram, approved_on: 2026-05-12, reference: "Board minutes, item 8"}
+settings:
+  district_name: USD 999
+  actions:
+    direct_messaging:
+      unapproved: {direct_message: block}
+"""
+
+POST = """async ([path, headers, body]) => {
+  try {
+    const r = await fetch(path, {method: "POST", headers, body});
+    return r.status;
+  } catch (error) {
+    return String(error);
+  }
+}"""
+
+
+def banner_text(page: Page) -> str:
+    """The banner's words: its shadow root is closed, so read it the way the extension drew it."""
+    return page.locator("#staffguard-banner-host").evaluate("h => h.textContent ?? ''") or ""
+
+
+@pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
+def test_sends_get_the_banner_once_and_block_stops_them(browser, admin, sites):
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+
+    # A comment posted on an approved Facebook: known only by its x-fb-friendly-name header.
+    page.goto("https://www.facebook.com/groups/lincolnhigh")
+    expect(page.locator("#where")).to_have_text("www.facebook.com/groups/lincolnhigh")
+    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
+    comment = {"x-fb-friendly-name": "useCometUFICreateCommentMutation"}
+    assert page.evaluate(POST, ["/api/graphql", comment, "doc_id=1"]) == 200
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    until(lambda: ("extension", "facebook", "comment", "shown", "", "jdoe@usd999.org") in admin.events())
+    # Other GraphQL calls are browsing; the next comment within minutes: no second banner/event.
+    page.evaluate("document.getElementById('staffguard-banner-host').remove()")
+    assert page.evaluate(POST, ["/api/graphql", {"x-fb-friendly-name": "CometFeedQuery"}, ""]) == 200
+    assert page.evaluate(POST, ["/api/graphql", comment, "doc_id=2"]) == 200
+    time.sleep(1.5)
+    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
+    assert [e[2] for e in admin.events() if e[1] == "facebook"] == ["comment"]
+
+    # The district blocks direct messages on its chat: the send and the chat socket never
+    # reach the server; a reaction (notice) goes through with the banner.
+    page.goto("http://chat.usd999.org/")
+    expect(page.locator("#where")).to_have_text("chat.usd999.org/")
+    until(lambda: page.evaluate("chrome.runtime === undefined") is not None)
+    sent = page.evaluate(POST, ["/api/send", {"content-type": "application/json"}, '{"text": "hi"}'])
+    assert "Failed to fetch" in str(sent)
+    opened = page.evaluate("""() => new Promise((resolve) => {
+      const socket = new WebSocket("ws://chat.usd999.org/ws");
+      socket.onerror = () => resolve("error");
+      socket.onopen = () => resolve("open");
+    })""")
+    assert opened == "error"
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    assert "Not sent" in banner_text(page) or page.locator("#staffguard-banner-host").count() == 1
+    assert page.evaluate(POST, ["/api/react", {}, "like"]) == 200
+    until(lambda: ("extension", "usd999_chat", "direct_message", "blocked", "", "jdoe@usd999.org")
+          in admin.events())
+    paths = [path for _, host, path in sites.seen if host == "chat.usd999.org"]
+    assert "/api/react" in paths
+    assert "/api/send" not in paths and "/ws" not in paths
+    time.sleep(1)
+    chat = [e[2:4] for e in admin.events() if e[1] == "usd999_chat"]
+    assert chat.count(("direct_message", "blocked")) == 1
+
+
+@pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
+def test_in_app_navigation_to_a_dm_page_gets_the_banner(browser, admin, sites):
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    page.goto("https://www.instagram.com/lincolnhigh/")
+    expect(page.locator("#where")).to_have_text("www.instagram.com/lincolnhigh/")
+    time.sleep(0.5)
+    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
+    page.evaluate("history.pushState({}, '', '/direct/inbox/')")
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    page.evaluate("location.hash = 'top'")  # the same page again: nothing new
+    until(lambda: [e for e in admin.events() if e[1] == "instagram"])
+    time.sleep(1.5)
+    assert [e[1:4] for e in admin.events()] == [("instagram", "direct_message", "shown")]
+
+
+def test_a_continue_covers_all_of_a_platforms_domains(browser, admin, sites):
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    visit(page, "https://www.youtube.com/watch?v=abc")
+    expect(page.get_by_role("heading", name="You are about to start using YouTube")).to_be_visible()
+    page.get_by_role("button", name="Continue for district work").click()
+    expect(page.locator("#where")).to_have_text("www.youtube.com/watch?v=abc")
+    page.goto("https://youtu.be/abc")  # another of YouTube's domains: the continue holds
+    expect(page.locator("#where")).to_have_text("youtu.be/abc")
+    until(lambda: len(admin.events()) >= 2)
+    time.sleep(1)
+    assert [e[1:4] for e in admin.events()] == [
+        ("youtube", "browse", "shown"),
+        ("youtube", "browse", "continued"),
+    ]
