@@ -93,34 +93,72 @@ async function syncRules() {
   const cfg = await config();
   const current = await policy();
   const user = await userEmail();
+  const behindProxy = cfg.deferToProxy && (await isBehindProxy());
   const rules = !cfg.enabled || !current ? [] : compileRules(current, {
     exempt: exemptionFor(current, user, null) !== null,
-    behindProxy: cfg.deferToProxy && (await isBehindProxy()),
+    behindProxy,
+    navigations: NAVIGATION_RULES,
     continues: await continues(),
   });
   await applyRules(rules);
+  navigationRules = rules.some((rule) => rule.action.type === "redirect");
+}
+
+// Warned and blocked pages are redirected to the interstitial by the browser itself (rules
+// from background/dnr.js), so the platform's server never sees the request. The listener below
+// still decides every navigation: it keeps what the interstitial shows, records the event, and
+// replaces the page itself where no rule redirected it (rules not yet updated, behind an
+// outdated policy). NAVIGATION_RULES off: the listener alone, as before.
+const NAVIGATION_RULES = true;
+const ARRIVAL_MS = 1500;
+let navigationRules = false; // whether the rules in force redirect pages
+const navigatingTo = new Map(); // tab -> the URL its top frame is navigating to
+const arrivals = new Map(); // tab -> the interstitial asked for its pending choice
+const waiting = new Map(); // tab -> callbacks waiting for a pending choice or an arrival
+
+function signal(tabId) {
+  for (const resolve of waiting.get(tabId) || []) resolve();
+  waiting.delete(tabId);
+}
+
+/** Resolves when `ready()` holds for this tab, or after `ms`: to what `ready()` says then. */
+async function waitFor(tabId, ready, ms) {
+  const deadline = Date.now() + ms;
+  while (!ready() && Date.now() < deadline) {
+    await new Promise((resolve) => {
+      const list = waiting.get(tabId) || [];
+      list.push(resolve);
+      waiting.set(tabId, list);
+      setTimeout(resolve, deadline - Date.now());
+    });
+  }
+  return ready();
 }
 
 /** Show the interstitial (or block page) in place of `url` in this tab, and record it. */
-async function interstitial(tabId, url, from, verdict, show) {
+async function interstitial(tabId, url, from, verdict, show, redirected = false) {
   const pending = { verdict, url, from };
   pendingByTab.set(tabId, pending);
-  await Promise.all([
-    chrome.tabs.update(tabId, { url: `${INTERSTITIAL}?tab=${tabId}` }),
-    chrome.storage.session.set({ [`pending:${tabId}`]: pending }),
-  ]);
+  signal(tabId);
+  await chrome.storage.session.set({ [`pending:${tabId}`]: pending });
+  const arrived = redirected && (await waitFor(tabId, () => arrivals.get(tabId) === url, ARRIVAL_MS));
+  if (!arrived) await chrome.tabs.update(tabId, { url: `${INTERSTITIAL}?tab=${tabId}` });
   await record(verdict, show === "block" ? "blocked" : "shown");
 }
 
 // Interstitials replace the navigation before the page loads.
 chrome.webNavigation.onBeforeNavigate.addListener(safely(async (details) => {
   if (details.frameId !== 0 || !/^https?:/.test(details.url)) return;
+  navigatingTo.set(details.tabId, details.url);
+  arrivals.delete(details.tabId);
   const decided = await navigationVerdict(details.url);
   if (!decided || !["interstitial", "block"].includes(decided.show)) return;
   // Where "Go back" leads: the page the tab showed before (the warned one may have committed).
   const tab = await chrome.tabs.get(details.tabId).catch(() => null);
-  const from = /^https?:/.test(tab?.url || "") && tab.url !== details.url ? tab.url : null;
-  await interstitial(details.tabId, details.url, from, decided.verdict, decided.show);
+  const before = tab?.url || "";
+  const from = /^https?:/.test(before) && before !== details.url ? before : null;
+  const { verdict, show } = decided;
+  await interstitial(details.tabId, details.url, from, verdict, show, navigationRules);
 }));
 
 // In-app navigations (history.pushState, a new #fragment): a single-page app reaches its DM
@@ -275,8 +313,23 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
 async function handleMessage(message, sender) {
   const tabId = tabOf(message, sender);
   if (message.type === "pending") {
-    const pending = await pendingFor(tabId);
+    // Redirected by a rule, the interstitial may ask before the listener has decided.
+    let pending = await pendingFor(tabId);
+    if (!pending && navigatingTo.has(tabId)) {
+      await waitFor(tabId, () => pendingByTab.has(tabId), ARRIVAL_MS);
+      pending = pendingByTab.get(tabId);
+    }
     const current = await policy();
+    if (!pending && navigatingTo.has(tabId)) {
+      // A rule redirected a page the listener lets through (a rule not yet updated): go on.
+      await syncRules();
+      await chrome.tabs.update(tabId, { url: navigatingTo.get(tabId) });
+      return { pending: null, settings: current?.settings || {}, going: true };
+    }
+    if (pending) {
+      arrivals.set(tabId, pending.url);
+      signal(tabId);
+    }
     return { pending, settings: current?.settings || {} };
   }
   if (message.type === "choice") {

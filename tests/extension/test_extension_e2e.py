@@ -106,7 +106,16 @@ def configure(context: BrowserContext, url: str, token: str, synced: bool = True
     set_settings(worker, backendUrl=url, apiToken=token, user="jdoe@usd999.org")
     if synced:
         until(lambda: has_policy(worker))
+        until(lambda: worker.evaluate(RULES) > 0)  # the browser's own rules are in force
     return worker
+
+
+RULES = "chrome.declarativeNetRequest.getDynamicRules().then(rules => rules.length)"
+
+
+def reached(sites: Sites, host: str, path: str) -> bool:
+    """Whether a request for this page reached the platform's server."""
+    return any(h == host and p == path for _, h, p in sites.seen)
 
 
 def queue(worker: Worker) -> list[dict]:
@@ -120,6 +129,7 @@ def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, a
     visit(page, "http://www.tiktok.com/@lincolnhigh")
     expect(page.get_by_role("heading", name="You are about to start using TikTok")).to_be_visible()
     expect(page.locator("#ref")).to_contain_text("IIBGC")
+    assert not reached(sites, "www.tiktok.com", "/@lincolnhigh")  # the browser redirected it
     page.get_by_label("Why this is district work").fill("Game schedule post")
     page.get_by_role("button", name="Continue for district work").click()
     expect(page.locator("#where")).to_have_text("www.tiktok.com/@lincolnhigh")
@@ -144,6 +154,7 @@ def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, a
     visit(page, "http://www.snapchat.com/")
     snapchat = page.get_by_role("heading", name="You are about to start using Snapchat")
     expect(snapchat).to_be_visible()
+    assert not reached(sites, "www.snapchat.com", "/")
     page.get_by_role("button", name="Go back").click()
     expect(page.locator("#where")).to_have_text("www.khanacademy.org/math")
 
@@ -175,6 +186,7 @@ def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, a
     visit(page, "http://forum.usd999.org/t/1")
     forum = page.get_by_role("heading", name="You are about to start using USD 999 Forum")
     expect(forum).to_be_visible()
+    assert [p for _, h, p in sites.seen if h == "forum.usd999.org"].count("/t/1") == 1
 
 
 @pytest.mark.parametrize("admin", [STRICT], indirect=True, ids=["strict"])
@@ -189,6 +201,7 @@ def test_block_page_and_the_proxys_marker(browser, admin, sites):
     expect(page.get_by_role("button", name="Continue for district work")).to_be_hidden()
     expect(page.get_by_label("Why this is district work")).to_be_hidden()
     expect(page.get_by_role("button", name="Go back")).to_be_visible()
+    assert not reached(sites, "www.tiktok.com", "/foryou")
     until(lambda: admin.events())
     assert admin.events() == [("extension", "tiktok", "browse", "blocked", "", "jdoe@usd999.org")]
 
@@ -336,6 +349,7 @@ def test_a_continue_covers_all_of_a_platforms_domains(browser, admin, sites):
     page = browser.new_page()
     visit(page, "https://www.youtube.com/watch?v=abc")
     expect(page.get_by_role("heading", name="You are about to start using YouTube")).to_be_visible()
+    assert not reached(sites, "www.youtube.com", "/watch?v=abc")
     page.get_by_role("button", name="Continue for district work").click()
     expect(page.locator("#where")).to_have_text("www.youtube.com/watch?v=abc")
     page.goto("https://youtu.be/abc")  # another of YouTube's domains: the continue holds
