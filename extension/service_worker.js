@@ -18,10 +18,9 @@ import {
   syncPolicy,
   userEmail,
 } from "./background/state.js";
-import { applyRules, compileRules } from "./background/dnr.js";
+import { applyRules, compileRules, refused } from "./background/dnr.js";
 import { showBanner } from "./lib/banner.js";
 import {
-  bodyText,
   continueKey,
   forNavigation,
   forRequest,
@@ -31,11 +30,7 @@ import {
   pageKey,
   parseMarker,
 } from "./lib/decide.js";
-import * as engine from "./lib/policy.js";
-
-const { classify, exemptionFor, platformForHost } = engine;
-// engine.needsBody: the hosts whose rules look at a request body (an older policy.js: none).
-const needsBody = (current, host) => (engine.needsBody ? engine.needsBody(current, host) : false);
+import { classify, exemptionFor, needsBody, platformForHost } from "./lib/policy.js";
 
 const INTERSTITIAL = chrome.runtime.getURL("pages/interstitial.html");
 const BANNER_MS = 3 * 60_000; // one banner per tab, platform and activity in this time
@@ -100,7 +95,8 @@ async function syncRules() {
     navigations: NAVIGATION_RULES,
     continues: await continues(),
   });
-  await applyRules(rules);
+  const inForce = await applyRules(rules);
+  await chrome.storage.session.set({ rules: { compiled: rules.length, inForce, refused: refused.slice(0, 20) } });
   navigationRules = rules.some((rule) => rule.action.type === "redirect");
 }
 
@@ -262,13 +258,12 @@ async function decideSend(details, headers, requestBody, stopped) {
   if (!current || !cfg.enabled) return;
   const host = hostOf(details.url);
   if (!platformForHost(current, host)) return;
-  const body = requestBody && needsBody(current, host) ? bodyText(requestBody) : null;
-  if (body?.form) headers = { ...headers, "content-type": "application/x-www-form-urlencoded" };
   const verdict = classify(current, details.url, {
     method: details.method,
     user: await userEmail(),
     headers,
-    body: body ? body.text : null,
+    // Chrome's requestBody as it is: the engine reads its first 64 KiB for operation names.
+    body: requestBody && needsBody(current, host) ? requestBody : null,
     websocket: details.type === "websocket",
   });
   const show = forRequest(verdict, { behindProxy: cfg.deferToProxy && (await isBehindProxy()) });

@@ -13,6 +13,14 @@ import { forNavigation } from "../lib/decide.js";
 
 const SCHEME = "^[a-z][a-z0-9+.-]*://";
 const INTERSTITIAL_PATH = "/pages/interstitial.html";
+// What the engines drop from a segment before matching: trailing dots, a matrix parameter
+// ("/direct.;x=1" is /direct). After the last segment only: Chrome's 2 KB limit on a compiled
+// regex allows no more for long paths.
+const SEGMENT_TAIL = "\\.*(?:;[^/?#]*)?";
+// Between segments: empty ones are dropped. (Segments of only dots, spaces or a matrix
+// parameter, which the engines drop too, would make the regex too large for Chrome's 2 KB
+// limit: such tricks are left to the observer, which warns and records them.)
+const SLASH = "/+";
 
 /** Whether DNR can express the rule: no header, operation or body condition. */
 function expressible(rule) {
@@ -57,6 +65,12 @@ function hostRegex(host) {
  * regex on the whole URL (segment prefixes as the engines match them: "*" is one segment,
  * repeated slashes count as one).
  */
+function urlConditions(rule, domains) {
+  const paths = rule ? segmentsOf(rule) : [];
+  if (paths.length < 2 || paths.some((s) => !s.length)) return [urlCondition(rule, domains)];
+  return paths.map((path) => urlCondition({ ...rule, segments: [path] }, domains));
+}
+
 function urlCondition(rule, domains) {
   const hosts = rule?.hosts?.length ? rule.hosts : domains;
   const wild = hosts.some((h) => h.includes("*"));
@@ -68,7 +82,7 @@ function urlCondition(rule, domains) {
   if (!wild && (!paths.length || emptyPath)) return condition;
   const host = wild ? `(?:[^/?#@]*\\.)?(?:${hosts.map(hostRegex).join("|")})(?::[0-9]+)?` : "[^/?#]+";
   const path = paths.length && !emptyPath
-    ? `/+(?:${paths.map((s) => s.map(segmentRegex).join("/+")).join("|")})(?:[/?#]|$)`
+    ? `${SLASH}(?:${paths.map((s) => s.map(segmentRegex).join(SLASH) + SEGMENT_TAIL).join("|")})(?:[/?#]|$)`
     : "(?:[/?#]|$)";
   condition.regexFilter = SCHEME + host + path;
   condition.isUrlFilterCaseSensitive = false;
@@ -137,16 +151,18 @@ export function compileRules(policy, {
         }
         if (!stop && !stopBelow) continue;
         stopBelow ||= stop;
-        const condition = urlCondition(rule, platform.domains);
-        if (excluded) condition.excludedRequestDomains = excluded;
+        const conditions = urlConditions(rule, platform.domains);
+        if (excluded) for (const condition of conditions) condition.excludedRequestDomains = excluded;
         const action = !stop
           ? { type: "allow" }
           : pages
             ? { type: "redirect", redirect: { extensionPath: INTERSTITIAL_PATH } }
             : { type: "block" };
         const priority = entries.length - i;
-        for (const typed of resourceConditions(rule, pages)) {
-          emitted.push({ priority, action, condition: { ...condition, ...typed } });
+        for (const condition of conditions) {
+          for (const typed of resourceConditions(rule, pages)) {
+            emitted.push({ priority, action, condition: { ...condition, ...typed } });
+          }
         }
       }
       rules.push(...emitted.reverse());
@@ -168,6 +184,8 @@ function resourceConditions(rule, pages) {
 }
 
 let applied = null;
+/** The rules the browser refused at the last update, with its reasons (for the logs). */
+export const refused = [];
 let applying = Promise.resolve();
 
 /**
@@ -190,12 +208,14 @@ export function applyRules(rules) {
     }
     await dnr.updateDynamicRules({ removeRuleIds, addRules: [] }).catch(() => {});
     let count = 0;
+    refused.length = 0;
     for (const rule of rules) {
       try {
         await dnr.updateDynamicRules({ addRules: [rule] });
         count++;
       } catch (error) {
         console.error("StaffGuard: refused rule", JSON.stringify(rule.condition), error);
+        refused.push({ condition: rule.condition, error: String(error?.message || error) });
       }
     }
     applied = null;

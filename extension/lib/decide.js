@@ -114,41 +114,6 @@ export function headerMap(list) {
   return headers;
 }
 
-export const BODY_LIMIT = 64 * 1024;
-
-/**
- * The first 64 KiB of a request body as text, from webRequest's `requestBody`: `formData`
- * (Chrome parsed a form; given back URL-encoded) or `raw` byte chunks. Null when there is
- * none. The text is only looked at for operation names, and never stored.
- */
-export function bodyText(requestBody, limit = BODY_LIMIT) {
-  if (!requestBody || typeof requestBody !== "object") return null;
-  if (requestBody.formData && typeof requestBody.formData === "object") {
-    const form = new URLSearchParams();
-    for (const [key, values] of Object.entries(requestBody.formData)) {
-      for (const value of [values].flat()) form.append(key, String(value));
-    }
-    return { text: form.toString().slice(0, limit), form: true };
-  }
-  if (!Array.isArray(requestBody.raw)) return null;
-  const chunks = [];
-  let size = 0;
-  for (const part of requestBody.raw) {
-    if (!(part?.bytes instanceof ArrayBuffer) || size >= limit) continue;
-    const bytes = new Uint8Array(part.bytes, 0, Math.min(part.bytes.byteLength, limit - size));
-    chunks.push(bytes);
-    size += bytes.length;
-  }
-  if (!chunks.length) return null;
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.length;
-  }
-  return { text: new TextDecoder("utf-8", { fatal: false }).decode(all), form: false };
-}
-
 /** The URL without query and fragment: what in-app navigations are compared by. */
 export function pageKey(url) {
   return typeof url === "string" ? url.split("#", 1)[0].split("?", 1)[0] : "";

@@ -107,6 +107,11 @@ def configure(context: BrowserContext, url: str, token: str, synced: bool = True
     if synced:
         until(lambda: has_policy(worker))
         until(lambda: worker.evaluate(RULES) > 0)  # the browser's own rules are in force
+        # Chromium refused none of them (the worker notes how many it compiled and added).
+        noted = "chrome.storage.session.get('rules').then(r => r.rules)"
+        kept = until(lambda: (r := worker.evaluate(noted)) and r["compiled"] and r)
+        refused = [r["condition"].get("regexFilter") for r in kept["refused"]]
+        assert kept["inForce"] == kept["compiled"] == worker.evaluate(RULES), refused
     return worker
 
 
@@ -256,7 +261,15 @@ platforms:
       - {activity: direct_message, methods: [POST], paths: [/api/send]}
       - {activity: direct_message, methods: [GET], paths: [/ws]}
       - {activity: comment, methods: [POST], paths: [/api/react]}
+  - id: usd999_club
+    name: USD 999 Club
+    category: social_media
+    domains: [social.usd999.org]
+    rules:
+      - {activity: comment, methods: [POST], paths: [/api/graphql], operations: [AddComment]}
+      - {activity: direct_message, paths: [/ws/chat], websocket: true}
 approvals:
+  - {platform: usd999_club, approved_on: 2026-05-12, reference: "Board minutes, item 6"}
   - {platform: facebook, approved_on: 2026-05-12, reference: "Board minutes, item 7"}
   - {platform: instagram, approved_on: 2026-05-12, reference: "Board minutes, item 8"}
 settings:
@@ -359,4 +372,32 @@ def test_a_continue_covers_all_of_a_platforms_domains(browser, admin, sites):
     assert [e[1:4] for e in admin.events()] == [
         ("youtube", "browse", "shown"),
         ("youtube", "browse", "continued"),
+    ]
+
+
+@pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
+def test_a_body_rule_send_and_a_chat_socket_are_decided(browser, admin, sites):
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    page.goto("http://social.usd999.org/club")
+    expect(page.locator("#where")).to_have_text("social.usd999.org/club")
+    query = '{"operationName": "FeedQuery", "variables": {}}'
+    assert page.evaluate(POST, ["/api/graphql", {"content-type": "application/json"}, query]) == 200
+    time.sleep(1)
+    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
+    # The operation name is only in the JSON body.
+    add = '{"operationName": "AddComment", "variables": {"text": "Go team"}}'
+    assert page.evaluate(POST, ["/api/graphql", {"content-type": "application/json"}, add]) == 200
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    until(lambda: [e for e in admin.events() if e[2] == "comment"])
+    page.evaluate("""() => new Promise((resolve) => {
+      const socket = new WebSocket("ws://social.usd999.org/ws/chat?room=7");
+      socket.onerror = socket.onopen = () => resolve();
+    })""")
+    until(lambda: [e for e in admin.events() if e[2] == "direct_message"])
+    assert reached(sites, "social.usd999.org", "/ws/chat?room=7")  # warned, not blocked
+    time.sleep(1)
+    assert [e[1:4] for e in admin.events()] == [
+        ("usd999_club", "comment", "shown"),
+        ("usd999_club", "direct_message", "shown"),
     ]
