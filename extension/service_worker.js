@@ -221,6 +221,11 @@ chrome.webNavigation.onDOMContentLoaded.addListener(safely(async (details) => {
 const BODY_REQUESTS = 200;
 const bodies = new Map();
 const URLS = { urls: ["<all_urls>"] };
+// Chrome hands Origin, Referer, Cookie and a websocket's handshake headers to listeners only with
+// "extraHeaders"; Firefox has no such option (and refuses a listener that asks for it).
+const SEND_HEADERS = chrome.webRequest.OnBeforeSendHeadersOptions?.EXTRA_HEADERS
+  ? ["requestHeaders", "extraHeaders"]
+  : ["requestHeaders"];
 
 chrome.webRequest.onBeforeRequest.addListener((details) => {
   try {
@@ -239,7 +244,7 @@ chrome.webRequest.onBeforeSendHeaders.addListener(safely(async (details) => {
   const requestBody = bodies.get(details.requestId);
   bodies.delete(details.requestId);
   await decideSend(details, headerMap(details.requestHeaders), requestBody, false);
-}), URLS, ["requestHeaders", "extraHeaders"]);
+}), URLS, SEND_HEADERS);
 
 // A send the district's declarativeNetRequest rules stopped never reaches onBeforeSendHeaders.
 chrome.webRequest.onErrorOccurred.addListener(safely(async (details) => {
