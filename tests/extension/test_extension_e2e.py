@@ -307,10 +307,12 @@ def test_sends_get_the_banner_once_and_block_stops_them(browser, admin, sites):
     comment = {"x-fb-friendly-name": "useCometUFICreateCommentMutation"}
     assert page.evaluate(POST, ["/api/graphql", comment, "doc_id=1"]) == 200
     expect(page.locator("#staffguard-banner-host")).to_be_attached()
-    until(lambda: ("extension", "facebook", "comment", "shown", "", "jdoe@usd999.org") in admin.events())
+    shown = ("extension", "facebook", "comment", "shown", "", "jdoe@usd999.org")
+    until(lambda: shown in admin.events())
     # Other GraphQL calls are browsing; the next comment within minutes: no second banner/event.
     page.evaluate("document.getElementById('staffguard-banner-host').remove()")
-    assert page.evaluate(POST, ["/api/graphql", {"x-fb-friendly-name": "CometFeedQuery"}, ""]) == 200
+    feed = {"x-fb-friendly-name": "CometFeedQuery"}
+    assert page.evaluate(POST, ["/api/graphql", feed, ""]) == 200
     assert page.evaluate(POST, ["/api/graphql", comment, "doc_id=2"]) == 200
     time.sleep(1.5)
     expect(page.locator("#staffguard-banner-host")).to_have_count(0)
@@ -320,8 +322,8 @@ def test_sends_get_the_banner_once_and_block_stops_them(browser, admin, sites):
     # reach the server; a reaction (notice) goes through with the banner.
     page.goto("http://chat.usd999.org/")
     expect(page.locator("#where")).to_have_text("chat.usd999.org/")
-    until(lambda: page.evaluate("chrome.runtime === undefined") is not None)
-    sent = page.evaluate(POST, ["/api/send", {"content-type": "application/json"}, '{"text": "hi"}'])
+    json_type = {"content-type": "application/json"}
+    sent = page.evaluate(POST, ["/api/send", json_type, '{"text": "hi"}'])
     assert "Failed to fetch" in str(sent)
     opened = page.evaluate("""() => new Promise((resolve) => {
       const socket = new WebSocket("ws://chat.usd999.org/ws");
@@ -332,8 +334,12 @@ def test_sends_get_the_banner_once_and_block_stops_them(browser, admin, sites):
     expect(page.locator("#staffguard-banner-host")).to_be_attached()
     assert "Not sent" in banner_text(page) or page.locator("#staffguard-banner-host").count() == 1
     assert page.evaluate(POST, ["/api/react", {}, "like"]) == 200
-    until(lambda: ("extension", "usd999_chat", "direct_message", "blocked", "", "jdoe@usd999.org")
-          in admin.events())
+    until(
+        lambda: (
+            ("extension", "usd999_chat", "direct_message", "blocked", "", "jdoe@usd999.org")
+            in admin.events()
+        )
+    )
     paths = [path for _, host, path in sites.seen if host == "chat.usd999.org"]
     assert "/api/react" in paths
     assert "/api/send" not in paths and "/ws" not in paths
