@@ -22,9 +22,11 @@ const SEGMENT_TAIL = "\\.*(?:;[^/?#]*)?";
 // limit: such tricks are left to the observer, which warns and records them.)
 const SLASH = "/+";
 
-/** Whether DNR can express the rule: no header, operation or body condition. */
+/** Whether DNR can express the rule: no header condition. (Operation names are matched in
+ * the last path segment only, where X's web client puts them: in a header or body, the
+ * observer finds them.) */
 function expressible(rule) {
-  return !Object.keys(rule.headers || {}).length && !(rule.operations || []).length;
+  return !Object.keys(rule.headers || {}).length;
 }
 
 function escapeRegex(text) {
@@ -79,11 +81,17 @@ function urlCondition(rule, domains) {
   };
   const paths = rule ? segmentsOf(rule).filter((s) => s.length) : [];
   const emptyPath = rule ? segmentsOf(rule).some((s) => !s.length) : true;
-  if (!wild && (!paths.length || emptyPath)) return condition;
+  const operations = rule?.operations || [];
+  if (!wild && (!paths.length || emptyPath) && !operations.length) return condition;
   const host = wild ? `(?:[^/?#@]*\\.)?(?:${hosts.map(hostRegex).join("|")})(?::[0-9]+)?` : "[^/?#]+";
-  const path = paths.length && !emptyPath
-    ? `${SLASH}(?:${paths.map((s) => s.map(segmentRegex).join(SLASH) + SEGMENT_TAIL).join("|")})(?:[/?#]|$)`
-    : "(?:[/?#]|$)";
+  const prefix = paths.length && !emptyPath
+    ? `${SLASH}(?:${paths.map((s) => s.map(segmentRegex).join(SLASH)).join("|")})`
+    : "";
+  const path = operations.length
+    ? `${prefix}(?:/[^?#]*)?${SLASH}(?:${operations.map(segmentRegex).join("|")})${SEGMENT_TAIL}/*(?:[?#]|$)`
+    : prefix
+      ? `${prefix}${SEGMENT_TAIL}(?:[/?#]|$)`
+      : "(?:[/?#]|$)";
   condition.regexFilter = SCHEME + host + path;
   condition.isUrlFilterCaseSensitive = false;
   return condition;

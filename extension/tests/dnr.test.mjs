@@ -59,13 +59,13 @@ export function dnrAction(rules, { url, method = "GET", type = "xmlhttprequest" 
   return best ? best.action.type : "none";
 }
 
-/** The policy without the rules DNR cannot express (headers, operation names). */
+/** The policy without the rules DNR cannot express (header conditions). */
 function expressibleOnly(policy) {
   return {
     ...policy,
     platforms: policy.platforms.map((p) => ({
       ...p,
-      rules: p.rules.filter((r) => !Object.keys(r.headers || {}).length && !(r.operations || []).length),
+      rules: p.rules.filter((r) => !Object.keys(r.headers || {}).length),
     })),
   };
 }
@@ -156,6 +156,7 @@ test("websocket rules, wildcard hosts and methods become DNR conditions", () => 
         { activity: "direct_message", hosts: ["gw.chat.test"], paths: ["/ws"], methods: [], headers: {}, websocket: true },
         { activity: "comment", hosts: [], paths: ["/api/*/comments"], methods: ["PUT"], headers: {} },
         { activity: "comment", hosts: [], paths: ["/graphql"], methods: ["POST"], headers: { "x-op": ["Comment"] } },
+        { activity: "direct_message", hosts: [], paths: ["/i/api/graphql"], methods: ["POST"], headers: {}, operations: ["sendmessagemutation"] },
       ],
       verdicts: {
         browse: { action: "allow" }, comment: { action: "block" }, direct_message: { action: "block" },
@@ -174,6 +175,10 @@ test("websocket rules, wildcard hosts and methods become DNR conditions", () => 
   assert.equal(act("https://chat.test/api/v2/comments", "PUT"), "block");
   assert.equal(act("https://chat.test/api/v2/commentsx", "PUT"), "none");
   assert.equal(act("https://chat.test/graphql", "POST"), "none"); // header rules: the observer's
+  assert.equal(act("https://chat.test/i/api/graphql/Q1w/SendMessageMutation", "POST"), "block");
+  assert.equal(act("https://chat.test/i/api/graphql/Q1w/SendMessageMutation/?v=1", "POST"), "block");
+  assert.equal(act("https://chat.test/i/api/graphql/Q1w/SendMessageMutationX", "POST"), "none");
+  assert.equal(act("https://chat.test/i/api/graphql/Q1w/CreateTweet", "POST"), "none");
   assert.equal(act("https://chat.test/", "GET", "main_frame"), "none");
 });
 
