@@ -72,13 +72,15 @@ function hostOf(url) {
   }
 }
 
-async function navigationVerdict(url) {
+/** The verdict for a page and what to show; `inApp` for in-app navigations, which the district
+ * proxy never sees (no request), so the extension shows them even behind it. */
+async function navigationVerdict(url, inApp = false) {
   const cfg = await config();
   const current = await policy();
   if (!current || !cfg.enabled) return null; // no policy yet, or switched off: fail open
   const verdict = classify(current, url, { method: "GET", user: await userEmail() });
   if (verdict.action === "allow") return { verdict, show: null };
-  const behindProxy = cfg.deferToProxy && (await isBehindProxy());
+  const behindProxy = !inApp && cfg.deferToProxy && (await isBehindProxy());
   const show = forNavigation(verdict, { continues: await continues(), behindProxy });
   return { verdict, show };
 }
@@ -174,7 +176,7 @@ const inAppNavigation = safely(async (details) => {
   const page = pageKey(details.url);
   if (before === page) return;
   pageByTab.set(details.tabId, page);
-  const decided = await navigationVerdict(details.url);
+  const decided = await navigationVerdict(details.url, true);
   if (decided?.show === "banner") {
     const { verdict } = decided;
     await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
@@ -271,8 +273,11 @@ async function decideSend(details, headers, requestBody, stopped) {
     body: requestBody && needsBody(current, host) ? requestBody : null,
     websocket: details.type === "websocket",
   });
-  const show = forRequest(verdict, { behindProxy: cfg.deferToProxy && (await isBehindProxy()) });
-  if (!show) return;
+  // Behind the district proxy, it marks and records what it sees; a send the extension's own
+  // rules stopped never reaches it, so that one the extension reports itself.
+  const behindProxy = !stopped && cfg.deferToProxy && (await isBehindProxy());
+  const show = forRequest(verdict, { behindProxy });
+  if (!show || (stopped && show !== "blocked")) return; // stopped by another extension
   const key = continueKey(verdict);
   const blocked = show === "blocked" && stopped;
   if (await firstIn(`banner|${details.tabId}|${key}`, BANNER_MS)) {
