@@ -290,11 +290,6 @@ POST = """async ([path, headers, body]) => {
 }"""
 
 
-def banner_text(page: Page) -> str:
-    """The banner's words: its shadow root is closed, so read it the way the extension drew it."""
-    return page.locator("#staffguard-banner-host").evaluate("h => h.textContent ?? ''") or ""
-
-
 @pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
 def test_sends_get_the_banner_once_and_block_stops_them(browser, admin, sites):
     configure(browser, admin.url, admin.token)
@@ -332,7 +327,6 @@ def test_sends_get_the_banner_once_and_block_stops_them(browser, admin, sites):
     })""")
     assert opened == "error"
     expect(page.locator("#staffguard-banner-host")).to_be_attached()
-    assert "Not sent" in banner_text(page) or page.locator("#staffguard-banner-host").count() == 1
     assert page.evaluate(POST, ["/api/react", {}, "like"]) == 200
     until(
         lambda: (
