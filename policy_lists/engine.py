@@ -243,7 +243,7 @@ def _activity(
     for rule in platform.rules:
         if rule.methods and method not in rule.methods:
             continue
-        if not rule.matches_host(target.host):
+        if (rule.hosts or rule.host_patterns) and not rule.matches_host(target.host):
             continue
         if rule.headers and not all(
             headers is not None and header(headers, name) in accepted

@@ -83,3 +83,20 @@ test("body operations are lowercase names from form fields and JSON", () => {
   assert.deepEqual(bodyOperations("operationName=Add+Comment"), ["add comment"]);
   assert.deepEqual(bodyOperations('{"__proto__": {"operationName": "A"}}'), []);
 });
+
+test("a document without segments and network_ranges classifies alike", () => {
+  const district = JSON.parse(readFileSync(join(root, "tests/vectors/compiled/district.json"), "utf8"));
+  const older = structuredClone(district);
+  for (const platform of older.platforms) for (const rule of platform.rules) delete rule.segments;
+  for (const exemption of older.exemptions) delete exemption.network_ranges;
+  assert.ok(district.exemptions.some((e) => e.networks.length));
+  const requests = [["https://www.instagram.com/direct/inbox/", "10.77.1.2"], ["https://www.tiktok.com/messages", "10.78.1.2"],
+    ["https://x.com/messages/1", "fd00:77::1"], ["https://www.facebook.com/", null]];
+  let exempt = 0;
+  for (const [url, clientIp] of requests) {
+    const verdict = classify(district, url, { clientIp });
+    assert.deepEqual(classify(older, url, { clientIp }), verdict);
+    exempt += verdict.exempt;
+  }
+  assert.ok(exempt >= 1);
+});
