@@ -40,6 +40,13 @@ test("permissions are the ones the code uses", () => {
   }
 });
 
+test("only the interstitial is web-accessible (a redirect rule leads there), and never framed", () => {
+  assert.deepEqual(manifest.web_accessible_resources, [
+    { resources: ["pages/interstitial.html"], matches: ["<all_urls>"] },
+  ]);
+  assert.match(manifest.content_security_policy.extension_pages, /frame-ancestors 'none'/);
+});
+
 test("a strict content security policy and no remote code", () => {
   const csp = manifest.content_security_policy.extension_pages;
   assert.match(csp, /script-src 'self';/);
