@@ -3,7 +3,7 @@
 // storage changes; every write goes to storage too, so a restarted worker loses nothing.
 
 import { effectiveConfig } from "../lib/config.js";
-import { remember } from "../lib/decide.js";
+import { firstInWindow, remember } from "../lib/decide.js";
 import { enqueue, flushOnce, makeEvent } from "../lib/events.js";
 
 const PING_URL = "http://staffguard.invalid/ping";
@@ -15,6 +15,7 @@ let policyCache = null;
 let emailCache = null;
 let proxyCache = null;
 let continuesCache = null;
+let policyLoaded; // the policy once read (null: none), for listeners that cannot wait
 
 export function isBehindProxy() {
   proxyCache ??= chrome.storage.session.get("behindProxy").then((r) => r.behindProxy === true);
@@ -45,8 +46,13 @@ export function config() {
 
 /** The last good policy synced from the admin site, or null (then nothing is warned). */
 export function policy() {
-  policyCache ??= chrome.storage.local.get("policy").then(({ policy }) => policy || null);
+  policyCache ??= chrome.storage.local.get("policy").then(({ policy }) => (policyLoaded = policy || null));
   return policyCache;
+}
+
+/** The policy if this worker has read it already (null: there is none), else undefined. */
+export function loadedPolicy() {
+  return policyLoaded;
 }
 
 /** The signed-in profile's email (managed devices), else the configured one, else null. */
@@ -171,7 +177,10 @@ export function flushEvents() {
 
 /** Drop what a storage change makes stale; true when the configuration changed. */
 export function storageChanged(changes, area) {
-  if (area === "local" && changes.policy) policyCache = null;
+  if (area === "local" && changes.policy) {
+    policyCache = null;
+    policyLoaded = undefined;
+  }
   if (area === "local" && changes.continues) continuesCache = null;
   if (area === "managed" || (area === "local" && changes.settings)) {
     configCache = null;
@@ -183,4 +192,21 @@ export function storageChanged(changes, area) {
 /** The signed-in account changed: ask again who the staff member is. */
 export function signInChanged() {
   emailCache = null;
+}
+
+// When each banner was shown and each activity last recorded, in storage.session as well: the
+// browser stops an idle worker after 30 s, and a restarted one must not repeat them early.
+const recent = new Map();
+let recentLoaded = null;
+
+/** Whether `key` was not seen in the last `ms` (and remember it now). */
+export async function firstIn(key, ms) {
+  recentLoaded ??= chrome.storage.session.get("recent").then(({ recent: stored = {} }) => {
+    for (const [k, at] of Object.entries(stored)) if (!recent.has(k)) recent.set(k, at);
+  });
+  await recentLoaded;
+  if (!firstInWindow(recent, key, Date.now(), ms)) return false;
+  chrome.storage.session.set({ recent: Object.fromEntries(recent) })
+    .catch((error) => console.error("StaffGuard: remembering a notice", error));
+  return true;
 }

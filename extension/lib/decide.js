@@ -85,3 +85,36 @@ export function firstInWindow(recent, key, now, ms = 60_000) {
   recent.set(key, now);
   return true;
 }
+
+/**
+ * For a request that is not a navigation (a comment POST, a message sent, a chat websocket):
+ * "banner" (notice or warn: the staff member is reminded where it happens), "blocked" (the
+ * district's action table says block; declarativeNetRequest stops what it can express), or
+ * null. Page assets (browse) never get a banner; behind the district proxy, the proxy marks
+ * what it flagged (X-StaffGuard) and the extension shows that instead.
+ */
+export function forRequest(verdict, { behindProxy = false } = {}) {
+  if (behindProxy || verdict.activity === "browse" || verdict.action === "allow") return null;
+  return verdict.action === "block" ? "blocked" : "banner";
+}
+
+/** Whether a request that is not a navigation is worth deciding: sends, and websockets. */
+export function isSend(details) {
+  if (details.tabId < 0 || details.type === "main_frame") return false;
+  if (details.type === "websocket") return true;
+  return !["GET", "HEAD", "OPTIONS"].includes((details.method || "GET").toUpperCase());
+}
+
+/** webRequest's `[{name, value}]` request headers as the `{name: value}` classify() takes. */
+export function headerMap(list) {
+  const headers = {};
+  for (const { name, value } of list || []) {
+    if (typeof name === "string" && typeof value === "string") headers[name.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+/** The URL without query and fragment: what in-app navigations are compared by. */
+export function pageKey(url) {
+  return typeof url === "string" ? url.split("#", 1)[0].split("?", 1)[0] : "";
+}

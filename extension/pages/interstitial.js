@@ -1,7 +1,10 @@
 // The extension's interstitial: the same content and choices as the proxy's page.
 import { interstitialText } from "../lib/texts.js";
 
-const tabId = Number(new URLSearchParams(location.search).get("tab"));
+// ?tab= when the service worker opened this page; none when the browser's own rule redirected
+// the navigation here (then the worker knows the tab from the message's sender).
+const tabParam = new URLSearchParams(location.search).get("tab");
+const tabId = tabParam === null ? undefined : Number(tabParam);
 const $ = (id) => document.getElementById(id);
 
 async function main() {

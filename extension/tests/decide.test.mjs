@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import {
-  continued, firstInWindow, forNavigation, markerVerdict, parseMarker, remember,
+  continueKey, continued, firstInWindow, forNavigation, forRequest, headerMap, isSend,
+  markerVerdict, pageKey, parseMarker, remember,
 } from "../lib/decide.js";
 import { effectiveConfig, settingsProblem } from "../lib/config.js";
 import { interstitialText } from "../lib/texts.js";
@@ -111,4 +112,45 @@ test("options page input is checked with a message saying what and where", () =>
   assert.match(settingsProblem({ backendUrl: "ftp://x" }), /not an http\(s\) address/);
   assert.match(settingsProblem({ backendUrl: "https://x/?a=1" }), /query/);
   assert.match(settingsProblem({ user: "jdoe" }), /^Your district email: "jdoe"/);
+});
+
+test("a continue is kept per platform id, so all of a platform's domains share it", () => {
+  const watch = { ...warn, platform_id: "youtube", host: "www.youtube.com" };
+  const short = { ...watch, host: "youtu.be" };
+  assert.equal(continueKey(watch), continueKey(short));
+  assert.ok(continued(remember({}, watch, 60, 0), short, 1));
+});
+
+test("sends: a banner for notice and warn, blocked for block, nothing for browsing", () => {
+  const send = { ...warn, approved: true, activity: "comment" };
+  assert.equal(forRequest(send), "banner");
+  assert.equal(forRequest({ ...send, action: "notice" }), "banner");
+  assert.equal(forRequest({ ...send, action: "block" }), "blocked");
+  assert.equal(forRequest({ ...send, action: "allow" }), null);
+  assert.equal(forRequest({ ...send, activity: "browse", action: "block" }), null);
+  assert.equal(forRequest(send, { behindProxy: true }), null);
+});
+
+test("what counts as a send: writes and websockets in a tab, never pages or reads", () => {
+  const base = { tabId: 3, type: "xmlhttprequest", method: "POST" };
+  assert.ok(isSend(base));
+  assert.ok(isSend({ ...base, method: "PATCH" }));
+  assert.ok(isSend({ ...base, type: "websocket", method: "GET" }));
+  assert.ok(!isSend({ ...base, method: "GET" }));
+  assert.ok(!isSend({ ...base, method: "OPTIONS" }));
+  assert.ok(!isSend({ ...base, type: "main_frame" }));
+  assert.ok(!isSend({ ...base, tabId: -1 }));
+});
+
+test("request headers as classify takes them; junk is skipped", () => {
+  assert.deepEqual(
+    headerMap([{ name: "X-FB-Friendly-Name", value: "Op" }, { name: "Bin", binaryValue: [1] }, null].filter(Boolean)),
+    { "x-fb-friendly-name": "Op" },
+  );
+  assert.deepEqual(headerMap(undefined), {});
+});
+
+test("in-app navigations are compared without query and fragment", () => {
+  assert.equal(pageKey("https://www.instagram.com/direct/inbox/?x=1#top"), "https://www.instagram.com/direct/inbox/");
+  assert.equal(pageKey(undefined), "");
 });

@@ -30,14 +30,21 @@ test("Manifest V3 with a module service worker, portable to Firefox", () => {
 
 test("permissions are the ones the code uses", () => {
   assert.deepEqual([...manifest.permissions].sort(), [
-    "alarms", "identity", "identity.email", "scripting", "storage", "unlimitedStorage",
-    "webNavigation", "webRequest",
+    "alarms", "declarativeNetRequestWithHostAccess", "identity", "identity.email", "scripting",
+    "storage", "unlimitedStorage", "webNavigation", "webRequest",
   ]);
   assert.deepEqual(manifest.host_permissions, ["<all_urls>"]);
   const code = files(ext).filter((p) => p.endsWith(".js")).map((p) => readFileSync(p, "utf8")).join("\n");
-  for (const api of ["alarms", "identity", "scripting", "storage", "webNavigation", "webRequest"]) {
+  for (const api of ["alarms", "declarativeNetRequest", "identity", "scripting", "storage", "webNavigation", "webRequest"]) {
     assert.ok(code.includes(`chrome.${api}`), `chrome.${api} is used`);
   }
+});
+
+test("only the interstitial is web-accessible (a redirect rule leads there), and never framed", () => {
+  assert.deepEqual(manifest.web_accessible_resources, [
+    { resources: ["pages/interstitial.html"], matches: ["<all_urls>"] },
+  ]);
+  assert.match(manifest.content_security_policy.extension_pages, /frame-ancestors 'none'/);
 });
 
 test("a strict content security policy and no remote code", () => {

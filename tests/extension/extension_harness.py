@@ -3,8 +3,10 @@ web server standing in for the platforms, and Chromium with the unpacked extensi
 
 from __future__ import annotations
 
+import datetime
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -22,7 +24,11 @@ HOSTS = (
     "forum.usd999.org",
     "www.khanacademy.org",
     "www.snapchat.com",
+    "chat.usd999.org",
 )
+# Hosts on Chromium's HSTS preload list: reached over https only, so the local server answers
+# them with TLS (a throwaway certificate; Chromium runs with --ignore-certificate-errors).
+TLS_HOSTS = ("www.facebook.com", "www.instagram.com", "www.youtube.com", "youtu.be")
 
 
 def free_port() -> int:
@@ -36,9 +42,27 @@ MARKER = "action=notice; activity=direct_message; ref=IIBGC (4/26), Uses"
 
 
 class Page(BaseHTTPRequestHandler):
-    """Any platform's page; paths under /marked/ carry the proxy's X-StaffGuard header."""
+    """Any platform's page; paths under /marked/ carry the proxy's X-StaffGuard header. Every
+    request that reaches it is noted (method, host, path), so a test can tell what the
+    extension let through to the platform's server."""
+
+    def do_POST(self) -> None:
+        self._note()
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def _note(self) -> None:
+        seen = getattr(self.server, "seen", None)
+        if seen is not None:
+            seen.append((self.command, self.headers.get("Host", "").split(":")[0], self.path))
 
     def do_GET(self) -> None:
+        self._note()
         body = (
             f"<html><head><title>upstream</title></head><body><h1>upstream page</h1>"
             f"<p id=where>{self.headers.get('Host')}{self.path}</p></body></html>"
@@ -62,21 +86,73 @@ class QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
-class Sites:
-    """One local server answering for every mapped platform host."""
+def throwaway_tls(directory: Path) -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
 
-    def __init__(self) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "staffguard test platforms")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = directory / "sites.pem", directory / "sites.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context
+
+
+class Sites:
+    """Local servers answering for every mapped platform host (plain HTTP, and TLS for the
+    HSTS-preloaded ones); `seen` lists the requests both received."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.seen_list: list[tuple[str, str, str]] = []
         self.server = QuietServer(("127.0.0.1", 0), Page)
+        self.server.seen = self.seen_list  # type: ignore[attr-defined]
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.tls = QuietServer(("127.0.0.1", 0), Page)
+        self.tls.seen = self.seen_list  # type: ignore[attr-defined]
+        context = throwaway_tls(directory or Path(os.environ.get("TMPDIR", "/tmp")) / "sg-sites")
+        self.tls.socket = context.wrap_socket(self.tls.socket, server_side=True)
+        self.tls_port = self.tls.server_address[1]
+        threading.Thread(target=self.tls.serve_forever, daemon=True).start()
+
+    @property
+    def seen(self) -> list[tuple[str, str, str]]:
+        """(method, host, path) of every request that reached the platforms' server."""
+        return list(self.seen_list)
 
     @property
     def resolver_rules(self) -> str:
-        return ", ".join(f"MAP {host} 127.0.0.1:{self.port}" for host in HOSTS)
+        plain = [f"MAP {host} 127.0.0.1:{self.port}" for host in HOSTS]
+        tls = [f"MAP {host} 127.0.0.1:{self.tls_port}" for host in TLS_HOSTS]
+        return ", ".join(plain + tls)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        for server in (self.server, self.tls):
+            server.shutdown()
+            server.server_close()
 
 
 class AdminSite:
@@ -136,6 +212,7 @@ def chromium_extension_args(sites: Sites) -> list[str]:
         f"--disable-extensions-except={EXTENSION}",
         f"--load-extension={EXTENSION}",
         f"--host-resolver-rules={sites.resolver_rules}",
+        "--ignore-certificate-errors",
     ]
 
 

@@ -77,8 +77,8 @@ def admin(tmp_path, request) -> Iterator[AdminSite]:
 
 
 @pytest.fixture
-def sites() -> Iterator[Sites]:
-    server = Sites()
+def sites(tmp_path) -> Iterator[Sites]:
+    server = Sites(tmp_path / "sites")
     yield server
     server.close()
 
@@ -106,7 +106,21 @@ def configure(context: BrowserContext, url: str, token: str, synced: bool = True
     set_settings(worker, backendUrl=url, apiToken=token, user="jdoe@usd999.org")
     if synced:
         until(lambda: has_policy(worker))
+        until(lambda: worker.evaluate(RULES) > 0)  # the browser's own rules are in force
+        # Chromium refused none of them (the worker notes how many it compiled and added).
+        noted = "chrome.storage.session.get('rules').then(r => r.rules)"
+        kept = until(lambda: (r := worker.evaluate(noted)) and r["compiled"] and r)
+        refused = [r["condition"].get("regexFilter") for r in kept["refused"]]
+        assert kept["inForce"] == kept["compiled"] == worker.evaluate(RULES), refused
     return worker
+
+
+RULES = "chrome.declarativeNetRequest.getDynamicRules().then(rules => rules.length)"
+
+
+def reached(sites: Sites, host: str, path: str) -> bool:
+    """Whether a request for this page reached the platform's server."""
+    return any(h == host and p == path for _, h, p in sites.seen)
 
 
 def queue(worker: Worker) -> list[dict]:
@@ -120,6 +134,8 @@ def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, a
     visit(page, "http://www.tiktok.com/@lincolnhigh")
     expect(page.get_by_role("heading", name="You are about to start using TikTok")).to_be_visible()
     expect(page.locator("#ref")).to_contain_text("IIBGC")
+    assert not reached(sites, "www.tiktok.com", "/@lincolnhigh")  # the browser redirected it
+    assert "?tab=" not in page.url  # by its rule, not by the worker's fallback
     page.get_by_label("Why this is district work").fill("Game schedule post")
     page.get_by_role("button", name="Continue for district work").click()
     expect(page.locator("#where")).to_have_text("www.tiktok.com/@lincolnhigh")
@@ -144,6 +160,7 @@ def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, a
     visit(page, "http://www.snapchat.com/")
     snapchat = page.get_by_role("heading", name="You are about to start using Snapchat")
     expect(snapchat).to_be_visible()
+    assert not reached(sites, "www.snapchat.com", "/")
     page.get_by_role("button", name="Go back").click()
     expect(page.locator("#where")).to_have_text("www.khanacademy.org/math")
 
@@ -175,6 +192,7 @@ def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, a
     visit(page, "http://forum.usd999.org/t/1")
     forum = page.get_by_role("heading", name="You are about to start using USD 999 Forum")
     expect(forum).to_be_visible()
+    assert [p for _, h, p in sites.seen if h == "forum.usd999.org"].count("/t/1") == 1
 
 
 @pytest.mark.parametrize("admin", [STRICT], indirect=True, ids=["strict"])
@@ -189,6 +207,7 @@ def test_block_page_and_the_proxys_marker(browser, admin, sites):
     expect(page.get_by_role("button", name="Continue for district work")).to_be_hidden()
     expect(page.get_by_label("Why this is district work")).to_be_hidden()
     expect(page.get_by_role("button", name="Go back")).to_be_visible()
+    assert not reached(sites, "www.tiktok.com", "/foryou")
     until(lambda: admin.events())
     assert admin.events() == [("extension", "tiktok", "browse", "blocked", "", "jdoe@usd999.org")]
 
@@ -229,3 +248,157 @@ def test_without_any_policy_the_browser_browses(browser, sites):
     expect(page.locator("#where")).to_have_text("www.tiktok.com/@lincolnhigh")
     assert worker.evaluate("chrome.storage.local.get('policy').then(r => r.policy ?? null)") is None
     assert queue(worker) == []  # allowed browsing is never recorded
+
+
+# Approved Facebook and Instagram (the shipped lists' rules), and a district chat platform whose
+# direct messages the district's action table blocks.
+SENDS = """\
+platforms:
+  - id: usd999_chat
+    name: USD 999 Chat
+    category: direct_messaging
+    domains: [chat.usd999.org]
+    rules:
+      - {activity: direct_message, methods: [POST], paths: [/api/send]}
+      - {activity: direct_message, methods: [GET], paths: [/ws]}
+      - {activity: comment, methods: [POST], paths: [/api/react]}
+  - id: usd999_club
+    name: USD 999 Club
+    category: social_media
+    domains: [social.usd999.org]
+    rules:
+      - {activity: comment, methods: [POST], paths: [/api/graphql], operations: [AddComment]}
+      - {activity: direct_message, paths: [/ws/chat], websocket: true}
+approvals:
+  - {platform: usd999_club, approved_on: 2026-05-12, reference: "Board minutes, item 6"}
+  - {platform: facebook, approved_on: 2026-05-12, reference: "Board minutes, item 7"}
+  - {platform: instagram, approved_on: 2026-05-12, reference: "Board minutes, item 8"}
+settings:
+  district_name: USD 999
+  actions:
+    direct_messaging:
+      unapproved: {direct_message: block}
+"""
+
+POST = """async ([path, headers, body]) => {
+  try {
+    const r = await fetch(path, {method: "POST", headers, body});
+    return r.status;
+  } catch (error) {
+    return String(error);
+  }
+}"""
+
+
+@pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
+def test_sends_get_the_banner_once_and_block_stops_them(browser, admin, sites):
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+
+    # A comment posted on an approved Facebook: known only by its x-fb-friendly-name header.
+    page.goto("https://www.facebook.com/groups/lincolnhigh")
+    expect(page.locator("#where")).to_have_text("www.facebook.com/groups/lincolnhigh")
+    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
+    comment = {"x-fb-friendly-name": "useCometUFICreateCommentMutation"}
+    assert page.evaluate(POST, ["/api/graphql", comment, "doc_id=1"]) == 200
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    shown = ("extension", "facebook", "comment", "shown", "", "jdoe@usd999.org")
+    until(lambda: shown in admin.events())
+    # Other GraphQL calls are browsing; the next comment within minutes: no second banner/event.
+    page.evaluate("document.getElementById('staffguard-banner-host').remove()")
+    feed = {"x-fb-friendly-name": "CometFeedQuery"}
+    assert page.evaluate(POST, ["/api/graphql", feed, ""]) == 200
+    assert page.evaluate(POST, ["/api/graphql", comment, "doc_id=2"]) == 200
+    time.sleep(1.5)
+    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
+    assert [e[2] for e in admin.events() if e[1] == "facebook"] == ["comment"]
+
+    # The district blocks direct messages on its chat: the send and the chat socket never
+    # reach the server; a reaction (notice) goes through with the banner.
+    page.goto("http://chat.usd999.org/")
+    expect(page.locator("#where")).to_have_text("chat.usd999.org/")
+    json_type = {"content-type": "application/json"}
+    sent = page.evaluate(POST, ["/api/send", json_type, '{"text": "hi"}'])
+    assert "Failed to fetch" in str(sent)
+    opened = page.evaluate("""() => new Promise((resolve) => {
+      const socket = new WebSocket("ws://chat.usd999.org/ws");
+      socket.onerror = () => resolve("error");
+      socket.onopen = () => resolve("open");
+    })""")
+    assert opened == "error"
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    assert page.evaluate(POST, ["/api/react", {}, "like"]) == 200
+    until(
+        lambda: (
+            ("extension", "usd999_chat", "direct_message", "blocked", "", "jdoe@usd999.org")
+            in admin.events()
+        )
+    )
+    paths = [path for _, host, path in sites.seen if host == "chat.usd999.org"]
+    assert "/api/react" in paths
+    assert "/api/send" not in paths and "/ws" not in paths
+    time.sleep(1)
+    chat = [e[2:4] for e in admin.events() if e[1] == "usd999_chat"]
+    assert chat.count(("direct_message", "blocked")) == 1
+
+
+@pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
+def test_in_app_navigation_to_a_dm_page_gets_the_banner(browser, admin, sites):
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    page.goto("https://www.instagram.com/lincolnhigh/")
+    expect(page.locator("#where")).to_have_text("www.instagram.com/lincolnhigh/")
+    time.sleep(0.5)
+    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
+    page.evaluate("history.pushState({}, '', '/direct/inbox/')")
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    page.evaluate("location.hash = 'top'")  # the same page again: nothing new
+    until(lambda: [e for e in admin.events() if e[1] == "instagram"])
+    time.sleep(1.5)
+    assert [e[1:4] for e in admin.events()] == [("instagram", "direct_message", "shown")]
+
+
+def test_a_continue_covers_all_of_a_platforms_domains(browser, admin, sites):
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    visit(page, "https://www.youtube.com/watch?v=abc")
+    expect(page.get_by_role("heading", name="You are about to start using YouTube")).to_be_visible()
+    assert not reached(sites, "www.youtube.com", "/watch?v=abc")
+    page.get_by_role("button", name="Continue for district work").click()
+    expect(page.locator("#where")).to_have_text("www.youtube.com/watch?v=abc")
+    page.goto("https://youtu.be/abc")  # another of YouTube's domains: the continue holds
+    expect(page.locator("#where")).to_have_text("youtu.be/abc")
+    until(lambda: len(admin.events()) >= 2)
+    time.sleep(1)
+    assert [e[1:4] for e in admin.events()] == [
+        ("youtube", "browse", "shown"),
+        ("youtube", "browse", "continued"),
+    ]
+
+
+@pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
+def test_a_body_rule_send_and_a_chat_socket_are_decided(browser, admin, sites):
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    page.goto("http://social.usd999.org/club")
+    expect(page.locator("#where")).to_have_text("social.usd999.org/club")
+    query = '{"operationName": "FeedQuery", "variables": {}}'
+    assert page.evaluate(POST, ["/api/graphql", {"content-type": "application/json"}, query]) == 200
+    time.sleep(1)
+    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
+    # The operation name is only in the JSON body.
+    add = '{"operationName": "AddComment", "variables": {"text": "Go team"}}'
+    assert page.evaluate(POST, ["/api/graphql", {"content-type": "application/json"}, add]) == 200
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    until(lambda: [e for e in admin.events() if e[2] == "comment"])
+    page.evaluate("""() => new Promise((resolve) => {
+      const socket = new WebSocket("ws://social.usd999.org/ws/chat?room=7");
+      socket.onerror = socket.onopen = () => resolve();
+    })""")
+    until(lambda: [e for e in admin.events() if e[2] == "direct_message"])
+    assert reached(sites, "social.usd999.org", "/ws/chat?room=7")  # warned, not blocked
+    time.sleep(1)
+    assert sorted(e[1:4] for e in admin.events()) == [
+        ("usd999_club", "comment", "shown"),
+        ("usd999_club", "direct_message", "shown"),
+    ]
