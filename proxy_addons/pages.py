@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import re
 import time
 from importlib import resources
 from string import Template
@@ -26,6 +27,9 @@ from policy_lists import Verdict
 COOKIE_PREFIX = "__staffguard_"
 ACTION_PATH = "/.staffguard/"
 _TEMPLATES = resources.files("proxy_addons") / "templates"
+# A token is exactly what ``sign`` makes: ASCII digits, a dot, 32 lowercase hex digits. Anything
+# else (a '²', 5,000 digits, no dot, a non-hex mac) is no token, decided before any arithmetic.
+_TOKEN = re.compile(r"([0-9]{1,12})\.[0-9a-f]{32}", re.ASCII)
 
 
 class Signer:
@@ -39,12 +43,18 @@ class Signer:
         mac = hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()[:32]
         return f"{expires}.{mac}"
 
-    def check(self, kind: str, token: str, client: str, site: str, activity: str) -> bool:
-        expires_text = token.partition(".")[0]
-        if not expires_text.isdigit() or int(expires_text) < time.time():
+    def check(self, kind: str, token: object, client: str, site: str, activity: str) -> bool:
+        """True only for a token this signer made for exactly these values and not yet expired.
+
+        Never raises: the token comes from a cookie or a form, which any page on a subdomain of
+        the site can plant, so a malformed one must count as no token, never as a fault."""
+        if not isinstance(token, str) or (match := _TOKEN.fullmatch(token)) is None:
             return False
-        expected = self.sign(kind, client, site, activity, int(expires_text))
-        return hmac.compare_digest(expected, token)
+        expires = int(match.group(1))
+        if expires < time.time():
+            return False
+        expected = self.sign(kind, client, site, activity, expires)
+        return hmac.compare_digest(expected.encode(), token.encode())
 
 
 def cookie_name(activity: str) -> str:
@@ -78,14 +88,14 @@ def interstitial(
     """The warn (or block) page for a navigation, ready to send."""
     platform = verdict.platform or verdict.host
     permission = ""
-    if verdict.activity == "signup" and settings.get("permission_url"):
+    if verdict.activity == "signup" and _web_url(settings.get("permission_url")):
         link = f"{settings['permission_url']}?platform={verdict.platform_id}"
         permission = (
             f'<p><a class="button secondary" href="{_e(link)}">Ask the superintendent for '
             "permission</a></p>"
         )
     policy_link = ""
-    if settings.get("policy_url"):
+    if _web_url(settings.get("policy_url")):
         policy_link = f'<p><a href="{_e(settings["policy_url"])}">Read policy IIBGC</a></p>'
     choices = ""
     if not blocked:
@@ -95,14 +105,15 @@ def interstitial(
             offer=_e(offer),
             return_path=_e(return_path),
             activity=_e(verdict.activity),
-            minutes=_e(settings.get("continue_minutes", 60)),
+            minutes=_e(continue_minutes(settings)),
         )
     return _template("page.html").substitute(
         title="Blocked by district policy" if blocked else "Check the district policy first",
         heading=(
             f"{_e(platform)} is blocked on district devices"
             if blocked
-            else f"You are about to start {ACTIVITY_WORDS[verdict.activity]} {_e(platform)}"
+            else f"You are about to start {ACTIVITY_WORDS.get(verdict.activity, 'using')} "
+            f"{_e(platform)}"
         ),
         reason=_e(verdict.reason),
         policy_ref=_e(verdict.policy_ref),
@@ -113,6 +124,17 @@ def interstitial(
         policy_link=policy_link,
         choices=choices,
     )
+
+
+def continue_minutes(settings: Any) -> int:
+    """How long a continue lasts; the compiled policy's value when it is a sane one."""
+    value = settings.get("continue_minutes", 60)
+    return value if isinstance(value, int) and 1 <= value <= 7 * 24 * 60 else 60
+
+
+def _web_url(value: object) -> bool:
+    """Only http(s) links go on the page (never ``javascript:``, whatever a list says)."""
+    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
 
 
 def went_back_page(nonce: str) -> str:
@@ -129,3 +151,18 @@ def banner(verdict: Verdict) -> str:
         f"<strong>District policy notice:</strong> {_e(verdict.reason)} "
         f"<small>({_e(verdict.policy_ref)})</small></div>"
     )
+
+
+_FALLBACK = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Check the district policy first</title></head>
+<body style="font:17px/1.5 system-ui,sans-serif;max-width:36rem;margin:10vh auto;padding:0 1rem">
+<h1>{heading}</h1>
+<p>This site is covered by the district's staff social media policy (IIBGC). StaffGuard could
+not build its full page just now; reload the page to see your choices.</p></body></html>"""
+
+
+def fallback(blocked: bool) -> bytes:
+    """A static page for when building the real one failed: a warning is never skipped because
+    StaffGuard stumbled while drawing it. It holds no request data, so it cannot fail itself."""
+    heading = "Blocked by district policy" if blocked else "Check the district policy first"
+    return _FALLBACK.format(heading=heading).encode()

@@ -52,7 +52,8 @@ class PolicySource:
                 cached = self._load_cache()
                 if cached is None:
                     raise
-                log.error(
+                # Warning, not error: mitmdump exits on any error logged while it starts.
+                log.warning(
                     "staffguard: policy files refused, running on the last good policy "
                     "(version %s) until they are fixed:\n%s",
                     cached.version,
@@ -135,7 +136,7 @@ class PolicySource:
             tmp.write_text(json.dumps(compiled), encoding="utf-8")
             os.replace(tmp, self.cache)
         except OSError as error:
-            log.error("staffguard: cannot keep the policy on disk: %s", error)
+            log.warning("staffguard: cannot keep the policy on disk: %s", error)
 
     def _load_cache(self) -> Policy | None:
         try:

@@ -76,6 +76,7 @@ def guard(tmp_path: Path) -> Iterator[StaffGuard]:
 def flow(url, method="GET", headers=NAVIGATE, client="10.1.2.3", body=b"", user=None):
     f = tflow.tflow(req=http.Request.make(method, url, body, headers))
     f.client_conn.peername = (client, 50000)
+    f.client_conn.sni = f.request.host if f.request.scheme == "https" else None
     if user:
         f.metadata["proxyauth"] = (user, "secret")
     return f
@@ -340,6 +341,7 @@ def test_a_pass_in_a_split_http2_cookie_field_is_still_hidden_from_the_site(guar
     again.request.headers.add("cookie", "sid=abc")
     again.request.headers.add("cookie", ours)
     again.client_conn.peername = ("10.1.2.3", 50000)
+    again.client_conn.sni = "www.tiktok.com"
     guard.request(again)
     assert again.response is None, "the pass was found in the second cookie field"
     assert again.request.headers.get_all("cookie") == ["sid=abc"]
