@@ -145,7 +145,8 @@ class Spool:
         return offset
 
     def pending(self, limit: int = BATCH) -> tuple[list[dict[str, Any]], int]:
-        """Up to ``limit`` unshipped events and the offset just after them."""
+        """Up to ``limit`` unshipped events and the offset just after them. Only the bytes the
+        file held when reading began are read: a line still being written waits its turn."""
         start = self.start()
         events: list[dict[str, Any]] = []
         try:
@@ -153,9 +154,11 @@ class Spool:
         except FileNotFoundError:
             return [], 0
         with f:
+            size = os.fstat(f.fileno()).st_size
             f.seek(start)
             end = start
-            for line in f:
+            while end < size and len(events) < limit:
+                line = f.readline(size - end)
                 if not line.endswith(b"\n"):
                     break  # still being written
                 end += len(line)
@@ -165,16 +168,21 @@ class Spool:
                         self._quarantine(line, end)
                     else:
                         events.append(event)
-                if len(events) >= limit:
-                    break
         return events, end
 
     def backlog(self) -> int:
         """How many lines are written but not yet accepted by the admin site."""
         try:
             with self.path.open("rb") as f:
-                f.seek(self.start())
-                return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 16), b""))
+                at, size = self.start(), os.fstat(f.fileno()).st_size
+                f.seek(at)
+                count = 0
+                while at < size:
+                    chunk = f.read(min(1 << 20, size - at))
+                    if not chunk:
+                        break
+                    count, at = count + chunk.count(b"\n"), at + len(chunk)
+                return count
         except OSError:
             return 0
 
