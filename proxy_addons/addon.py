@@ -281,7 +281,13 @@ class StaffGuard:
         if len(names) > 1 and any(policy.needs_decision(name) for name in names):
             return self._misdirected(flow, names)
         user, client = flows.user_of(flow), flows.client_of(flow)
-        verdict = policy.classify(req.pretty_url, req.method, user, client, req.headers)
+        verdict = policy.classify(flows.url_of(req), req.method, user, client, req.headers)
+        if verdict.platform_id is None and len(names) == 1:
+            # A URL the engine could not read, on a platform's host: that host's verdict, so
+            # no odd byte in a request can switch its warning off.
+            (name,) = names
+            if policy.platform_for_host(name) is not None:
+                verdict = policy.classify(f"{req.scheme}://{name}/", req.method, user, client)
         if verdict.platform_id is None:
             if self.counts and not verdict.exempt:
                 self.counts.record(verdict.host)
@@ -349,7 +355,7 @@ class StaffGuard:
         """421 for a request whose names disagree (SNI, CONNECT host, absolute URL, Host): no
         one can say which site would answer it. Browsers never send one; if a reused HTTP/2
         connection ever did, 421 is the status that makes them retry on a connection of its own."""
-        log.warning("staffguard: refused a request naming %s at once", ", ".join(sorted(names)))
+        log.warning("staffguard: refused a request naming %r at once", sorted(names))
         flow.metadata["staffguard_page"] = True
         flow.response = http.Response.make(
             421,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+import urllib.parse
 from collections.abc import Hashable
 
 from mitmproxy import http
@@ -25,6 +26,17 @@ def user_of(flow: http.HTTPFlow) -> str | None:
 
 def client_of(flow: http.HTTPFlow) -> str:
     return str(flow.client_conn.peername[0]) if flow.client_conn.peername else ""
+
+
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
+
+
+def url_of(req: http.Request) -> str:
+    """The request's URL as a browser would have written it: raw bytes a tool put in the path
+    (invalid UTF-8, controls, spaces) percent-encoded, never dropped, so the engine can always
+    parse it and no byte can make a warned URL unparsable and so unwarned."""
+    authority = req.host_header or url.hostport(req.scheme, req.host, req.port)
+    return f"{req.scheme}://{authority}{urllib.parse.quote(req.data.path, safe=_URL_SAFE)}"
 
 
 def is_navigation(req: http.Request) -> bool:

@@ -79,9 +79,9 @@ def continue_form(page: str) -> dict[str, str]:
     return dict(re.findall(r'name="(offer|return|activity)" value="([^"]*)"', page))
 
 
-def continue_on_tiktok(guard) -> str:
+def continue_on_tiktok(guard, client: str = "10.1.2.3") -> str:
     """Be warned on TikTok and continue; the pass cookie (name=value) the proxy set."""
-    first = flow("https://www.tiktok.com/")
+    first = flow("https://www.tiktok.com/", client=client)
     guard.request(first)
     form = continue_form(first.response.get_text())
     choice = flow(
@@ -89,6 +89,7 @@ def continue_on_tiktok(guard) -> str:
         "POST",
         {"Content-Type": "application/x-www-form-urlencoded"},
         body=f"offer={form['offer']}&return=/&activity=browse".encode(),
+        client=client,
     )
     guard.request(choice)
     return str(choice.response.headers["Set-Cookie"].split(";")[0])
