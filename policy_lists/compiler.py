@@ -8,12 +8,13 @@ the texts) is taken once, here.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from typing import Any
 
-from .schema import Document, PolicyError, Where
+from .schema import Document, PolicyError, Rule, Where
 from .texts import EXEMPT_REASON, REF_DEFINITIONS, REF_VIRTUAL, UNCLASSIFIED_REASON, reason_for
-from .vocabulary import ACTIVITIES, DEFAULT_ACTIONS
+from .vocabulary import ACTIVITIES, DEFAULT_ACTIONS, FIXED_ACTIONS
 
 FORMAT = "staffguard-policy/1"
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -68,6 +69,7 @@ def compile_documents(documents: list[Document]) -> dict[str, Any]:
                 "users": sorted(exemption.users),
                 "user_domains": list(exemption.user_domains),
                 "networks": [str(n) for n in exemption.networks],
+                "network_ranges": [_network_range(n) for n in exemption.networks],
             }
             for document in documents
             for exemption, _ in document.exemptions
@@ -137,7 +139,9 @@ def _compile_platform(
     table = actions.get(category, {}).get("approved" if approved else "unapproved", {})
     verdicts = {}
     for activity in ACTIVITIES:
-        action = fields.get("actions", {}).get(activity) or table.get(activity, "allow")
+        action = FIXED_ACTIONS.get(activity) or (
+            fields.get("actions", {}).get(activity) or table.get(activity, "allow")
+        )
         reason, ref = reason_for(fields["name"], category, approved, activity, action)
         verdicts[activity] = {"action": action, "reason": reason, "policy_ref": ref}
     return {
@@ -146,15 +150,29 @@ def _compile_platform(
         "category": category,
         "approved": approved,
         "domains": list(fields["domains"]),
-        "rules": [
-            {
-                "activity": rule.activity,
-                "paths": ["/" + "/".join(p) for p in rule.paths],
-                "methods": sorted(rule.methods),
-                "hosts": list(rule.hosts),
-                "headers": {name: sorted(values) for name, values in rule.headers},
-            }
-            for rule in fields.get("rules", ())
-        ],
+        "rules": [_compile_rule(rule) for rule in fields.get("rules", ())],
         "verdicts": verdicts,
     }
+
+
+def _compile_rule(rule: Rule) -> dict[str, Any]:
+    """A rule as both engines run it: paths also as segment lists, operation names lowercased
+    for matching (clients vary the case; the names are distinctive either way)."""
+    return {
+        "activity": rule.activity,
+        "paths": ["/" + "/".join(p) for p in rule.paths],
+        "segments": [list(p) for p in rule.paths],
+        "methods": sorted(rule.methods),
+        "hosts": list(rule.hosts),
+        "headers": {name: sorted(values) for name, values in rule.headers},
+        "websocket": rule.websocket,
+        "operations": sorted({name.lower() for name in rule.operations}),
+    }
+
+
+def _network_range(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> list[Any]:
+    """``[version, first, last]`` with the addresses as hex integers, so that an engine checks
+    an address with two comparisons instead of parsing the network on every request."""
+    width = 8 if network.version == 4 else 32
+    first, last = int(network.network_address), int(network.broadcast_address)
+    return [network.version, f"{first:0{width}x}", f"{last:0{width}x}"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .operations import header, is_upgrade, operations
 from .urls import Target, parse_target, path_segments
 
 
@@ -59,20 +60,28 @@ class _Rule:
     activity: str
     paths: tuple[tuple[str, ...], ...]
     methods: frozenset[str]
-    hosts: tuple[str, ...]
+    hosts: tuple[str, ...]  # plain hosts: the host or its subdomains
+    host_patterns: tuple[tuple[str, str, str], ...]  # "pre*suf.parent" as (pre, suf, parent)
     headers: tuple[tuple[str, frozenset[str]], ...]
+    websocket: bool
+    operations: frozenset[str]  # lowercase
 
-    def matches(
-        self, host: str, method: str, segments: list[str], headers: Mapping[str, str] | None
-    ) -> bool:
-        if self.methods and method not in self.methods:
-            return False
-        if self.hosts and not any(host == h or host.endswith("." + h) for h in self.hosts):
-            return False
-        for name, accepted in self.headers:
-            if headers is None or _header(headers, name) not in accepted:
-                return False
-        return not self.paths or any(_has_prefix(segments, p) for p in self.paths)
+    def matches_host(self, host: str) -> bool:
+        """Whether ``host`` is (under) one of the rule's hosts; true when it names none."""
+        if not (self.hosts or self.host_patterns):
+            return True
+        if any(host == h or host.endswith("." + h) for h in self.hosts):
+            return True
+        for prefix, suffix, parent in self.host_patterns:
+            if host.endswith("." + parent):
+                label = host[: -len(parent) - 1].rpartition(".")[2]
+                if (
+                    len(label) >= len(prefix) + len(suffix)
+                    and label.startswith(prefix)
+                    and label.endswith(suffix)
+                ):
+                    return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +123,7 @@ class Policy:
             self.platforms[platform.id] = platform
             self._domains.update(dict.fromkeys(raw["domains"], platform))
         self._exemptions = [
-            (
-                e["name"],
-                frozenset(e["users"]),
-                tuple(e["user_domains"]),
-                tuple(ipaddress.ip_network(n) for n in e["networks"]),
-            )
+            (e["name"], frozenset(e["users"]), tuple(e["user_domains"]), _ranges(e))
             for e in compiled["exemptions"]
         ]
         self._unclassified = (
@@ -145,6 +149,15 @@ class Policy:
         platform = self.platform_for_host(host.lower().strip("."))
         return platform is not None and platform.needs_decision
 
+    def needs_body(self, host: str) -> bool:
+        """Whether a request to ``host`` may need its body (for a GraphQL operation name) to be
+        decided: the proxy passes the body only then, and only its first 64 KiB is read."""
+        host = host.lower().strip(".")
+        platform = self.platform_for_host(host)
+        return platform is not None and any(
+            r.operations and r.matches_host(host) for r in platform.rules
+        )
+
     def exemption_for(self, user: str | None, client_ip: str | None) -> str | None:
         """The name of the exemption that covers this user or client address, if any."""
         if not self._exemptions:
@@ -154,7 +167,10 @@ class Policy:
         for name, users, user_domains, networks in self._exemptions:
             if user and (user in users or (bool(user_domains) and user.endswith(user_domains))):
                 return name
-            if address is not None and any(address in network for network in networks):
+            if address is not None and any(
+                address.version == version and first <= int(address) <= last
+                for version, first, last in networks
+            ):
                 return name
         return None
 
@@ -165,8 +181,10 @@ class Policy:
         user: str | None = None,
         client_ip: str | None = None,
         headers: Mapping[str, str] | None = None,
+        body: bytes | str | None = None,
     ) -> Verdict:
-        """The verdict for one request; never raises, whatever ``url`` holds."""
+        """The verdict for one request; never raises, whatever ``url``, ``headers`` or ``body``
+        hold. Only rules with ``operations`` read ``body``, and only its first 64 KiB."""
         target = parse_target(url) if isinstance(url, str) else None
         exemption = self.exemption_for(user, client_ip)
         if target is None:
@@ -174,7 +192,7 @@ class Policy:
         platform = self.platform_for_host(target.host)
         if platform is None:
             return self._unclassified_verdict(target.url, target.host, exemption)
-        activity = _activity(platform, target, (method or "GET").upper(), headers)
+        activity = _activity(platform, target, (method or "GET").upper(), headers, body)
         action, reason, ref = platform.verdicts[activity]
         if exemption is not None and action != "allow":
             action = "allow"
@@ -212,38 +230,75 @@ class Policy:
 
 
 def _activity(
-    platform: _Platform, target: Target, method: str, headers: Mapping[str, str] | None
+    platform: _Platform,
+    target: Target,
+    method: str,
+    headers: Mapping[str, str] | None,
+    body: object,
 ) -> str:
     if not platform.rules:
         return "browse"
     segments = path_segments(target.path)
+    names: frozenset[str] | None = None
     for rule in platform.rules:
-        if rule.matches(target.host, method, segments, headers):
-            return rule.activity
+        if rule.methods and method not in rule.methods:
+            continue
+        if (rule.hosts or rule.host_patterns) and not rule.matches_host(target.host):
+            continue
+        if rule.headers and not all(
+            headers is not None and header(headers, name) in accepted
+            for name, accepted in rule.headers
+        ):
+            continue
+        if rule.paths and not any(_has_prefix(segments, p) for p in rule.paths):
+            continue
+        if rule.websocket and not (target.scheme in ("ws", "wss") or is_upgrade(headers)):
+            continue
+        if rule.operations:
+            if names is None:  # at most once a request, and only when a rule needs them
+                names = operations(segments, headers, body)
+            if rule.operations.isdisjoint(names):
+                continue
+        return rule.activity
     return "browse"
 
 
 def _compile_rule(raw: Mapping[str, Any]) -> _Rule:
+    patterns = []
+    for host in raw["hosts"]:
+        if "*" in host:
+            label, _, parent = host.partition(".")
+            prefix, _, suffix = label.partition("*")
+            patterns.append((prefix, suffix, parent))
+    segments = raw.get("segments")
+    if segments is None:  # a document compiled before segments were shipped
+        segments = [[s for s in p.split("/") if s] for p in raw["paths"]]
     return _Rule(
         activity=raw["activity"],
-        paths=tuple(tuple(s for s in p.split("/") if s) for p in raw["paths"]),
+        paths=tuple(tuple(p) for p in segments),
         methods=frozenset(raw["methods"]),
-        hosts=tuple(raw["hosts"]),
+        hosts=tuple(h for h in raw["hosts"] if "*" not in h),
+        host_patterns=tuple(patterns),
         headers=tuple((name, frozenset(values)) for name, values in raw["headers"].items()),
+        websocket=bool(raw.get("websocket", False)),
+        operations=frozenset(name.lower() for name in raw.get("operations", ())),
     )
+
+
+def _ranges(exemption: Mapping[str, Any]) -> tuple[tuple[int, int, int], ...]:
+    """The exemption's networks as (version, first, last) address numbers."""
+    if "network_ranges" in exemption:
+        return tuple(
+            (v, int(first, 16), int(last, 16)) for v, first, last in exemption["network_ranges"]
+        )
+    networks = [ipaddress.ip_network(n) for n in exemption["networks"]]
+    return tuple((n.version, int(n.network_address), int(n.broadcast_address)) for n in networks)
 
 
 def _has_prefix(segments: list[str], pattern: tuple[str, ...]) -> bool:
     if len(segments) < len(pattern):
         return False
     return all(p == "*" or p == s for p, s in zip(pattern, segments, strict=False))
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
 
 
 @lru_cache(maxsize=4096)

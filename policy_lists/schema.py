@@ -17,7 +17,7 @@ from typing import Any
 import idna
 
 from .domains import is_public_suffix
-from .vocabulary import ACTIONS, ACTIVITIES, CATEGORIES
+from .vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, FIXED_ACTIONS
 
 _ID = re.compile(r"[a-z0-9_]+\Z")
 _METHOD = re.compile(r"[A-Z]+\Z")
@@ -36,7 +36,23 @@ PLATFORM_KEYS = {
     "actions",
     "disabled",
 }
-RULE_KEYS = {"activity", "paths", "methods", "hosts", "headers", "note"}
+RULE_KEYS = {
+    "activity",
+    "paths",
+    "methods",
+    "hosts",
+    "headers",
+    "websocket",
+    "operations",
+    "note",
+    "source",
+}
+# A GraphQL operation name as clients send it (GraphQL names, plus the dots and dashes some
+# friendly names carry).
+_OPERATION = re.compile(r"[A-Za-z0-9_.:-]{1,200}\Z")
+# A host pattern: "*" inside the first label only ("im-api*.tiktok.com"), matching any run of
+# label characters, the empty run included.
+_HOST_PATTERN_LABEL = re.compile(r"[a-z0-9_-]*\*[a-z0-9_-]*\Z")
 SETTINGS_LIMITS = {"continue_minutes": (1, 24 * 60), "retention_days": (1, 3650)}
 SETTINGS_TEXT = {"district_name", "permission_url", "policy_url"}
 
@@ -67,8 +83,10 @@ class Rule:
     activity: str
     paths: tuple[tuple[str, ...], ...] = ()  # each pattern as lowercase segments; "*" is one
     methods: frozenset[str] = frozenset()
-    hosts: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()  # a domain, or a pattern with "*" in its first label
     headers: tuple[tuple[str, frozenset[str]], ...] = ()
+    websocket: bool = False  # only websocket handshakes
+    operations: frozenset[str] = frozenset()  # GraphQL operation names
 
 
 @dataclass
@@ -256,8 +274,8 @@ class Checker:
                 self.fail(where, f"unknown rule field {key!r}")
         if raw.get("activity") not in ACTIVITIES:
             self.fail(where, f"activity must be one of {', '.join(ACTIVITIES)}")
-        if "paths" not in raw and "hosts" not in raw:
-            self.fail(where, "a rule needs paths or hosts")
+        if not any(key in raw for key in ("paths", "hosts", "headers", "operations", "websocket")):
+            self.fail(where, "a rule needs paths, hosts, headers, operations or websocket")
         paths = []
         for path in _strings(raw.get("paths", [])):
             if path.startswith("/"):
@@ -267,14 +285,58 @@ class Checker:
         methods = frozenset(m.upper() for m in _strings(raw.get("methods", [])))
         if any(not _METHOD.match(m) for m in methods):
             self.fail(where, f"methods must be HTTP method names, not {sorted(methods)}")
-        hosts = self.domains(raw["hosts"], where, "hosts") if "hosts" in raw else ()
+        hosts = self.rule_hosts(raw["hosts"], where) if "hosts" in raw else ()
         headers = []
-        for name, values in (raw.get("headers") or {}).items():
+        raw_headers = raw.get("headers") or {}
+        if not isinstance(raw_headers, Mapping):
+            self.fail(where, "headers must map header names to accepted values")
+            raw_headers = {}
+        for name, values in raw_headers.items():
             accepted = values if isinstance(values, list) else [values]
             headers.append((str(name).lower(), frozenset(str(v) for v in accepted)))
+        websocket = raw.get("websocket", False)
+        if "websocket" in raw and websocket is not True:
+            self.fail(where, "websocket must be true (or left out)")
+        operations = frozenset(_strings(raw.get("operations", [])))
+        if "operations" in raw and not operations:
+            self.fail(where, "operations must be a non-empty list of GraphQL operation names")
+        for name in sorted(operations):
+            if not _OPERATION.match(name):
+                self.fail(where, f"operation {name!r} is not a GraphQL operation name")
         if len(self.problems) > problems:
             return None
-        return Rule(raw["activity"], tuple(paths), methods, hosts, tuple(headers))
+        return Rule(
+            raw["activity"],
+            tuple(paths),
+            methods,
+            hosts,
+            tuple(headers),
+            websocket=websocket is True,
+            operations=operations,
+        )
+
+    def rule_hosts(self, raw: Any, where: Where) -> tuple[str, ...]:
+        """Rule hosts: domains as in ``domains``, or patterns with "*" in the first label."""
+        if not isinstance(raw, list) or not raw:
+            self.fail(where, "hosts must be a non-empty list of domain names")
+            return ()
+        patterns = [h for h in raw if isinstance(h, str) and "*" in h]
+        plain = [h for h in raw if not (isinstance(h, str) and "*" in h)]
+        hosts = list(self.domains(plain, where, "hosts")) if plain else []
+        for pattern in patterns:
+            label, _, parent = pattern.strip().lower().partition(".")
+            domain = normalize_domain(parent)
+            if not _HOST_PATTERN_LABEL.match(label) or label.count("*") != 1 or domain is None:
+                self.fail(
+                    where,
+                    f"hosts: {pattern!r} is not a host pattern (one '*' inside the first label, "
+                    "as in im-api*.tiktok.com)",
+                )
+            elif is_public_suffix(domain):
+                self.fail(where, f"hosts: {pattern!r} would match hosts under a public suffix")
+            else:
+                hosts.append(f"{label}.{domain}")
+        return tuple(hosts)
 
     def activity_actions(self, raw: Any, where: Where, key: str) -> dict[str, str]:
         if not isinstance(raw, Mapping):
@@ -286,6 +348,8 @@ class Checker:
                 self.fail(
                     where, f"{key}: {activity!r} is not an activity ({', '.join(ACTIVITIES)})"
                 )
+            elif activity in FIXED_ACTIONS and action != FIXED_ACTIONS[activity]:
+                self.fail(where, f"{key}.{activity}: is always {FIXED_ACTIONS[activity]!r}")
             elif action not in ACTIONS:
                 self.fail(
                     where, f"{key}.{activity}: {action!r} is not an action ({', '.join(ACTIONS)})"

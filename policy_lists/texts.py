@@ -68,6 +68,11 @@ _ALLOWED = {
 }
 
 
+_REDIRECT = (
+    "A link leaving {platform}; where it leads is judged on arrival.",
+    REF_DEFINITIONS,
+)
+
 _FLAGGED_BROWSE = (
     "The district's settings flag {platform}; use it only as district policy allows.",
     REF_USES,
@@ -82,7 +87,9 @@ def reason_for(
     A district may raise the action for a category the policy allows (say, warn on YouTube
     comments while YouTube counts as a content service); the sentence then names the activity.
     """
-    if action != "allow" and category not in ("social_media", "direct_messaging"):
+    if activity == "redirect":
+        text, ref = _REDIRECT
+    elif action != "allow" and category not in ("social_media", "direct_messaging"):
         text, ref = _FLAGGED_BROWSE if activity == "browse" else _SOCIAL[activity]
     elif category == "social_media":
         text, ref = _APPROVED_BROWSE if approved and activity == "browse" else _SOCIAL[activity]

@@ -75,13 +75,18 @@ def parse_target(text: str) -> Target | None:
 
 
 def path_segments(path: str) -> list[str]:
-    """Split a path into decoded, lowercase segments, dropping empty ones and dot segments.
+    """Split a path into segments the way servers read them, so a rule cannot be dodged.
 
-    ``/Direct//inbox/`` and ``/%64irect/inbox`` both give ``['direct', 'inbox']``: servers treat
-    them alike, so rules must too.
+    Lowercase; empty and dot segments dropped; matrix parameters dropped (``/direct;x=1``);
+    percent-escapes decoded once (``/%64irect`` is ``direct``, ``/%2564irect`` stays
+    ``%64irect``); trailing dots and spaces dropped (``/direct./``, ``/direct%20/``), as Windows
+    servers do. ``/Direct//inbox/`` and ``/%64irect;v=2/inbox.`` both give
+    ``['direct', 'inbox']``.
     """
     segments: list[str] = []
     for raw in path.replace("\\", "/").split("/"):
+        if ";" in raw:
+            raw = raw[: raw.index(";")]
         segment = unquote(raw).lower() if "%" in raw else raw.lower()
         if segment in ("", "."):
             continue
@@ -89,6 +94,10 @@ def path_segments(path: str) -> list[str]:
             if segments:
                 segments.pop()
             continue
+        if segment[-1] in ". ":
+            segment = segment.rstrip(". ")
+            if not segment:
+                continue
         segments.append(segment)
     return segments
 

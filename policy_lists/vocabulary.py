@@ -11,10 +11,15 @@ CATEGORIES = (
     "content_service",
     "unclassified",
 )
-ACTIVITIES = ("browse", "comment", "direct_message", "signup")
+ACTIVITIES = ("browse", "comment", "direct_message", "signup", "redirect")
 ACTIONS = ("allow", "notice", "warn", "block")
 OUTCOMES = ("shown", "continued", "went_back", "blocked")
 SOURCES = ("proxy", "extension")
+
+# An external-link wrapper (t.co/..., l.facebook.com/l.php): following a link out of a platform
+# is not using it, and the destination is judged when the browser arrives there. No action table
+# can change these.
+FIXED_ACTIONS = {"redirect": "allow"}
 
 # (category, approved) -> activity -> action; anything not listed is "allow".
 DEFAULT_ACTIONS: dict[str, dict[str, dict[str, str]]] = {
@@ -24,12 +29,14 @@ DEFAULT_ACTIONS: dict[str, dict[str, dict[str, str]]] = {
             "comment": "warn",
             "direct_message": "warn",
             "signup": "warn",
+            "redirect": "allow",
         },
         "approved": {
             "browse": "allow",
             "comment": "warn",
             "direct_message": "warn",
             "signup": "notice",
+            "redirect": "allow",
         },
     },
     "direct_messaging": {
@@ -38,6 +45,7 @@ DEFAULT_ACTIONS: dict[str, dict[str, dict[str, str]]] = {
             "comment": "notice",
             "direct_message": "notice",
             "signup": "notice",
+            "redirect": "allow",
         },
     },
 }

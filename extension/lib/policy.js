@@ -3,7 +3,12 @@
 // A twin of the Python engine (policy_lists/engine.py and urls.py): same document, same
 // steps, held to it by the shared vectors in tests/vectors/. No chrome.* here, so Node tests it.
 
-import { ipInNetwork, parseIp } from "./ip.js";
+import { parseIp } from "./ip.js";
+
+/** Bytes of a request body read for a GraphQL operation name, never more. */
+export const BODY_LIMIT = 64 * 1024;
+const OPERATION_HEADER = "x-fb-friendly-name";
+const OPERATION_FIELDS = ["fb_api_req_friendly_name", "operationName"];
 
 const SCHEME_PORTS = { http: "80", https: "443", ws: "80", wss: "443" };
 const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+\-]*:/;
@@ -60,15 +65,26 @@ function resolveDots(path) {
   return "/" + out.join("/");
 }
 
-/** Decoded, lowercase path segments without empty and dot segments ("/A//b/../c" -> [a, c]). */
+/**
+ * Path segments as servers read them (see path_segments in policy_lists/urls.py): lowercase,
+ * no empty or dot segments, matrix parameters dropped, percent-escapes decoded once, trailing
+ * dots and spaces dropped ("/A//b/../%64irect;x=1/inbox." -> [a, direct, inbox]).
+ */
 export function pathSegments(path) {
   const segments = [];
-  for (const raw of path.replace(/\\/g, "/").split("/")) {
-    const segment = (raw.includes("%") ? percentDecode(raw) : raw).toLowerCase();
+  for (let raw of path.replace(/\\/g, "/").split("/")) {
+    const semicolon = raw.indexOf(";");
+    if (semicolon >= 0) raw = raw.slice(0, semicolon);
+    let segment = (raw.includes("%") ? percentDecode(raw) : raw).toLowerCase();
     if (segment === "" || segment === ".") continue;
     if (segment === "..") {
       segments.pop();
       continue;
+    }
+    const last = segment[segment.length - 1];
+    if (last === "." || last === " ") {
+      segment = segment.replace(/[. ]+$/, "");
+      if (segment === "") continue;
     }
     segments.push(segment);
   }
@@ -93,6 +109,46 @@ function percentDecode(text) {
   return new TextDecoder("utf-8").decode(new Uint8Array(bytes));
 }
 
+function compileRule(rule) {
+  const hosts = [];
+  const hostPatterns = [];
+  for (const host of rule.hosts) {
+    if (!host.includes("*")) {
+      hosts.push(host);
+      continue;
+    }
+    const dot = host.indexOf(".");
+    const [prefix, suffix] = host.slice(0, dot).split("*");
+    hostPatterns.push({ prefix, suffix, parent: host.slice(dot + 1) });
+  }
+  const segments = rule.segments || rule.paths.map((p) => p.split("/").filter(Boolean));
+  return {
+    activity: rule.activity,
+    paths: segments,
+    methods: new Set(rule.methods),
+    hosts,
+    hostPatterns,
+    headers: Object.entries(rule.headers || {}).map(([k, v]) => [k.toLowerCase(), new Set(v)]),
+    websocket: rule.websocket === true,
+    operations: new Set((rule.operations || []).map((name) => name.toLowerCase())),
+  };
+}
+
+function compileRanges(exemption) {
+  if (exemption.network_ranges) {
+    return exemption.network_ranges.map(([version, first, last]) => ({
+      version, first: BigInt("0x" + first), last: BigInt("0x" + last),
+    }));
+  }
+  return exemption.networks.map((network) => {  // a document from before ranges were shipped
+    const [base, bits] = network.split("/");
+    const net = parseIp(base);
+    const width = net.version === 4 ? 32n : 128n;
+    const span = (1n << (width - BigInt(bits ?? width))) - 1n;
+    return { version: net.version, first: net.value & ~span, last: net.value | span };
+  });
+}
+
 function compile(policy) {
   let compiled = compiledCache.get(policy);
   if (compiled) return compiled;
@@ -105,13 +161,7 @@ function compile(policy) {
       category: raw.category,
       approved: raw.approved,
       verdicts: raw.verdicts,
-      rules: raw.rules.map((rule) => ({
-        activity: rule.activity,
-        paths: rule.paths.map((p) => p.split("/").filter(Boolean)),
-        methods: new Set(rule.methods),
-        hosts: rule.hosts,
-        headers: Object.entries(rule.headers || {}).map(([k, v]) => [k.toLowerCase(), new Set(v)]),
-      })),
+      rules: raw.rules.map(compileRule),
     };
     platforms.set(raw.id, platform);
     for (const domain of raw.domains) domains.set(domain, platform);
@@ -120,7 +170,7 @@ function compile(policy) {
     name: e.name,
     users: new Set(e.users),
     userDomains: e.user_domains,
-    networks: e.networks,
+    ranges: compileRanges(e),
   }));
   compiled = { domains, platforms, exemptions };
   compiledCache.set(policy, compiled);
@@ -148,13 +198,19 @@ export function exemptionFor(policy, user, clientIp) {
   const address = clientIp ? parseIp(clientIp.trim().replace(/^\[+|\]+$/g, "")) : null;
   for (const e of exemptions) {
     if (user && (e.users.has(user) || e.userDomains.some((d) => user.endsWith(d)))) return e.name;
-    if (address && e.networks.some((n) => ipInNetwork(address, n))) return e.name;
+    if (address && e.ranges.some((r) => r.version === address.version
+      && r.first <= address.value && address.value <= r.last)) return e.name;
   }
   return null;
 }
 
+/** A header's value from an object ({name: value}) or Chrome's [{name, value}] list. */
 function header(headers, name) {
-  if (!headers) return undefined;
+  if (!headers || typeof headers !== "object") return undefined;
+  if (Array.isArray(headers)) {
+    const found = headers.find((h) => h && typeof h.name === "string" && h.name.toLowerCase() === name);
+    return found ? found.value : undefined;
+  }
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() === name) return value;
   }
@@ -166,17 +222,138 @@ function hasPrefix(segments, pattern) {
   return pattern.every((p, i) => p === "*" || p === segments[i]);
 }
 
-function activityOf(platform, target, method, headers) {
+function matchesHost(rule, host) {
+  if (!rule.hosts.length && !rule.hostPatterns.length) return true;
+  if (rule.hosts.some((h) => host === h || host.endsWith("." + h))) return true;
+  return rule.hostPatterns.some(({ prefix, suffix, parent }) => {
+    if (!host.endsWith("." + parent)) return false;
+    const before = host.slice(0, host.length - parent.length - 1);
+    const label = before.slice(before.lastIndexOf(".") + 1);
+    return label.length >= prefix.length + suffix.length
+      && label.startsWith(prefix) && label.endsWith(suffix);
+  });
+}
+
+function isUpgrade(headers) {
+  const value = header(headers, "upgrade");
+  return typeof value === "string"
+    && value.split(",").some((token) => token.trim().toLowerCase() === "websocket");
+}
+
+function formDecode(text) {
+  return text.includes("%") || text.includes("+") ? percentDecode(text.replace(/\+/g, " ")) : text;
+}
+
+function jsonOperations(text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const names = [];
+  for (const item of Array.isArray(data) ? data : [data]) {
+    if (!item || typeof item !== "object" || Array.isArray(item)) continue;
+    for (const field of OPERATION_FIELDS) {
+      if (Object.hasOwn(item, field) && typeof item[field] === "string") names.push(item[field].toLowerCase());
+    }
+  }
+  return names;
+}
+
+function bodyText(body) {
+  if (typeof body === "string") {
+    if (body.length <= BODY_LIMIT / 4) return body;  // cannot pass the limit as UTF-8
+    body = new TextEncoder().encode(body);
+  } else if (body instanceof ArrayBuffer) {
+    body = new Uint8Array(body, 0, Math.min(body.byteLength, BODY_LIMIT));
+  } else if (Array.isArray(body?.raw)) {  // Chrome's requestBody.raw: [{bytes}, {file}]
+    const parts = [];
+    let size = 0;
+    for (const part of body.raw) {
+      if (!(part?.bytes instanceof ArrayBuffer) || size >= BODY_LIMIT) continue;
+      const bytes = new Uint8Array(part.bytes, 0, Math.min(part.bytes.byteLength, BODY_LIMIT - size));
+      parts.push(bytes);
+      size += bytes.length;
+    }
+    body = new Uint8Array(size);
+    parts.reduce((at, bytes) => (body.set(bytes, at), at + bytes.length), 0);
+  }
+  if (!ArrayBuffer.isView(body)) return null;
+  const bytes = new Uint8Array(body.buffer, body.byteOffset, Math.min(body.byteLength, BODY_LIMIT));
+  return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+}
+
+/**
+ * Operation names (lowercase) in a request body: a string, bytes (ArrayBuffer, a typed array,
+ * Chrome's {raw: [{bytes}]}) read up to BODY_LIMIT, or Chrome's {formData: {name: [values]}}.
+ * Form fields fb_api_req_friendly_name / operationName; JSON, one object or a batched list.
+ */
+export function bodyOperations(body) {
+  if (body && typeof body === "object" && body.formData && typeof body.formData === "object") {
+    return OPERATION_FIELDS.flatMap((field) => {
+      const values = Object.hasOwn(body.formData, field) ? body.formData[field] : [];
+      return (Array.isArray(values) ? values : [values])
+        .filter((v) => typeof v === "string").map((v) => v.toLowerCase());
+    });
+  }
+  const text = body == null ? null : bodyText(body);
+  if (text === null) return [];
+  if (/^[ \t\n\r]*[{[]/.test(text)) return jsonOperations(text);
+  const names = [];
+  for (const part of text.split("&")) {
+    const at = part.indexOf("=");
+    const [name, value] = at < 0 ? [part, ""] : [part.slice(0, at), part.slice(at + 1)];
+    if (OPERATION_FIELDS.includes(formDecode(name))) names.push(formDecode(value).toLowerCase());
+  }
+  return names;
+}
+
+function operationsOf(segments, headers, body) {
+  const names = new Set(segments.slice(-1));
+  const value = header(headers, OPERATION_HEADER);
+  if (typeof value === "string") names.add(value.toLowerCase());
+  for (const name of bodyOperations(body)) names.add(name);
+  return names;
+}
+
+function activityOf(platform, target, method, request) {
   if (!platform.rules.length) return "browse";
   const segments = pathSegments(target.path);
+  const { headers, body, websocket } = request;
+  let names = null;
   for (const rule of platform.rules) {
     if (rule.methods.size && !rule.methods.has(method)) continue;
-    if (rule.hosts.length && !rule.hosts.some((h) => target.host === h || target.host.endsWith("." + h))) continue;
+    if (!matchesHost(rule, target.host)) continue;
     if (!rule.headers.every(([name, accepted]) => accepted.has(header(headers, name)))) continue;
     if (rule.paths.length && !rule.paths.some((p) => hasPrefix(segments, p))) continue;
+    if (rule.websocket && !(websocket === true || target.scheme === "ws" || target.scheme === "wss"
+      || isUpgrade(headers))) continue;
+    if (rule.operations.size) {
+      if (names === null) names = operationsOf(segments, headers, body);  // once, and only if needed
+      if (![...rule.operations].some((name) => names.has(name))) continue;
+    }
     return rule.activity;
   }
   return "browse";
+}
+
+/** Rules of the platform of `host` that apply to that host. */
+function rulesFor(policy, host) {
+  host = typeof host === "string" ? host.toLowerCase().replace(/^\.+|\.+$/g, "") : "";
+  const platform = host ? platformForHost(policy, host) : null;
+  return platform ? platform.rules.filter((rule) => matchesHost(rule, host)) : [];
+}
+
+/** Whether a request to `host` may need its body (a GraphQL operation name) to be decided. */
+export function needsBody(policy, host) {
+  return rulesFor(policy, host).some((rule) => rule.operations.size > 0);
+}
+
+/** Whether a request to `host` may need its headers (header rules, operation names in
+ *  x-fb-friendly-name) to be decided; websocket handshakes are known from the resource type. */
+export function needsHeaders(policy, host) {
+  return rulesFor(policy, host).some((rule) => rule.headers.length > 0 || rule.operations.size > 0);
 }
 
 function stripQuery(url) {
@@ -185,11 +362,15 @@ function stripQuery(url) {
 }
 
 /**
- * The verdict for one request; never throws, whatever `url` holds.
+ * The verdict for one request; never throws, whatever `url`, `headers` or `body` hold.
+ * `websocket: true` for a websocket handshake (Chrome's resource type "websocket"); `body` is
+ * read only by rules with operations (see bodyOperations).
  * @returns {{url, host, platform_id, platform, category, approved, activity, action, exempt,
  *            reason, policy_ref}}
  */
-export function classify(policy, url, { method = "GET", user = null, clientIp = null, headers = null } = {}) {
+export function classify(policy, url, {
+  method = "GET", user = null, clientIp = null, headers = null, body = null, websocket = false,
+} = {}) {
   const target = typeof url === "string" ? parseTarget(url) : null;
   const exemption = exemptionFor(policy, user, clientIp);
   const platform = target ? platformForHost(policy, target.host) : null;
@@ -208,7 +389,7 @@ export function classify(policy, url, { method = "GET", user = null, clientIp = 
       policy_ref: policy.unclassified.policy_ref,
     };
   }
-  const activity = activityOf(platform, target, (method || "GET").toUpperCase(), headers);
+  const activity = activityOf(platform, target, (method || "GET").toUpperCase(), { headers, body, websocket });
   let { action, reason, policy_ref } = platform.verdicts[activity];
   if (exemption !== null && action !== "allow") {
     action = "allow";

@@ -1,7 +1,7 @@
 // The JavaScript engine agrees with the Python one on every shared vector.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -10,6 +10,12 @@ import { ipInNetwork, parseIp } from "../lib/ip.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const vectors = JSON.parse(readFileSync(join(root, "tests/vectors/classify.json"), "utf8"));
+const casesDir = join(root, "tests/vectors/cases");
+const moreFiles = readdirSync(casesDir).filter((f) => f.endsWith(".json")).sort();
+const cases = [
+  ...vectors.cases,
+  ...moreFiles.flatMap((f) => JSON.parse(readFileSync(join(casesDir, f), "utf8")).cases),
+];
 const scenarios = Object.fromEntries(
   Object.entries(vectors.scenarios).map(([name, file]) => [
     name,
@@ -21,10 +27,16 @@ test(`the shared vectors hold at least 150 cases`, () => {
   assert.ok(vectors.cases.length >= 150);
 });
 
-for (const c of vectors.cases) {
+test("every vector file of tests/vectors/cases is read", () => {
+  assert.ok(moreFiles.includes("engine.json"));
+  assert.ok(cases.length > vectors.cases.length);
+});
+
+for (const c of cases) {
   test(`vector: ${c.name} (${c.scenario})`, () => {
     const verdict = classify(scenarios[c.scenario], c.url, {
       method: c.method, user: c.user, clientIp: c.client_ip, headers: c.headers,
+      body: c.body ?? null, websocket: c.websocket ?? false,
     });
     const picked = Object.fromEntries(Object.keys(c.expect).map((k) => [k, verdict[k]]));
     assert.deepEqual(picked, c.expect);
@@ -40,9 +52,14 @@ test("classify never throws and keeps to the vocabulary", () => {
   }
 });
 
-test("path segments are decoded, lowercased and dot-resolved", () => {
+test("path segments are decoded once, lowercased, dot-resolved, without matrix parameters or trailing dots", () => {
   assert.deepEqual(pathSegments("/A//b/./../%64irect/"), ["a", "direct"]);
   assert.deepEqual(pathSegments("/%E2%82%AC/%zz"), ["€", "%zz"]);
+  assert.deepEqual(pathSegments("/%2564irect"), ["%64irect"]);
+  assert.deepEqual(pathSegments("/direct;x=1/inbox;y"), ["direct", "inbox"]);
+  assert.deepEqual(pathSegments("/a/..;/direct"), ["direct"]);
+  assert.deepEqual(pathSegments("/direct%3Bx"), ["direct;x"]);
+  assert.deepEqual(pathSegments("/direct./t.%20/%20/..."), ["direct", "t"]);
 });
 
 test("a URL without a scheme is https, userinfo never decides the host", () => {

@@ -57,6 +57,12 @@ def test_a_dotted_word_before_a_colon_is_a_host_not_a_scheme():
         ("/a/./b/../c", ["a", "c"]),
         ("\\messages\\1", ["messages", "1"]),
         ("/%zz/", ["%zz"]),
+        ("/%2564irect", ["%64irect"]),
+        ("/direct;x=1/inbox;y", ["direct", "inbox"]),
+        ("/a/..;/direct", ["direct"]),
+        ("/direct%3Bx", ["direct;x"]),
+        ("/direct./t.%20/%20/...", ["direct", "t"]),
+        ("/d.m./.", ["d.m"]),
     ],
 )
 def test_path_segments(path, segments):

@@ -15,6 +15,10 @@ sys.path.insert(0, str(VECTORS))
 import build  # noqa: E402
 
 DOCUMENT = json.loads((VECTORS / "classify.json").read_text(encoding="utf-8"))
+MORE = sorted((VECTORS / "cases").glob("*.json"))
+CASES = DOCUMENT["cases"] + [
+    case for path in MORE for case in json.loads(path.read_text(encoding="utf-8"))["cases"]
+]
 POLICIES = {
     name: Policy(json.loads((VECTORS / path).read_text(encoding="utf-8")))
     for name, path in DOCUMENT["scenarios"].items()
@@ -28,19 +32,29 @@ def test_committed_compiled_scenario_matches_the_lists(name):
 
 
 def test_there_are_enough_vectors_for_every_scenario():
-    scenarios = {case["scenario"] for case in DOCUMENT["cases"]}
+    scenarios = {case["scenario"] for case in CASES}
     assert len(DOCUMENT["cases"]) >= 150
     assert scenarios == set(DOCUMENT["scenarios"])
+    assert (VECTORS / "cases" / "engine.json") in MORE
 
 
-@pytest.mark.parametrize("case", DOCUMENT["cases"], ids=[c["name"] for c in DOCUMENT["cases"]])
+def test_vector_names_are_unique():
+    names = [case["name"] for case in CASES]
+    assert len(names) == len(set(names)), "name vectors uniquely: test ids and failures use them"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_vector(case):
+    headers = case["headers"]
+    if case.get("websocket"):  # the proxy knows a handshake by its Upgrade header
+        headers = {**(headers or {}), "Upgrade": "websocket"}
     verdict = POLICIES[case["scenario"]].classify(
         case["url"],
         method=case["method"],
         user=case["user"],
         client_ip=case["client_ip"],
-        headers=case["headers"],
+        headers=headers,
+        body=case.get("body"),
     )
     got = {key: getattr(verdict, key) for key in case["expect"]}
     assert got == case["expect"]

@@ -1,7 +1,7 @@
 """Compile the vector scenarios into tests/vectors/compiled/, for both engines' tests.
 
 Run it after changing the shipped lists or a scenario: ``python tests/vectors/build.py``.
-tests/policy_lists/test_vectors.py fails while the committed files are out of date.
+tests/engine/test_vectors.py fails while the committed files are out of date.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ SCENARIOS: dict[str, list[Path]] = {
     "defaults": [DEFAULTS],
     "district": [DEFAULTS, HERE / "scenarios" / "district"],
     "strict": [DEFAULTS, HERE / "scenarios" / "strict.yaml"],
+    "kinds": [HERE / "scenarios" / "kinds.yaml"],  # every rule kind, apart from the defaults
 }
 
 
