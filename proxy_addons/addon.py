@@ -14,34 +14,32 @@ are always answered by the proxy, never passed to the platform.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import logging
 import secrets
 import socket
-import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from mitmproxy import ctx, exceptions, http, tls
 
-from policy_lists import Policy, PolicyError, Verdict, registrable_domain
+from policy_lists import Policy, PolicyError, Verdict
 
 from . import flows, pages
+from .continues import Continues, site_of
 from .counts import UnclassifiedCounts
-from .recorder import Recorder, report_status
+from .recorder import Recorder
 from .source import PolicySource
-from .spool import Shipper, Spool, clean, new_event
+from .spool import Shipper, Spool, new_event
+from .upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 
 PING_HOST = "staffguard.invalid"
-OFFER_SECONDS = 30 * 60
 RECORD_EVERY_SECONDS = 60.0
-TICK_SECONDS = 2.0
+BODY_BYTES = 64 * 1024
 F = TypeVar("F", bound=Callable[..., None])
 
 
@@ -69,10 +67,9 @@ class StaffGuard:
         self.shipper: Shipper | None = None
         self.counts: UnclassifiedCounts | None = None
         self.signer = pages.Signer(b"")
+        self.continues = Continues(self.signer, self._policy, self._record)
         self.recent = flows.Recent(RECORD_EVERY_SECONDS)
-        self.reporter = ""
-        self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
+        self.upkeep: Upkeep | None = None
         self._running = False
 
     def load(self, loader: Any) -> None:
@@ -121,10 +118,12 @@ class StaffGuard:
         self._shutdown()
         self.source = source
         self.signer = pages.Signer(self._secret(data, opts.staffguard_secret))
+        self.continues = Continues(self.signer, self._policy, self._record)
         self.spool = Spool(data)
         self.recorder = Recorder(self.spool)
-        self.reporter = f"{socket.gethostname()}:{opts.listen_port or 8080}"
-        self.counts = UnclassifiedCounts(data, self.reporter)
+        reporter = f"{socket.gethostname()}:{opts.listen_port or 8080}"
+        self.counts = UnclassifiedCounts(data, reporter)
+        self.upkeep = Upkeep(source, self.recorder, self.counts, reporter)
         self.shipper = None
         if source.url:
             self.shipper = Shipper(self.spool, source.url, opts.staffguard_token)
@@ -140,9 +139,8 @@ class StaffGuard:
     def _start(self) -> None:
         if self.shipper:
             self.shipper.start()
-        self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick, name="staffguard-ticker", daemon=True)
-        self._ticker.start()
+        if self.upkeep:
+            self.upkeep.start()
 
     @staticmethod
     def _secret(data: Path, option: str) -> bytes:
@@ -165,53 +163,15 @@ class StaffGuard:
             )
             return secrets.token_hex(32).encode()
 
-    def _tick(self) -> None:
-        """Background upkeep: re-read or poll the policy, write held events, save and report
-        the unclassified counts and the proxy's health. One failing job does not stop the rest."""
-        ticks = 0
-        while not self._stop.wait(TICK_SECONDS):
-            ticks += 1
-            source, every_minute = self.source, ticks % 30 == 0
-            jobs: list[tuple[str, Callable[[], object]]] = []
-            if source and (not source.url or ticks % 15 == 0):
-                jobs.append(("policy refresh", source.refresh))
-            if self.recorder:
-                jobs.append(("held events", self.recorder.retry))
-            if self.counts and every_minute:
-                jobs.append(("unclassified counts", self._report_counts))
-            if source and source.url and every_minute:
-                jobs.append(("health report", self._report_status))
-            for name, job in jobs:
-                try:
-                    job()
-                except Exception:
-                    log.exception("staffguard: background upkeep (%s) failed", name)
-
-    def _report_counts(self) -> None:
-        assert self.counts is not None
-        try:
-            self.counts.save()
-        except OSError as error:
-            log.warning("staffguard: unclassified counts not saved (%s)", error)
-        if self.source and self.source.url:
-            self.counts.report(self.source.url, self.source.token)
-
-    def _report_status(self) -> None:
-        if self.source and self.source.url and self.recorder:
-            status = self.recorder.status(self.reporter, self.source.policy.version)
-            report_status(self.source.url, self.source.token, status)
-
     def _shutdown(self) -> None:
-        self._stop.set()
+        if self.upkeep:
+            self.upkeep.stop()
         if self.shipper:
             self.shipper.stop()
         if self.recorder:
             self.recorder.retry()
-        if self.counts:
-            try:
-                self.counts.save()
-            except OSError as error:
-                log.warning("staffguard: unclassified counts not saved (%s)", error)
+        if self.upkeep:
+            self.upkeep.save_counts()
         if self.spool:
             self.spool.close()
 
@@ -275,13 +235,15 @@ class StaffGuard:
             return self._ping(flow)
         passes = self._take_passes(req)
         if req.path.startswith(pages.ACTION_PATH):
-            return self._answer_choice(flow)
+            return self._answer_own_path(flow, passes)
         policy = self._policy()
         names = flows.stated_names(flow)
         if len(names) > 1 and any(policy.needs_decision(name) for name in names):
             return self._misdirected(flow, names)
         user, client = flows.user_of(flow), flows.client_of(flow)
-        verdict = policy.classify(flows.url_of(req), req.method, user, client, req.headers)
+        body = self._body(req, names, policy)
+        url = flows.url_of(req)
+        verdict = policy.classify(url, req.method, user, client, req.headers, body)
         if verdict.platform_id is None and len(names) == 1:
             # A URL the engine could not read, on a platform's host: that host's verdict, so
             # no odd byte in a request can switch its warning off.
@@ -298,8 +260,8 @@ class StaffGuard:
         flow.metadata["staffguard"] = verdict
         if navigation and verdict.action in ("warn", "block"):
             return self._show(flow, verdict, passes)
-        site = registrable_domain(verdict.host) or verdict.host
-        if verdict.action == "block":
+        site = site_of(verdict.host)
+        if verdict.action == "block":  # an API call, a comment post, a websocket handshake
             flow.metadata["staffguard_page"] = True
             flow.response = http.Response.make(
                 403, b"Blocked by district policy", flows.marker(verdict)
@@ -321,28 +283,37 @@ class StaffGuard:
             req.headers.set_all("cookie", kept)
             return {}
 
+    @staticmethod
+    def _body(req: http.Request, names: set[str], policy: Policy) -> bytes | None:
+        """The first 64 KiB of the body, for hosts whose rules read it (GraphQL operation
+        names); never stored, never read for any other host."""
+        if not req.raw_content or not any(policy.needs_body(name) for name in names):
+            return None
+        return req.raw_content[:BODY_BYTES]
+
     def _show(self, flow: http.HTTPFlow, verdict: Verdict, passes: dict[str, list[str]]) -> None:
-        """The page of a warned or blocked navigation; from here on one is shown, whatever."""
+        """The page of a warned or blocked navigation; from here on one is shown, whatever.
+        A warned one passes on a pass for its platform; on another of the platform's domains
+        than its home, the browser is first sent to look for the home's pass (``continues``)."""
         blocked = verdict.action == "block"
         flow.metadata["staffguard_due"] = blocked
-        client = flows.client_of(flow)
-        site = registrable_domain(verdict.host) or verdict.host
-        if not blocked and self._has_pass(passes, client, site, verdict.activity):
-            del flow.metadata["staffguard_due"]
-            flow.metadata["staffguard_continued"] = True
-            return
+        if not blocked:
+            client, platform_id = flows.client_of(flow), verdict.platform_id or ""
+            if self.continues.pass_expiry(passes, client, platform_id, verdict.activity):
+                del flow.metadata["staffguard_due"]
+                flow.metadata["staffguard_continued"] = True
+                return
+            trip = self.continues.trip_home(flow, verdict)
+            if trip is not None:
+                flow.metadata["staffguard_page"] = True
+                flow.response = trip  # the page, and its event, come at the home domain
+                return
         try:
-            flow.response = self._page(flow, verdict, site, blocked=blocked)
+            flow.response = self.continues.page(flow, verdict, blocked=blocked)
         except Exception:
             log.exception("staffguard: page for %s failed; showing the static page", verdict.url)
             flow.response = self._static_page(flow, blocked=blocked)
         self._record(flow, verdict, "blocked" if blocked else "shown")
-
-    def _has_pass(
-        self, passes: dict[str, list[str]], client: str, site: str, activity: str
-    ) -> bool:
-        tokens = passes.get(pages.cookie_name(activity), [])[:8]
-        return any(self.signer.check("pass", t, client, site, activity) for t in tokens)
 
     @staticmethod
     def _static_page(flow: http.HTTPFlow, *, blocked: bool) -> http.Response:
@@ -400,106 +371,20 @@ class StaffGuard:
         if verdict.action == "notice" and flows.is_navigation(flow.request):
             flows.inject_banner(flow.response, verdict)
 
-    # --- what the staff member sees and chooses ----------------------------------------
+    # --- the proxy's own answers ------------------------------------------------------
 
-    def _page(
-        self, flow: http.HTTPFlow, verdict: Verdict, site: str, *, blocked: bool
-    ) -> http.Response:
-        expires = int(time.time()) + OFFER_SECONDS
-        offer = self.signer.sign("offer", flows.client_of(flow), site, verdict.activity, expires)
-        body = pages.interstitial(
-            verdict,
-            offer=offer,
-            return_path=flows.same_site_path(flow.request.path),
-            settings=dict(self._policy().settings),
-            blocked=blocked,
-        )
-        flow.metadata["staffguard_page"] = True
-        return http.Response.make(
-            403 if blocked else 200,
-            body.encode("utf-8", "replace"),
-            flows.page_headers("'none'"),
-        )
-
-    def _answer_choice(self, flow: http.HTTPFlow) -> None:
+    def _answer_own_path(self, flow: http.HTTPFlow, passes: dict[str, list[str]]) -> None:
         """The proxy answers every request to its own path: never the platform, whatever fails."""
         flow.metadata["staffguard_page"] = True
         try:
-            self._choice(flow)
+            self.continues.answer(flow, passes)
         except Exception:
-            log.exception("staffguard: choice for %s failed; refused", flow.request.pretty_host)
+            log.exception("staffguard: %s failed; refused", flow.request.pretty_url)
             flow.response = None
         if flow.response is None:
             flow.response = http.Response.make(
                 403, b"This choice has expired or did not come from a warning page.", {}
             )
-
-    def _choice(self, flow: http.HTTPFlow) -> None:
-        """A POST from the interstitial: continue (sets the pass) or go back (logs it)."""
-        req = flow.request
-        choice = req.path[len(pages.ACTION_PATH) :].split("?")[0]
-        if choice not in ("continue", "back") or req.method != "POST":
-            return
-        form = req.urlencoded_form
-        site = registrable_domain(req.pretty_host) or req.pretty_host
-        activity = form.get("activity", "")
-        client = flows.client_of(flow)
-        if (
-            req.headers.get("sec-fetch-site", "same-origin") != "same-origin"
-            or activity not in pages.ACTIVITY_WORDS
-            or not self.signer.check("offer", form.get("offer"), client, site, activity)
-        ):
-            return
-        path = flows.same_site_path(form.get("return", "/"))
-        url = f"{req.scheme}://{req.pretty_host}{'' if req.port in (80, 443) else f':{req.port}'}"
-        verdict = self._continued(url + path, activity, flows.user_of(flow), client)
-        if verdict is None:
-            return
-        justification = clean(form.get("justification", ""), 500)
-        if choice == "back":
-            nonce = secrets.token_urlsafe(12)
-            flow.response = http.Response.make(
-                200, pages.went_back_page(nonce).encode(), flows.page_headers(f"'nonce-{nonce}'")
-            )
-            self._record(flow, verdict, "went_back", justification)
-            return
-        minutes = pages.continue_minutes(self._policy().settings)
-        expires = int(time.time()) + minutes * 60
-        token = self.signer.sign("pass", client, site, activity, expires)
-        secure = "; Secure" if req.scheme == "https" else ""
-        flow.response = http.Response.make(
-            303,
-            b"",
-            {
-                "Location": url + path,
-                "Cache-Control": "no-store",
-                "Set-Cookie": (
-                    f"{pages.cookie_name(activity)}={token}; Domain={site}; Path=/; "
-                    f"Max-Age={minutes * 60}; HttpOnly; SameSite=Lax{secure}"
-                ),
-            },
-        )
-        self._record(flow, verdict, "continued", justification)
-
-    def _continued(self, url: str, activity: str, user: str | None, client: str) -> Verdict | None:
-        """The verdict an event about this choice describes: the activity the offer was for.
-
-        The return path is re-classified for its URL; if its activity is another (a tampered
-        ``return=/`` on a DM offer, or a form-post navigation re-read as a GET), the offer's
-        activity and that activity's verdict on the platform are recorded, because that is
-        what the pass will cover. None when the platform no longer knows the activity."""
-        verdict = self._policy().classify(url, "GET", user, client)
-        if verdict.activity == activity:
-            return verdict
-        platform = self._policy().platforms.get(verdict.platform_id or "")
-        if platform is None or activity not in platform.verdicts:
-            return None
-        action, reason, ref = platform.verdicts[activity]
-        if verdict.exempt:
-            action, reason, ref = verdict.action, verdict.reason, verdict.policy_ref
-        return dataclasses.replace(
-            verdict, activity=activity, action=action, reason=reason, policy_ref=ref
-        )
 
     def _ping(self, flow: http.HTTPFlow) -> None:
         body = json.dumps({"staffguard": "proxy", "version": self._policy().version})

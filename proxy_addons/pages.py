@@ -84,8 +84,10 @@ def interstitial(
     return_path: str,
     settings: dict[str, Any],
     blocked: bool = False,
+    to: str = "",
 ) -> str:
-    """The warn (or block) page for a navigation, ready to send."""
+    """The warn (or block) page for a navigation, ready to send. ``to``: the URL on another
+    domain of the platform to continue to, when the page is shown at the platform's home."""
     platform = verdict.platform or verdict.host
     permission = ""
     if verdict.activity == "signup" and _web_url(settings.get("permission_url")):
@@ -104,6 +106,7 @@ def interstitial(
             back=_e(ACTION_PATH + "back"),
             offer=_e(offer),
             return_path=_e(return_path),
+            to=_e(to),
             activity=_e(verdict.activity),
             minutes=_e(continue_minutes(settings)),
         )

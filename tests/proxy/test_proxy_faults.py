@@ -16,7 +16,7 @@ from addon_cases import DISTRICT, flow
 from mitmproxy.test import taddons
 from proxy_harness import FakeAdmin, read_only
 
-from proxy_addons import addon as addon_module
+from proxy_addons import upkeep
 from proxy_addons.addon import StaffGuard
 from proxy_addons.recorder import Recorder, report_status
 from proxy_addons.spool import Shipper, Spool
@@ -192,7 +192,7 @@ def test_an_older_admin_site_or_none_at_all_is_tolerated(tmp_path, admin, caplog
 
 
 def test_the_background_upkeep_reports_health_and_writes_held_events(tmp_path, admin, monkeypatch):
-    monkeypatch.setattr(addon_module, "TICK_SECONDS", 0.02)
+    monkeypatch.setattr(upkeep, "TICK_SECONDS", 0.02)
     guard = StaffGuard()
     with taddons.context(guard) as tctx:
         tctx.configure(guard, staffguard_policy=[admin.url], staffguard_data=str(tmp_path))
