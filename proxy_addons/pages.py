@@ -1,14 +1,32 @@
 """What the staff member sees: interstitial, block page, notice banner, and the signed tokens
 that make "continue" work without any state the site can see.
 
-A continue is proven by two HMAC-signed values, both bound to the client address, the site
-(registrable domain) and the activity:
+Every token is ``expires.mac``: an HMAC (the proxies' shared secret) over its kind, the client
+address, a scope, the activity and the expiry. Any proxy holding the secret can check one; none
+keeps anything. A malformed token is no token (``Signer.check`` never raises).
 
-* the *offer* is embedded in the interstitial's form; only the client the page was served to
-  can read it, so a page elsewhere cannot post a continue on the staff member's behalf;
-* the *pass* is a cookie the proxy sets on the site's domain after a continue. The proxy strips
-  it from every request before forwarding, so the site never sees it, and any proxy holding the
-  same secret accepts it.
+* the *offer* (scope: the platform id; 30 minutes) is in the interstitial's form; only the
+  client the page was served to can read it, so a page elsewhere cannot post a continue on the
+  staff member's behalf;
+* the *pass* (scope: the platform id; ``continue_minutes``) is a cookie the proxy sets on the
+  registrable domain of the site after a continue. The proxy strips it from every request
+  before forwarding, so the site never sees it, and strips any response that tries to set one.
+
+One continue per platform. Cookies stay on one registrable domain, so a pass set on youtube.com
+is never sent to youtu.be. Rather than keep state, the proxy lets the browser carry the answer,
+lazily and once per domain:
+
+1. a warned GET navigation on a domain of a platform with no valid pass, which is not the
+   platform's *home* (its first listed domain), is redirected to
+   ``https://<home>/.staffguard/check?to=<url>&activity=..&t=<ticket>``; the *ticket* (scope:
+   platform id + a hash of ``to``; 2 minutes) proves the proxy sent the browser there;
+2. at the home the proxy sees the home's pass cookie. With a valid one it redirects to
+   ``https://<site>/.staffguard/pass?to=..&e=<pass expiry>&g=<grant>``; the *grant* (scope:
+   platform id + hash of ``to`` + the expiry; 2 minutes) lets the site set the same pass for
+   itself and send the browser on to ``to``. Without one, the interstitial is shown there, and
+   a continue sets the pass at the home and goes through the same ``pass`` step back;
+3. ``to`` is rebuilt from its parts and must be on a domain of the same platform, so none of
+   these steps can send the browser anywhere else.
 """
 
 from __future__ import annotations
