@@ -16,6 +16,7 @@ from addon_cases import DISTRICT, flow
 from mitmproxy.test import taddons
 from proxy_harness import FakeAdmin, read_only
 
+from policy_lists import PolicyError
 from proxy_addons import upkeep
 from proxy_addons.addon import StaffGuard
 from proxy_addons.recorder import Recorder, report_status
@@ -296,3 +297,35 @@ def test_kill_9_while_shipping_loses_nothing_and_stores_nothing_twice(proxy_fact
         assert sorted(e["url"] for e in admin.stored.values()) == sorted(e["url"] for e in spooled)
     finally:
         admin.stop()
+
+
+# --- the other files in the data directory ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["[1, 2]", '{"TODAY": {"example.org": "many"}}', "{torn", '{"TODAY": [1]}']
+)
+def test_a_damaged_counts_file_counts_from_zero_without_errors(tmp_path, text, caplog):
+    from proxy_addons.counts import UnclassifiedCounts
+
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    (tmp_path / "unclassified.json").write_text(text.replace("TODAY", today))
+    with caplog.at_level(logging.WARNING):
+        counts = UnclassifiedCounts(tmp_path, "p")
+        counts.record("www.example.org")
+    assert sum(sum(c.values()) for c in counts.days.values()) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("text", ["[]", '{"version": 1}', "null", "{torn"])
+def test_a_damaged_last_good_policy_is_no_policy(tmp_path, text, caplog):
+    from proxy_addons.source import PolicySource
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "policy.json").write_text(text)
+    district = tmp_path / "district.yaml"
+    district.write_text("settings: {continue_minutes: soon}\n")
+    with pytest.raises(PolicyError, match=r"district\.yaml"):  # nothing good to run on
+        PolicySource([str(district)], data)
+    assert not [r for r in caplog.records if r.exc_info]
