@@ -14,14 +14,12 @@ are always answered by the proxy, never passed to the platform.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import secrets
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from mitmproxy import ctx, exceptions, http, tls
 
@@ -40,23 +38,6 @@ log = logging.getLogger(__name__)
 PING_HOST = "staffguard.invalid"
 RECORD_EVERY_SECONDS = 60.0
 BODY_BYTES = 64 * 1024
-F = TypeVar("F", bound=Callable[..., None])
-
-
-def fail_open(hook: F) -> F:
-    """Run a hook; on any exception, log it with the flow and let the traffic pass unchanged."""
-
-    @functools.wraps(hook)
-    def guarded(self: StaffGuard, flow: Any) -> None:
-        try:
-            hook(self, flow)
-        except Exception:
-            where = getattr(getattr(flow, "request", None), "pretty_url", flow)
-            log.exception("staffguard: %s failed for %s; letting it through", hook.__name__, where)
-            if isinstance(flow, http.HTTPFlow):
-                flow.metadata["staffguard_error"] = True
-
-    return guarded  # type: ignore[return-value]
 
 
 class StaffGuard:
@@ -117,7 +98,7 @@ class StaffGuard:
             raise exceptions.OptionsError(f"staffguard_policy: {error}") from error
         self._shutdown()
         self.source = source
-        self.signer = pages.Signer(self._secret(data, opts.staffguard_secret))
+        self.signer = pages.Signer(pages.secret_key(data, opts.staffguard_secret))
         self.continues = Continues(self.signer, self._policy, self._record)
         self.spool = Spool(data)
         self.recorder = Recorder(self.spool)
@@ -141,27 +122,6 @@ class StaffGuard:
             self.shipper.start()
         if self.upkeep:
             self.upkeep.start()
-
-    @staticmethod
-    def _secret(data: Path, option: str) -> bytes:
-        if option:
-            return option.encode()
-        path = data / "secret"
-        try:
-            if not path.exists() or len(path.read_text().strip()) < 32:
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(secrets.token_hex(32))
-                tmp.chmod(0o600)
-                tmp.replace(path)
-            return path.read_text().strip().encode()
-        except OSError as error:
-            log.warning(
-                "staffguard: cannot keep the continue key in %s (%s); continues last until "
-                "this proxy restarts and are not shared with others",
-                data,
-                error,
-            )
-            return secrets.token_hex(32).encode()
 
     def _shutdown(self) -> None:
         if self.upkeep:
@@ -303,7 +263,7 @@ class StaffGuard:
                 del flow.metadata["staffguard_due"]
                 flow.metadata["staffguard_continued"] = True
                 return
-            trip = self.continues.trip_home(flow, verdict)
+            trip = self._trip_home(flow, verdict)
             if trip is not None:
                 flow.metadata["staffguard_page"] = True
                 flow.response = trip  # the page, and its event, come at the home domain
@@ -314,6 +274,13 @@ class StaffGuard:
             log.exception("staffguard: page for %s failed; showing the static page", verdict.url)
             flow.response = self._static_page(flow, blocked=blocked)
         self._record(flow, verdict, "blocked" if blocked else "shown")
+
+    def _trip_home(self, flow: http.HTTPFlow, verdict: Verdict) -> http.Response | None:
+        try:
+            return self.continues.trip_home(flow, verdict)
+        except Exception:  # no trip: the page is shown here, and a continue covers this site
+            log.exception("staffguard: no trip to the home of %s", verdict.platform_id)
+            return None
 
     @staticmethod
     def _static_page(flow: http.HTTPFlow, *, blocked: bool) -> http.Response:
@@ -347,7 +314,11 @@ class StaffGuard:
 
     def response(self, flow: http.HTTPFlow) -> None:
         self._drop_our_set_cookies(flow)
-        self._mark(flow)
+        try:
+            self._mark(flow)
+        except Exception:  # a header or banner not added: the response goes on unchanged
+            log.exception("staffguard: response failed for %s", flow.request.pretty_url)
+            flow.metadata["staffguard_error"] = True
 
     def _drop_our_set_cookies(self, flow: http.HTTPFlow) -> None:
         """No response but the proxy's own may set StaffGuard's cookies (see flows)."""
@@ -360,7 +331,6 @@ class StaffGuard:
             log.exception("staffguard: Set-Cookie unreadable; all dropped")
             flow.response.headers.pop("set-cookie", None)
 
-    @fail_open
     def _mark(self, flow: http.HTTPFlow) -> None:
         verdict: Verdict | None = flow.metadata.get("staffguard")
         if verdict is None or flow.response is None or flow.metadata.get("staffguard_page"):

@@ -34,13 +34,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import logging
 import re
+import secrets
 import time
 from importlib import resources
+from pathlib import Path
 from string import Template
 from typing import Any
 
 from policy_lists import Verdict
+
+log = logging.getLogger(__name__)
 
 COOKIE_PREFIX = "__staffguard_"
 ACTION_PATH = "/.staffguard/"
@@ -73,6 +78,25 @@ class Signer:
             return False
         expected = self.sign(kind, client, site, activity, expires)
         return hmac.compare_digest(expected.encode(), token.encode())
+
+
+def secret_key(data: Path, option: str) -> bytes:
+    """The signing key: the option, else a random key kept in the data directory (replaced if
+    it is empty or short, never used weak). A directory that cannot keep it gives a key in
+    memory, with a warning: passes then last until the restart and are not shared."""
+    if option:
+        return option.encode()
+    path = data / "secret"
+    try:
+        if not path.exists() or len(path.read_text().strip()) < 32:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_hex(32))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return path.read_text().strip().encode()
+    except OSError as error:
+        log.warning("staffguard: cannot keep the continue key in %s (%s)", data, error)
+        return secrets.token_hex(32).encode()
 
 
 def cookie_name(activity: str) -> str:

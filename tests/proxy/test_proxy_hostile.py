@@ -260,10 +260,8 @@ def test_a_nonsense_continue_time_falls_back_to_an_hour(minutes):
 
 
 def test_a_short_secret_file_is_replaced_by_a_strong_key(tmp_path, caplog):
-    from proxy_addons.addon import StaffGuard
-
     (tmp_path / "secret").write_text("")
-    key = StaffGuard._secret(tmp_path, "")
+    key = pages.secret_key(tmp_path, "")
     assert len(key) == 64 and (tmp_path / "secret").read_text() == key.decode()
 
 
