@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from addon_cases import NAVIGATE, continue_on_tiktok, flow
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mitmproxy import http
+from proxy_harness import running_addon
+from test_proxy_platform import COMMENT, PLATFORMS
 
 from proxy_addons import flows, pages
+from proxy_addons.addon import StaffGuard
 
 FUZZ = settings(
     max_examples=60,
@@ -187,3 +193,44 @@ def test_hostile_host_names_never_break_the_proxy(guard, caplog, host, sni, sche
     no_tracebacks(caplog)
     assert "staffguard_error" not in f.metadata
     assert f.response is not None, "every name here is tiktok's or disagrees with it"
+
+
+@pytest.fixture
+def platform_guard(tmp_path: Path) -> Iterator[StaffGuard]:
+    with running_addon(tmp_path, PLATFORMS) as addon:
+        yield addon
+
+
+@FUZZ
+@given(
+    target=st.sampled_from(
+        [
+            ("POST", "https://www.facebook.com/api/graphql/"),
+            ("GET", "https://gateway.facebook.com/ws/lightspeed"),
+            ("GET", "https://ws.bereal.com/chat"),
+        ]
+    ),
+    extra=headers,
+    body=st.one_of(wire, st.sampled_from([COMMENT, b"{" * 5000, b'{"operationName": 1}'])),
+    websocket=st.booleans(),
+)
+def test_hostile_sends_are_decided_without_a_fault_and_logged_once(
+    platform_guard, tmp_path, caplog, target, extra, body, websocket
+):
+    method, url = target
+    f = flow(url, method, {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, body=body)
+    for name, value in extra:
+        f.request.headers.fields += ((name, value),)
+    if websocket:
+        f.request.headers["Upgrade"] = "websocket"
+    with caplog.at_level(logging.WARNING):
+        platform_guard.request(f)
+    no_tracebacks(caplog)
+    assert "staffguard_error" not in f.metadata
+    verdict = f.metadata.get("staffguard")
+    if verdict is not None and verdict.action == "block":
+        assert f.response is not None and f.response.status_code == 403
+    else:
+        assert f.response is None, "an approved platform's sends go on"
+    keys = [(e["client"], e["host"], e["activity"]) for e in spool(tmp_path)]
+    assert len(keys) == len(set(keys)), "once a minute per device, site and activity"
