@@ -15,6 +15,7 @@ so it never holds back later events; a file truncated or replaced under its offs
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -86,7 +87,9 @@ class Spool:
                 view = memoryview(line)
                 while view:
                     written = self._file.write(view)
-                    view = view[written or 0 :]
+                    if not written:
+                        raise OSError(errno.EIO, "the disk took no bytes")
+                    view = view[written:]
             except OSError:
                 self._close()
                 raise
