@@ -191,18 +191,19 @@ class StaffGuard:
 
     def _request(self, flow: http.HTTPFlow) -> None:
         req = flow.request
-        if req.pretty_host == PING_HOST:
+        authority, host = flows.authority_host(req)
+        if host == PING_HOST:
             return self._ping(flow)
         passes = self._take_passes(req)
         if req.path.startswith(pages.ACTION_PATH):
             return self._answer_own_path(flow, passes)
         policy = self._policy()
-        names = flows.stated_names(flow)
+        names = flows.stated_names(req.host, host, flow.client_conn.sni)
         if len(names) > 1 and any(policy.needs_decision(name) for name in names):
             return self._misdirected(flow, names)
         user, client = flows.user_of(flow), flows.client_of(flow)
         body = self._body(req, names, policy)
-        url = flows.url_of(req)
+        url = flows.url_of(req, authority)
         verdict = policy.classify(url, req.method, user, client, req.headers, body)
         if verdict.platform_id is None and len(names) == 1:
             # A URL the engine could not read, on a platform's host: that host's verdict, so

@@ -31,11 +31,11 @@ def client_of(flow: http.HTTPFlow) -> str:
 _URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
 
 
-def url_of(req: http.Request) -> str:
+def url_of(req: http.Request, authority: str) -> str:
     """The request's URL as a browser would have written it: raw bytes a tool put in the path
     (invalid UTF-8, controls, spaces) percent-encoded, never dropped, so the engine can always
     parse it and no byte can make a warned URL unparsable and so unwarned."""
-    authority = req.host_header or url.hostport(req.scheme, req.host, req.port)
+    authority = authority or url.hostport(req.scheme, req.host, req.port)
     return f"{req.scheme}://{authority}{urllib.parse.quote(req.data.path, safe=_URL_SAFE)}"
 
 
@@ -100,28 +100,34 @@ def _sets_ours(field: str) -> bool:
     return name.strip(" \t").lower().startswith(pages.COOKIE_PREFIX)
 
 
-def stated_names(flow: http.HTTPFlow) -> set[str]:
-    """Every host name the request is addressed by, normalised: the connection target (the
-    CONNECT host, or the absolute-form URL's host), the Host header or HTTP/2 ``:authority``,
-    and the TLS SNI. An IP address names no site and is left out.
+def authority_host(req: http.Request) -> tuple[str, str]:
+    """The Host header (HTTP/2: ``:authority``) as written, and the host it names (what
+    ``pretty_host`` gives, read once: header lookups are a large part of a hook's cost)."""
+    authority = req.host_header or ""
+    host = url.parse_authority(authority, check=False)[0] if authority else req.host
+    return authority, host
+
+
+def stated_names(*candidates: str | None) -> set[str]:
+    """Every host name the request is addressed by, normalised; the addon passes the connection
+    target (the CONNECT host, or the absolute-form URL's host), the Host header's host and the
+    TLS SNI. An IP address names no site and is left out.
 
     mitmproxy 11 connects to ``request.host`` (inside a CONNECT tunnel: the CONNECT host), sends
     the upstream TLS SNI the client gave (``client_conn.sni``), and forwards the Host header as
     the client wrote it; ``pretty_host`` prefers that header. A server picks its site by SNI or
     Host, so when these disagree nobody can say which site will answer."""
-    req = flow.request
-    authority = req.host_header or ""
-    candidates = [req.host, url.parse_authority(authority, check=False)[0] if authority else ""]
-    candidates.append(flow.client_conn.sni or "")
     names = set()
     for candidate in candidates:
-        name = str(candidate).strip().strip("[]").rstrip(".").lower()
+        name = str(candidate or "").strip().strip("[]").rstrip(".").lower()
         if name and not _is_ip(name):
             names.add(name)
     return names
 
 
 def _is_ip(name: str) -> bool:
+    if not (name[-1].isdigit() or ":" in name):  # no top-level domain ends in a digit
+        return False
     try:
         ipaddress.ip_address(name)
     except ValueError:

@@ -88,7 +88,9 @@ def test_a_warned_navigation_always_gets_its_page(
         cookie += b"; " + continue_on_tiktok(guard, client="10.9.9.9").encode()
     before = len(spool(tmp_path))
     f = hostile_navigation(path, extra, cookie, body, client="10.9.9.9")
-    verdict = guard.source.policy.classify(flows.url_of(f.request), "GET")
+    verdict = guard.source.policy.classify(
+        flows.url_of(f.request, f.request.host_header or ""), "GET"
+    )
     if verdict.platform_id is None:
         verdict = guard.source.policy.classify("https://www.tiktok.com/", "GET")
     with caplog.at_level(logging.WARNING):
