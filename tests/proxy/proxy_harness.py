@@ -298,6 +298,14 @@ def read_only(directory: Path) -> Iterator[Path]:
     if not immutable:
         directory.chmod(0o555)
     try:
+        probe = directory / "probe"
+        try:
+            probe.touch()
+        except OSError:
+            pass
+        else:
+            probe.unlink()
+            raise RuntimeError(f"{directory} could not be made read-only on this machine")
         yield directory
     finally:
         if immutable:
