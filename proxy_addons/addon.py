@@ -2,66 +2,56 @@
 
 Every decision is ``policy_lists``'s; this module only decides *how* to show it: interstitial
 for a top-level navigation, 403 or a response header for everything else, and a banner for a
-notice. Any fault here lets the request through and logs it with the flow: StaffGuard never
-breaks a staff member's browsing.
+notice.
+
+Two kinds of failure, treated oppositely. A fault in StaffGuard itself before the verdict is
+known lets the request through and logs it loudly (StaffGuard never breaks a staff member's
+browsing). Once a navigation is known to be warned or blocked, nothing stops its page: not a
+malformed cookie or form, not a disk that refuses the log (the event is held and retried), and
+not a failure to draw the page (a static page is shown instead). The continue and go-back posts
+are always answered by the proxy, never passed to the platform.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import secrets
 import socket
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from mitmproxy import ctx, exceptions, http, tls
 
-from policy_lists import Policy, PolicyError, Verdict, registrable_domain
+from policy_lists import Policy, PolicyError, Verdict
 
 from . import flows, pages
+from .continues import Continues, site_of
 from .counts import UnclassifiedCounts
+from .recorder import Recorder
 from .source import PolicySource
 from .spool import Shipper, Spool, new_event
+from .upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 
 PING_HOST = "staffguard.invalid"
-OFFER_SECONDS = 30 * 60
 RECORD_EVERY_SECONDS = 60.0
-F = TypeVar("F", bound=Callable[..., None])
-
-
-def fail_open(hook: F) -> F:
-    """Run a hook; on any exception, log it with the flow and let the traffic pass unchanged."""
-
-    @functools.wraps(hook)
-    def guarded(self: StaffGuard, flow: Any) -> None:
-        try:
-            hook(self, flow)
-        except Exception:
-            where = getattr(getattr(flow, "request", None), "pretty_url", flow)
-            log.exception("staffguard: %s failed for %s; letting it through", hook.__name__, where)
-            if isinstance(flow, http.HTTPFlow):
-                flow.metadata["staffguard_error"] = True
-
-    return guarded  # type: ignore[return-value]
+BODY_BYTES = 64 * 1024
 
 
 class StaffGuard:
     def __init__(self) -> None:
         self.source: PolicySource | None = None
         self.spool: Spool | None = None
+        self.recorder: Recorder | None = None
         self.shipper: Shipper | None = None
         self.counts: UnclassifiedCounts | None = None
         self.signer = pages.Signer(b"")
+        self.continues = Continues(self.signer, self._policy, self._record)
         self.recent = flows.Recent(RECORD_EVERY_SECONDS)
-        self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
+        self.upkeep: Upkeep | None = None
+        self._running = False
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -98,54 +88,50 @@ class StaffGuard:
         data = Path(opts.staffguard_data).expanduser()
         try:
             data.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            # Warning, not error: mitmdump exits on any error logged while it starts, and a
+            # proxy that does not start leaves every device unwarned (the PAC falls back to DIRECT).
+            log.warning("staffguard: data directory unusable (%s); events held in memory", error)
+        try:
             source = PolicySource(list(opts.staffguard_policy), data, opts.staffguard_token)
         except (OSError, ValueError, PolicyError) as error:
             raise exceptions.OptionsError(f"staffguard_policy: {error}") from error
         self._shutdown()
         self.source = source
-        self.signer = pages.Signer(self._secret(data, opts.staffguard_secret))
+        self.signer = pages.Signer(pages.secret_key(data, opts.staffguard_secret))
+        self.continues = Continues(self.signer, self._policy, self._record)
         self.spool = Spool(data)
-        self.counts = UnclassifiedCounts(data, f"{socket.gethostname()}:{opts.listen_port or 8080}")
+        self.recorder = Recorder(self.spool)
+        reporter = f"{socket.gethostname()}:{opts.listen_port or 8080}"
+        self.counts = UnclassifiedCounts(data, reporter)
+        self.upkeep = Upkeep(source, self.recorder, self.counts, reporter)
+        self.shipper = None
         if source.url:
             self.shipper = Shipper(self.spool, source.url, opts.staffguard_token)
-            self.shipper.start()
-        self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick, name="staffguard-ticker", daemon=True)
-        self._ticker.start()
+        if self._running:
+            self._start()
         log.info("staffguard: policy version %s, data in %s", source.policy.version, data)
 
-    @staticmethod
-    def _secret(data: Path, option: str) -> bytes:
-        if option:
-            return option.encode()
-        path = data / "secret"
-        if not path.exists():
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip().encode()
+    def running(self) -> None:
+        """Threads start once mitmdump runs: what they log can no longer stop it starting."""
+        self._running = True
+        self._start()
 
-    def _tick(self) -> None:
-        """Background upkeep: re-read or poll the policy, save and report unclassified counts."""
-        ticks = 0
-        while not self._stop.wait(2.0):
-            ticks += 1
-            try:
-                source = self.source
-                if source and (not source.url or ticks % 15 == 0):
-                    source.refresh()
-                if self.counts and ticks % 30 == 0:
-                    self.counts.save()
-                    if source and source.url:
-                        self.counts.report(source.url, source.token)
-            except Exception:
-                log.exception("staffguard: background upkeep failed")
+    def _start(self) -> None:
+        if self.shipper:
+            self.shipper.start()
+        if self.upkeep:
+            self.upkeep.start()
 
     def _shutdown(self) -> None:
-        self._stop.set()
+        if self.upkeep:
+            self.upkeep.stop()
         if self.shipper:
             self.shipper.stop()
-        if self.counts:
-            self.counts.save()
+        if self.recorder:
+            self.recorder.retry()
+        if self.upkeep:
+            self.upkeep.save_counts()
         if self.spool:
             self.spool.close()
 
@@ -159,12 +145,22 @@ class StaffGuard:
     # --- connections -------------------------------------------------------------------
 
     def tls_clienthello(self, data: tls.ClientHelloData) -> None:
-        """Decrypt only hosts that need a decision; everything else passes through untouched."""
+        """Decrypt only connections that need a decision; everything else passes through.
+
+        Both names the client gave count: the SNI and the CONNECT host (``server.address``).
+        A tool can send an innocent SNI inside a CONNECT to a platform (or the reverse); if
+        either name needs a decision, the connection is decrypted, and the request hook then
+        refuses a request whose names disagree. With neither (an IP address and no SNI) there
+        is no name to decide on: that passes, as it would DIRECT (see docs/proxy.md)."""
         try:
-            host = data.client_hello.sni or (data.context.server.address or ("",))[0]
-            if host and self._policy().needs_decision(host):
+            sni = data.client_hello.sni or ""
+            address = data.context.server.address
+            target = str(address[0]) if address else ""
+            names = [name for name in (sni, target) if name]
+            if any(self._policy().needs_decision(name) for name in names):
                 return
             data.ignore_connection = True
+            host = sni or target
             if host and self.counts and self._policy().platform_for_host(host.lower()) is None:
                 self.counts.record(host)
         except Exception:
@@ -173,18 +169,48 @@ class StaffGuard:
 
     # --- requests ----------------------------------------------------------------------
 
-    @fail_open
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live or self.source is None:
             return
+        try:
+            self._request(flow)
+        except Exception:
+            self._fault(flow)
+
+    def _fault(self, flow: http.HTTPFlow) -> None:
+        """A fault in StaffGuard itself. Before a page is due the request passes, logged loudly;
+        once a navigation is known to need a page, the static page is shown instead."""
+        where = flow.request.pretty_url
+        due = flow.metadata.get("staffguard_due")
+        if due is None:
+            log.exception("staffguard: request failed for %s; letting it through", where)
+            flow.metadata["staffguard_error"] = True
+            return
+        log.exception("staffguard: request failed for %s; showing the static page", where)
+        flow.response = self._static_page(flow, blocked=bool(due))
+
+    def _request(self, flow: http.HTTPFlow) -> None:
         req = flow.request
-        if req.pretty_host == PING_HOST:
+        authority, host = flows.authority_host(req)
+        if host == PING_HOST:
             return self._ping(flow)
-        passes = flows.take_our_cookies(req)
+        passes = self._take_passes(req)
         if req.path.startswith(pages.ACTION_PATH):
-            return self._choice(flow)
+            return self._answer_own_path(flow, passes)
+        policy = self._policy()
+        names = flows.stated_names(req.host, host, flow.client_conn.sni)
+        if len(names) > 1 and any(policy.needs_decision(name) for name in names):
+            return self._misdirected(flow, names)
         user, client = flows.user_of(flow), flows.client_of(flow)
-        verdict = self._policy().classify(req.pretty_url, req.method, user, client, req.headers)
+        body = self._body(req, names, policy)
+        url = flows.url_of(req, authority)
+        verdict = policy.classify(url, req.method, user, client, req.headers, body)
+        if verdict.platform_id is None and len(names) == 1:
+            # A URL the engine could not read, on a platform's host: that host's verdict, so
+            # no odd byte in a request can switch its warning off.
+            (name,) = names
+            if policy.platform_for_host(name) is not None:
+                verdict = policy.classify(f"{req.scheme}://{name}/", req.method, user, client)
         if verdict.platform_id is None:
             if self.counts and not verdict.exempt:
                 self.counts.record(verdict.host)
@@ -192,25 +218,89 @@ class StaffGuard:
         if verdict.action == "allow":
             return
         navigation = flows.is_navigation(req)
-        site = registrable_domain(verdict.host) or verdict.host
         flow.metadata["staffguard"] = verdict
-        if verdict.action == "warn" and navigation:
-            token = passes.get(pages.cookie_name(verdict.activity))
-            if token and self.signer.check("pass", token, client, site, verdict.activity):
-                flow.metadata["staffguard_continued"] = True
-                return
-            self._record(flow, verdict, "shown")
-            flow.response = self._page(flow, verdict, site, blocked=False)
-        elif verdict.action == "block":
-            if navigation or self._worth_recording(client, site, verdict):
-                self._record(flow, verdict, "blocked")
-            flow.response = (
-                self._page(flow, verdict, site, blocked=True)
-                if navigation
-                else http.Response.make(403, b"Blocked by district policy", flows.marker(verdict))
+        if navigation and verdict.action in ("warn", "block"):
+            return self._show(flow, verdict, passes)
+        site = site_of(verdict.host)
+        if verdict.action == "block":  # an API call, a comment post, a websocket handshake
+            flow.metadata["staffguard_page"] = True
+            flow.response = http.Response.make(
+                403, b"Blocked by district policy", flows.marker(verdict)
             )
+            if self._worth_recording(client, site, verdict):
+                self._record(flow, verdict, "blocked")
         elif navigation or self._worth_recording(client, site, verdict):
             self._record(flow, verdict, "shown")
+
+    def _take_passes(self, req: http.Request) -> dict[str, list[str]]:
+        """StaffGuard's cookies, removed from the request. If reading them fails, every cookie
+        field that mentions them is dropped and no pass counts: the site still never sees them,
+        and a warning is shown rather than skipped."""
+        try:
+            return flows.take_our_cookies(req)
+        except Exception:
+            log.exception("staffguard: cookies unreadable for %s; dropped", req.pretty_url)
+            kept = [f for f in req.headers.get_all("cookie") if pages.COOKIE_PREFIX not in f]
+            req.headers.set_all("cookie", kept)
+            return {}
+
+    @staticmethod
+    def _body(req: http.Request, names: set[str], policy: Policy) -> bytes | None:
+        """The first 64 KiB of the body, for hosts whose rules read it (GraphQL operation
+        names); never stored, never read for any other host."""
+        if not req.raw_content or not any(policy.needs_body(name) for name in names):
+            return None
+        return req.raw_content[:BODY_BYTES]
+
+    def _show(self, flow: http.HTTPFlow, verdict: Verdict, passes: dict[str, list[str]]) -> None:
+        """The page of a warned or blocked navigation; from here on one is shown, whatever.
+        A warned one passes on a pass for its platform; on another of the platform's domains
+        than its home, the browser is first sent to look for the home's pass (``continues``)."""
+        blocked = verdict.action == "block"
+        flow.metadata["staffguard_due"] = blocked
+        if not blocked:
+            client, platform_id = flows.client_of(flow), verdict.platform_id or ""
+            if self.continues.pass_expiry(passes, client, platform_id, verdict.activity):
+                del flow.metadata["staffguard_due"]
+                flow.metadata["staffguard_continued"] = True
+                return
+            trip = self._trip_home(flow, verdict)
+            if trip is not None:
+                flow.metadata["staffguard_page"] = True
+                flow.response = trip  # the page, and its event, come at the home domain
+                return
+        try:
+            flow.response = self.continues.page(flow, verdict, blocked=blocked)
+        except Exception:
+            log.exception("staffguard: page for %s failed; showing the static page", verdict.url)
+            flow.response = self._static_page(flow, blocked=blocked)
+        self._record(flow, verdict, "blocked" if blocked else "shown")
+
+    def _trip_home(self, flow: http.HTTPFlow, verdict: Verdict) -> http.Response | None:
+        try:
+            return self.continues.trip_home(flow, verdict)
+        except Exception:  # no trip: the page is shown here, and a continue covers this site
+            log.exception("staffguard: no trip to the home of %s", verdict.platform_id)
+            return None
+
+    @staticmethod
+    def _static_page(flow: http.HTTPFlow, *, blocked: bool) -> http.Response:
+        flow.metadata["staffguard_page"] = True
+        return http.Response.make(
+            403 if blocked else 200, pages.fallback(blocked), flows.page_headers("'none'")
+        )
+
+    def _misdirected(self, flow: http.HTTPFlow, names: set[str]) -> None:
+        """421 for a request whose names disagree (SNI, CONNECT host, absolute URL, Host): no
+        one can say which site would answer it. Browsers never send one; if a reused HTTP/2
+        connection ever did, 421 is the status that makes them retry on a connection of its own."""
+        log.warning("staffguard: refused a request naming %r at once", sorted(names))
+        flow.metadata["staffguard_page"] = True
+        flow.response = http.Response.make(
+            421,
+            b"Misdirected request: its host names disagree.",
+            {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"},
+        )
 
     def _worth_recording(self, client: str, site: str, verdict: Verdict) -> bool:
         """Requests that are not navigations are recorded for an activity (a comment POST, a DM
@@ -220,8 +310,29 @@ class StaffGuard:
             return False
         return self.recent.first(hash((client, site, verdict.activity)))  # a collision: harmless
 
-    @fail_open
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        self._drop_our_set_cookies(flow)  # here too: a streamed response has no later chance
+
     def response(self, flow: http.HTTPFlow) -> None:
+        self._drop_our_set_cookies(flow)
+        try:
+            self._mark(flow)
+        except Exception:  # a header or banner not added: the response goes on unchanged
+            log.exception("staffguard: response failed for %s", flow.request.pretty_url)
+            flow.metadata["staffguard_error"] = True
+
+    def _drop_our_set_cookies(self, flow: http.HTTPFlow) -> None:
+        """No response but the proxy's own may set StaffGuard's cookies (see flows)."""
+        if flow.response is None or flow.metadata.get("staffguard_page"):
+            return
+        try:
+            if flows.drop_our_set_cookies(flow.response):
+                log.warning("staffguard: %s tried to set a StaffGuard cookie", flow.request.host)
+        except Exception:
+            log.exception("staffguard: Set-Cookie unreadable; all dropped")
+            flow.response.headers.pop("set-cookie", None)
+
+    def _mark(self, flow: http.HTTPFlow) -> None:
         verdict: Verdict | None = flow.metadata.get("staffguard")
         if verdict is None or flow.response is None or flow.metadata.get("staffguard_page"):
             return
@@ -231,76 +342,20 @@ class StaffGuard:
         if verdict.action == "notice" and flows.is_navigation(flow.request):
             flows.inject_banner(flow.response, verdict)
 
-    # --- what the staff member sees and chooses ----------------------------------------
+    # --- the proxy's own answers ------------------------------------------------------
 
-    def _page(
-        self, flow: http.HTTPFlow, verdict: Verdict, site: str, *, blocked: bool
-    ) -> http.Response:
-        expires = int(time.time()) + OFFER_SECONDS
-        offer = self.signer.sign("offer", flows.client_of(flow), site, verdict.activity, expires)
-        body = pages.interstitial(
-            verdict,
-            offer=offer,
-            return_path=flows.same_site_path(flow.request.path),
-            settings=dict(self._policy().settings),
-            blocked=blocked,
-        )
+    def _answer_own_path(self, flow: http.HTTPFlow, passes: dict[str, list[str]]) -> None:
+        """The proxy answers every request to its own path: never the platform, whatever fails."""
         flow.metadata["staffguard_page"] = True
-        return http.Response.make(
-            403 if blocked else 200, body.encode(), flows.page_headers("'none'")
-        )
-
-    def _choice(self, flow: http.HTTPFlow) -> None:
-        """A POST from the interstitial: continue (sets the pass) or go back (logs it)."""
-        req = flow.request
-        choice = req.path[len(pages.ACTION_PATH) :].split("?")[0]
-        fetch_site = req.headers.get("sec-fetch-site", "same-origin")
-        form = req.urlencoded_form if req.method == "POST" else None
-        site = registrable_domain(req.pretty_host) or req.pretty_host
-        activity = form.get("activity", "") if form else ""
-        if (
-            choice not in ("continue", "back")
-            or form is None
-            or fetch_site != "same-origin"
-            or not self.signer.check(
-                "offer", form.get("offer", ""), flows.client_of(flow), site, activity
-            )
-        ):
-            flow.metadata["staffguard_page"] = True
+        try:
+            self.continues.answer(flow, passes)
+        except Exception:
+            log.exception("staffguard: %s failed; refused", flow.request.pretty_url)
+            flow.response = None
+        if flow.response is None:
             flow.response = http.Response.make(
                 403, b"This choice has expired or did not come from a warning page.", {}
             )
-            return
-        path = flows.same_site_path(form.get("return", "/"))
-        url = f"{req.scheme}://{req.pretty_host}{'' if req.port in (80, 443) else f':{req.port}'}"
-        client = flows.client_of(flow)
-        verdict = self._policy().classify(url + path, "GET", flows.user_of(flow), client)
-        justification = form.get("justification", "")[:500]
-        flow.metadata["staffguard_page"] = True
-        if choice == "back":
-            self._record(flow, verdict, "went_back", justification)
-            nonce = secrets.token_urlsafe(12)
-            flow.response = http.Response.make(
-                200, pages.went_back_page(nonce).encode(), flows.page_headers(f"'nonce-{nonce}'")
-            )
-            return
-        self._record(flow, verdict, "continued", justification)
-        minutes = int(self._policy().settings.get("continue_minutes", 60))
-        expires = int(time.time()) + minutes * 60
-        token = self.signer.sign("pass", client, site, activity, expires)
-        secure = "; Secure" if req.scheme == "https" else ""
-        flow.response = http.Response.make(
-            303,
-            b"",
-            {
-                "Location": url + path,
-                "Cache-Control": "no-store",
-                "Set-Cookie": (
-                    f"{pages.cookie_name(activity)}={token}; Domain={site}; Path=/; "
-                    f"Max-Age={minutes * 60}; HttpOnly; SameSite=Lax{secure}"
-                ),
-            },
-        )
 
     def _ping(self, flow: http.HTTPFlow) -> None:
         body = json.dumps({"staffguard": "proxy", "version": self._policy().version})
@@ -318,9 +373,15 @@ class StaffGuard:
     def _record(
         self, flow: http.HTTPFlow, verdict: Verdict, outcome: str, justification: str = ""
     ) -> None:
-        if self.spool is None:
+        """Log one event for a page that is being sent. Never raises: a log that cannot be
+        written must not take the page with it (the recorder holds and retries it)."""
+        if self.recorder is None:
             return
-        user, client = flows.user_of(flow), flows.client_of(flow)
-        self.spool.append(new_event(verdict, outcome, user, client, justification))
-        if self.shipper:
-            self.shipper.wake.set()
+        try:
+            user, client = flows.user_of(flow), flows.client_of(flow)
+            self.recorder.record(new_event(verdict, outcome, user, client, justification))
+            if self.shipper:
+                self.shipper.wake.set()
+        except Exception as error:
+            log.exception("staffguard: event for %s not recorded", verdict.url)
+            self.recorder.failed(f"event not built: {error!r}")

@@ -32,11 +32,23 @@ class UnclassifiedCounts:
         self.days: dict[str, Counter[str]] = self._read()
 
     def _read(self) -> dict[str, Counter[str]]:
+        """The saved totals; a file that is missing, torn or edited into another shape counts as
+        none (with a warning), never as an error at every request that counts."""
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return {day: Counter(counts) for day, counts in raw.items()}
-        except (OSError, ValueError, AttributeError):
+        except FileNotFoundError:
             return {}
+        except (OSError, ValueError) as error:
+            log.warning("staffguard: %s unreadable (%s); counting from zero", self.path, error)
+            return {}
+        if not isinstance(raw, dict) or not all(
+            isinstance(counts, dict)
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in counts.values())
+            for counts in raw.values()
+        ):
+            log.warning("staffguard: %s is not a table of counts; counting from zero", self.path)
+            return {}
+        return {str(day): Counter(counts) for day, counts in raw.items()}
 
     def record(self, host: str) -> None:
         domain = registrable_domain(host)

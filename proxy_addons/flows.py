@@ -6,10 +6,13 @@ top-level navigation, which path continue may return to, which cookies are ours.
 
 from __future__ import annotations
 
+import ipaddress
 import time
+import urllib.parse
 from collections.abc import Hashable
 
 from mitmproxy import http
+from mitmproxy.net.http import url
 
 from policy_lists import Verdict
 
@@ -23,6 +26,17 @@ def user_of(flow: http.HTTPFlow) -> str | None:
 
 def client_of(flow: http.HTTPFlow) -> str:
     return str(flow.client_conn.peername[0]) if flow.client_conn.peername else ""
+
+
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~"
+
+
+def url_of(req: http.Request, authority: str) -> str:
+    """The request's URL as a browser would have written it: raw bytes a tool put in the path
+    (invalid UTF-8, controls, spaces) percent-encoded, never dropped, so the engine can always
+    parse it and no byte can make a warned URL unparsable and so unwarned."""
+    authority = authority or url.hostport(req.scheme, req.host, req.port)
+    return f"{req.scheme}://{authority}{urllib.parse.quote(req.data.path, safe=_URL_SAFE)}"
 
 
 def is_navigation(req: http.Request) -> bool:
@@ -43,19 +57,21 @@ def same_site_path(path: str) -> str:
     return "".join(c for c in path if c.isprintable())[:2048]
 
 
-def take_our_cookies(req: http.Request) -> dict[str, str]:
+def take_our_cookies(req: http.Request) -> dict[str, list[str]]:
     """Remove StaffGuard's cookies before the site can see them; return their values.
 
-    HTTP/2 clients may split cookies over several header fields: all of them are looked at."""
-    header = "; ".join(req.headers.get_all("cookie"))
-    if pages.COOKIE_PREFIX not in header:
+    HTTP/2 clients may split cookies over several header fields: all of them are looked at. A
+    name can come more than once (a page on a subdomain may set its own with another path):
+    every value is kept, and any one valid pass counts, so a planted value cannot shadow it."""
+    fields = req.headers.get_all("cookie")
+    if not any(pages.COOKIE_PREFIX in field for field in fields):
         return {}
-    ours: dict[str, str] = {}
+    ours: dict[str, list[str]] = {}
     kept = []
-    for part in header.split(";"):
+    for part in "; ".join(fields).split(";"):
         name, _, value = part.strip().partition("=")
-        if name.startswith(pages.COOKIE_PREFIX):
-            ours[name] = value
+        if name.strip().startswith(pages.COOKIE_PREFIX):
+            ours.setdefault(name.strip(), []).append(value.strip())
         elif part.strip():
             kept.append(part.strip())
     if kept:
@@ -63,6 +79,60 @@ def take_our_cookies(req: http.Request) -> dict[str, str]:
     else:
         del req.headers["cookie"]
     return ours
+
+
+def drop_our_set_cookies(response: http.Response) -> int:
+    """Remove every ``Set-Cookie`` that would set one of StaffGuard's cookies; how many.
+
+    Only the proxy sets them, in its own answers; a site (or a page on one of its subdomains)
+    that sets one is trying to forge or shadow a continue. The name is read as browsers read
+    it: up to the first '=' of the first ';'-part, spaces trimmed; no '=' is a nameless cookie
+    whose value the browser sends back bare, so it is judged by that text too."""
+    fields = response.headers.get_all("set-cookie")
+    kept = [f for f in fields if not _sets_ours(f)]
+    if len(kept) != len(fields):
+        response.headers.set_all("set-cookie", kept)
+    return len(fields) - len(kept)
+
+
+def _sets_ours(field: str) -> bool:
+    name = field.split(";", 1)[0].partition("=")[0]
+    return name.strip(" \t").lower().startswith(pages.COOKIE_PREFIX)
+
+
+def authority_host(req: http.Request) -> tuple[str, str]:
+    """The Host header (HTTP/2: ``:authority``) as written, and the host it names (what
+    ``pretty_host`` gives, read once: header lookups are a large part of a hook's cost)."""
+    authority = req.host_header or ""
+    host = url.parse_authority(authority, check=False)[0] if authority else req.host
+    return authority, host
+
+
+def stated_names(*candidates: str | None) -> set[str]:
+    """Every host name the request is addressed by, normalised; the addon passes the connection
+    target (the CONNECT host, or the absolute-form URL's host), the Host header's host and the
+    TLS SNI. An IP address names no site and is left out.
+
+    mitmproxy 11 connects to ``request.host`` (inside a CONNECT tunnel: the CONNECT host), sends
+    the upstream TLS SNI the client gave (``client_conn.sni``), and forwards the Host header as
+    the client wrote it; ``pretty_host`` prefers that header. A server picks its site by SNI or
+    Host, so when these disagree nobody can say which site will answer."""
+    names = set()
+    for candidate in candidates:
+        name = str(candidate or "").strip().strip("[]").rstrip(".").lower()
+        if name and not _is_ip(name):
+            names.add(name)
+    return names
+
+
+def _is_ip(name: str) -> bool:
+    if not (name[-1].isdigit() or ":" in name):  # no top-level domain ends in a digit
+        return False
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def marker(verdict: Verdict) -> dict[str, str]:

@@ -52,7 +52,8 @@ class PolicySource:
                 cached = self._load_cache()
                 if cached is None:
                     raise
-                log.error(
+                # Warning, not error: mitmdump exits on any error logged while it starts.
+                log.warning(
                     "staffguard: policy files refused, running on the last good policy "
                     "(version %s) until they are fixed:\n%s",
                     cached.version,
@@ -74,7 +75,7 @@ class PolicySource:
         """Fetch or re-read the policy if it changed; True when a new policy is in force."""
         try:
             compiled = self._fetch() if self.url else self._reread()
-        except (PolicyError, ValueError, KeyError, TypeError) as error:
+        except (PolicyError, ValueError, KeyError, TypeError, AttributeError) as error:
             log.error("staffguard: new policy refused, keeping version %s:\n%s", self._v(), error)
             return False
         if compiled is None:
@@ -135,10 +136,14 @@ class PolicySource:
             tmp.write_text(json.dumps(compiled), encoding="utf-8")
             os.replace(tmp, self.cache)
         except OSError as error:
-            log.error("staffguard: cannot keep the policy on disk: %s", error)
+            log.warning("staffguard: cannot keep the policy on disk: %s", error)
 
     def _load_cache(self) -> Policy | None:
+        """The last good policy, or None: a cache the engine cannot use is no cache."""
         try:
             return Policy(json.loads(self.cache.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
+        except FileNotFoundError:
+            return None
+        except Exception as error:
+            log.warning("staffguard: last good policy %s unusable (%r)", self.cache, error)
             return None

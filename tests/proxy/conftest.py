@@ -7,7 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from proxy_harness import Proxy, Upstream
+from addon_cases import DISTRICT
+from proxy_harness import Proxy, Upstream, running_addon
+
+from proxy_addons.addon import StaffGuard
+
+
+@pytest.fixture
+def guard(tmp_path: Path) -> Iterator[StaffGuard]:
+    """The addon in mitmproxy's test harness, on the district list of ``addon_cases``."""
+    with running_addon(tmp_path, DISTRICT) as addon:
+        yield addon
 
 
 @pytest.fixture(scope="module")

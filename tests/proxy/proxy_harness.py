@@ -210,6 +210,8 @@ class FakeAdmin:
         self.unclassified: dict[tuple[str, str, str], int] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.refuse_ids: set[str] = set()
+        self.statuses: list[dict] = []  # health reports (POST /api/v1/status)
+        self.has_status_api = True  # False: an older admin site, 404 for /api/v1/status
         self.status = 200  # anything else: every request gets it (an admin site in trouble)
         self.set_policy(policy or compile_sources())
         self.server: ThreadingHTTPServer | None = None
@@ -259,6 +261,11 @@ class FakeAdmin:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 if self.path == "/api/v1/events":
                     status, answer = admin._answer(body)
+                elif self.path == "/api/v1/status":
+                    if not admin.has_status_api:
+                        return self._reply(404, b"{}", {})
+                    admin.statuses.append(body)
+                    return self._reply(204, b"", {})
                 else:
                     for count in body["counts"]:
                         key = (body["reporter"], count["day"], count["domain"])
@@ -278,6 +285,33 @@ class FakeAdmin:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+
+@contextlib.contextmanager
+def read_only(directory: Path) -> Iterator[Path]:
+    """A directory nobody can create files in, root included (tests run as root here, where
+    permission bits do not stop anyone): the immutable attribute, else plain permissions."""
+    directory.mkdir(parents=True, exist_ok=True)
+    immutable = (
+        os.geteuid() == 0 and subprocess.run(["chattr", "+i", str(directory)]).returncode == 0
+    )
+    if not immutable:
+        directory.chmod(0o555)
+    try:
+        probe = directory / "probe"
+        try:
+            probe.touch()
+        except OSError:
+            pass
+        else:
+            probe.unlink()
+            raise RuntimeError(f"{directory} could not be made read-only on this machine")
+        yield directory
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+        else:
+            directory.chmod(0o755)
 
 
 @contextlib.contextmanager

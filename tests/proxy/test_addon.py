@@ -5,88 +5,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from addon_cases import EVENT_FIELDS, NAVIGATE, XHR, continue_form, continue_on_tiktok, events, flow
 from mitmproxy import http
 from mitmproxy.test import tflow
-from proxy_harness import running_addon
 
 from proxy_addons import flows
-from proxy_addons.addon import StaffGuard
-
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
-XHR = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
-# The event fields of DESIGN.md, no more, no fewer.
-EVENT_FIELDS = {"id", "ts", "source", "user", "client", "url", "host", "platform_id"}
-EVENT_FIELDS |= {"category", "activity", "action", "outcome", "justification"}
-EVENT_FIELDS |= {"reason", "policy_ref"}
-
-DISTRICT = """
-approvals:
-  - {platform: facebook, approved_on: 2026-05-12, reference: "minutes"}
-exemptions:
-  - {name: Virtual Academy, users: [teacher@va.usd999.org], networks: [10.77.0.0/16]}
-settings:
-  continue_minutes: 30
-  permission_url: https://admin.usd999.org/requests/new
-  actions:
-    social_media:
-      unapproved: {signup: warn}
-platforms:
-  # The platforms these tests visit, spelled out, so the tests do not follow the shipped lists.
-  - id: tiktok
-    name: TikTok
-    category: social_media
-    domains: [tiktok.com, tiktokcdn.com]
-    rules:
-      - {activity: direct_message, paths: ["/messages"]}
-      - {activity: signup, paths: ["/signup"]}
-      - {activity: comment, methods: [POST], paths: ["/api/comment/publish"]}
-  - id: instagram
-    name: Instagram
-    category: social_media
-    domains: [instagram.com]
-    rules: [{activity: direct_message, paths: ["/direct/"]}]
-  - id: facebook
-    name: Facebook
-    category: social_media
-    domains: [facebook.com]
-    rules: [{activity: direct_message, paths: ["/messages/"]}]
-  - id: bereal
-    name: BeReal
-    category: social_media
-    domains: [bereal.com]
-    actions: {browse: block}
-  - id: lincoln_chat
-    name: Lincoln Chat
-    category: direct_messaging
-    domains: [chat.example.net]
-    rules: [{activity: direct_message, hosts: [chat.example.net]}]
-"""
-
-
-@pytest.fixture
-def guard(tmp_path: Path) -> Iterator[StaffGuard]:
-    with running_addon(tmp_path, DISTRICT) as addon:
-        yield addon
-
-
-def flow(url, method="GET", headers=NAVIGATE, client="10.1.2.3", body=b"", user=None):
-    f = tflow.tflow(req=http.Request.make(method, url, body, headers))
-    f.client_conn.peername = (client, 50000)
-    if user:
-        f.metadata["proxyauth"] = (user, "secret")
-    return f
-
-
-def events(tmp_path: Path) -> list[dict]:
-    return [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
-
-
-def continue_form(page: str) -> dict[str, str]:
-    return dict(re.findall(r'name="(offer|return|activity)" value="([^"]*)"', page))
 
 
 def test_a_navigation_to_unapproved_social_media_gets_the_interstitial(guard, tmp_path):
@@ -145,21 +70,6 @@ def test_continue_sets_a_pass_the_site_never_sees_and_reaches_the_site(guard, tm
     assert again.request.headers["Cookie"] == "sid=abc", "the site never sees StaffGuard's cookie"
     outcomes = [(e["outcome"], e["justification"]) for e in events(tmp_path)]
     assert outcomes == [("shown", ""), ("continued", "Posting the game schedule")]
-
-
-def continue_on_tiktok(guard) -> str:
-    """Be warned on TikTok and continue; the pass cookie (name=value) the proxy set."""
-    first = flow("https://www.tiktok.com/")
-    guard.request(first)
-    form = continue_form(first.response.get_text())
-    choice = flow(
-        "https://www.tiktok.com/.staffguard/continue",
-        "POST",
-        {"Content-Type": "application/x-www-form-urlencoded"},
-        body=f"offer={form['offer']}&return=/&activity=browse".encode(),
-    )
-    guard.request(choice)
-    return str(choice.response.headers["Set-Cookie"].split(";")[0])
 
 
 def test_a_pass_does_not_cover_another_client_or_another_activity(guard):
@@ -340,6 +250,7 @@ def test_a_pass_in_a_split_http2_cookie_field_is_still_hidden_from_the_site(guar
     again.request.headers.add("cookie", "sid=abc")
     again.request.headers.add("cookie", ours)
     again.client_conn.peername = ("10.1.2.3", 50000)
+    again.client_conn.sni = "www.tiktok.com"
     guard.request(again)
     assert again.response is None, "the pass was found in the second cookie field"
     assert again.request.headers.get_all("cookie") == ["sid=abc"]

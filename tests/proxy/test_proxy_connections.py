@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,9 +44,9 @@ def guard(tmp_path: Path) -> Iterator[StaffGuard]:
         yield addon
 
 
-def hello_data(sni: str | None) -> tls.ClientHelloData:
+def hello_data(sni: str | None, connect_host: str = "203.0.113.9") -> tls.ClientHelloData:
     context = Context(tflow.tclient_conn(), ctx.options)
-    context.server.address = ("203.0.113.9", 443)
+    context.server.address = (connect_host, 443)
     return tls.ClientHelloData(context, client_hello(sni))
 
 
@@ -61,6 +62,21 @@ def hello_data(sni: str | None) -> tls.ClientHelloData:
 )
 def test_only_hosts_needing_a_decision_are_decrypted(guard, sni, decrypted):
     data = hello_data(sni)
+    guard.tls_clienthello(data)
+    assert data.ignore_connection is not decrypted
+
+
+@pytest.mark.parametrize(
+    ("sni", "connect_host", "decrypted"),
+    [
+        ("www.lincolnbank.com", "www.tiktok.com", True),  # an innocent SNI to a platform
+        ("www.tiktok.com", "www.lincolnbank.com", True),
+        (None, "www.tiktok.com", True),  # no SNI: the CONNECT host decides
+        ("www.lincolnbank.com", "www.lincolnbank.com", False),
+    ],
+)
+def test_either_name_needing_a_decision_decrypts(guard, sni, connect_host, decrypted):
+    data = hello_data(sni, connect_host)
     guard.tls_clienthello(data)
     assert data.ignore_connection is not decrypted
 
@@ -112,3 +128,47 @@ def test_an_unreachable_admin_site_keeps_the_counts(tmp_path):
     counts.record("example.org")
     assert counts.report("http://127.0.0.1:9", "") is False
     assert sum(counts.days[next(iter(counts.days))].values()) == 1
+
+
+NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
+
+
+def tunnel(proxy_port: int, connect_host: str, sni: str) -> ssl.SSLSocket:
+    """A CONNECT to ``connect_host`` and a TLS handshake naming ``sni``: what a tool can send."""
+    raw = socket.create_connection(("127.0.0.1", proxy_port), timeout=15)
+    raw.sendall(f"CONNECT {connect_host}:443 HTTP/1.1\r\nHost: {connect_host}:443\r\n\r\n".encode())
+    assert raw.recv(4096).startswith(b"HTTP/1.1 200")
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context.wrap_socket(raw, server_hostname=sni)
+
+
+def ask(sock: socket.socket, target: str, host: str) -> bytes:
+    headers = "".join(f"{k}: {v}\r\n" for k, v in NAVIGATE.items())
+    sock.sendall(
+        f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n".encode()
+    )
+    answer = b""
+    while chunk := sock.recv(65536):
+        answer += chunk
+    return answer
+
+
+@pytest.mark.e2e
+def test_a_real_tunnel_whose_sni_disagrees_is_decrypted_and_refused(proxy_factory, upstream):
+    proxy = proxy_factory([]).start()
+    with tunnel(proxy.port, "www.tiktok.com", "www.lincolnbank.com") as sock:
+        assert sock.getpeercert(binary_form=True) != upstream.cert_der, "decrypted"
+        answer = ask(sock, "/", "www.tiktok.com")
+    assert answer.startswith(b"HTTP/1.1 421")
+    with tunnel(proxy.port, "www.tiktok.com", "www.tiktok.com") as sock:
+        assert b"Continue for district work" in ask(sock, "/", "www.tiktok.com")
+
+
+@pytest.mark.e2e
+def test_a_real_absolute_form_request_whose_host_disagrees_is_refused(proxy_factory):
+    proxy = proxy_factory([]).start()
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=15) as sock:
+        answer = ask(sock, "http://www.wikipedia.org/", "www.tiktok.com")
+    assert answer.startswith(b"HTTP/1.1 421")

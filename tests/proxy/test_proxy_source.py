@@ -63,10 +63,12 @@ def test_a_proxy_restarted_on_a_bad_file_runs_on_the_last_good_policy(tmp_path, 
     district = write(tmp_path / "district.yaml", _settings(10))
     PolicySource([str(district)], tmp_path / "data")
     write(district, "settings: {continue_minutes: soon}\n")
-    with caplog.at_level(logging.ERROR):
+    with caplog.at_level(logging.WARNING):
         source = PolicySource([str(district)], tmp_path / "data")
     assert source.policy.settings["continue_minutes"] == 10
     assert "running on the last good policy" in caplog.text
+    # mitmdump exits on any error logged while it starts: this must stay a warning
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_a_first_start_on_a_bad_file_is_a_clear_error(tmp_path):

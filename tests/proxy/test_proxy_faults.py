@@ -1,0 +1,331 @@
+"""The fault suite: a full or read-only disk, torn and poison spool lines, a spool truncated under
+its offset, a bad policy at restart, an admin site that is down or old, and kill -9. Whatever
+fails, a warned navigation gets its page, the proxy keeps running, and every event reaches the
+log once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from addon_cases import DISTRICT, flow
+from mitmproxy.test import taddons
+from proxy_harness import FakeAdmin, read_only
+
+from policy_lists import PolicyError
+from proxy_addons import upkeep
+from proxy_addons.addon import StaffGuard
+from proxy_addons.recorder import Recorder, report_status
+from proxy_addons.spool import Shipper, Spool
+
+NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def event(n: int) -> dict:
+    return {"id": str(uuid.uuid4()), "n": n}
+
+
+def drain(shipper: Shipper) -> None:
+    while shipper.ship_once():
+        pass
+
+
+@pytest.fixture
+def admin():
+    server = FakeAdmin().start()
+    yield server
+    server.stop()
+
+
+# --- the disk --------------------------------------------------------------------------
+
+
+def test_a_full_disk_shows_every_page_and_keeps_every_event_once(guard, tmp_path, caplog):
+    spool_file = tmp_path / "events.jsonl"
+    guard.spool.close()
+    spool_file.unlink()
+    spool_file.symlink_to("/dev/full")  # every write: ENOSPC, from the kernel
+    with caplog.at_level(logging.WARNING):
+        for n in range(20):
+            f = flow(f"https://www.tiktok.com/video/{n}")
+            guard.request(f)
+            assert f.response is not None and "Continue for district work" in f.response.text
+    assert guard.recorder.log_failures == 20 and len(guard.recorder.held) == 20
+    assert "No space left on device" in guard.recorder.last_failure
+    assert any(r.levelno == logging.ERROR for r in caplog.records), "logged loudly"
+    assert sum("event log write failed" in r.message for r in caplog.records) == 1, "once a minute"
+
+    spool_file.unlink()  # the disk has room again
+    assert guard.recorder.retry() is True
+    urls = [e["url"] for e in lines(spool_file)]
+    assert urls == [f"https://www.tiktok.com/video/{n}" for n in range(20)], "in order, once each"
+
+
+def test_a_read_only_data_directory_keeps_warning(tmp_path, caplog):
+    district = tmp_path / "district.yaml"
+    district.write_text(DISTRICT)
+    guard = StaffGuard()
+    with read_only(tmp_path / "data") as data, taddons.context(guard) as tctx:
+        with caplog.at_level(logging.WARNING):
+            tctx.configure(guard, staffguard_policy=[str(district)], staffguard_data=str(data))
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "mitmdump would exit"
+        f = flow("https://www.tiktok.com/")
+        guard.request(f)
+        assert "Continue for district work" in f.response.text
+        assert guard.recorder.log_failures == 1 and len(guard.recorder.held) == 1
+        assert len(guard.signer._secret) == 64, "a strong key kept in memory"
+    assert guard.recorder.retry() is True, "writable again: the held event is written"
+    assert [e["outcome"] for e in lines(tmp_path / "data" / "events.jsonl")] == ["shown"]
+    guard.done()
+
+
+def test_held_events_are_bounded_and_the_loss_counted(tmp_path):
+    spool = Spool(tmp_path)
+    spool.close()
+    spool.path.unlink()
+    spool.path.symlink_to("/dev/full")
+    recorder = Recorder(spool, hold=3)
+    for n in range(5):
+        assert recorder.record(event(n)) is False
+    assert len(recorder.held) == 3 and recorder.lost == 2 and recorder.log_failures == 5
+
+
+# --- the spool file --------------------------------------------------------------------
+
+POISON = [
+    b'{"id": "torn-by-a-crash", "ou',
+    b"\xff\xfe not json",
+    b"[1, 2, 3]",
+    b'"just a string"',
+    b'{"no_id": true}',
+    b'{"id": 12}',
+    b"\x00\x00\x00\x00",
+]
+
+
+def test_poison_spool_lines_are_quarantined_and_never_block_the_rest(tmp_path, admin, caplog):
+    good = [event(n) for n in range(3)]
+    raw = [json.dumps(good[0]).encode(), *POISON, json.dumps(good[1]).encode()]
+    (tmp_path / "events.jsonl").write_bytes(b"\n".join(raw) + b"\n")
+    spool = Spool(tmp_path)
+    spool.append(good[2])
+    with caplog.at_level(logging.WARNING):
+        drain(Shipper(spool, admin.url, ""))
+    assert sorted(e["n"] for e in admin.stored.values()) == [0, 1, 2]
+    assert spool.quarantine_path.read_bytes() == b"\n".join(POISON) + b"\n"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert spool.pending()[0] == [], "stepped over for good"
+
+
+def test_an_event_with_a_nul_or_a_lone_surrogate_is_cleaned_on_the_way_out(tmp_path, admin):
+    (tmp_path / "events.jsonl").write_text('{"id":"a","justification":"x\\u0000y\\ud800z"}\n')
+    drain(Shipper(Spool(tmp_path), admin.url, ""))
+    assert admin.stored["a"]["justification"] == "xyz"
+
+
+def test_copytruncate_under_the_offset_ships_the_new_events(tmp_path, admin, caplog):
+    spool = Spool(tmp_path)
+    for n in range(3):
+        spool.append(event(n))
+    drain(Shipper(spool, admin.url, ""))
+    spool.path.write_bytes(b"")  # logrotate copytruncate; the offset is left in place
+    spool.append(event(3))
+    with caplog.at_level(logging.WARNING):
+        drain(Shipper(spool, admin.url, ""))
+    assert sorted(e["n"] for e in admin.stored.values()) == [0, 1, 2, 3]
+    assert "truncated or replaced" in caplog.text
+
+
+def test_a_truncated_spool_that_regrew_past_its_offset_is_noticed(tmp_path, admin):
+    spool = Spool(tmp_path)
+    spool.append(event(0))
+    drain(Shipper(spool, admin.url, ""))
+    spool.path.write_bytes(b"")
+    for n in range(1, 6):  # more than the old offset's worth of bytes, before shipping runs
+        spool.append(event(n))
+    drain(Shipper(spool, admin.url, ""))
+    assert sorted(e["n"] for e in admin.stored.values()) == [0, 1, 2, 3, 4, 5]
+
+
+def test_an_admin_answer_with_a_wrong_index_does_not_stop_shipping(tmp_path, admin, monkeypatch):
+    spool = Spool(tmp_path)
+    spool.append(event(1))
+    shipper = Shipper(spool, admin.url, "")
+    answers = iter([(400, {"index": 99}), (200, {})])
+    monkeypatch.setattr(shipper, "_post", lambda events: next(answers))
+    assert shipper.ship_once() is None, "retried, not crashed"
+    assert shipper.ship_once() == 1
+
+
+# --- the admin site --------------------------------------------------------------------
+
+
+def test_the_health_report_reaches_the_admin_site(tmp_path, admin):
+    spool = Spool(tmp_path)
+    spool.append(event(1))
+    recorder = Recorder(spool)
+    recorder.failed("disk full")
+    status = recorder.status("proxy-a:8081", "v1")
+    assert report_status(admin.url, "t0k", status) is True
+    [report] = admin.statuses
+    assert report["reporter"] == "proxy-a:8081" and report["policy_version"] == "v1"
+    assert (report["spool_backlog"], report["log_failures"]) == (1, 1)
+    assert report["last_failure"].endswith("disk full")
+    assert admin.requests[-1][2]["Authorization"] == "Bearer t0k"
+
+
+def test_an_older_admin_site_or_none_at_all_is_tolerated(tmp_path, admin, caplog):
+    admin.has_status_api = False
+    status = Recorder(Spool(tmp_path)).status("p", "v")
+    with caplog.at_level(logging.WARNING):
+        assert report_status(admin.url, "", status) is False
+    assert not caplog.records, "a 404 is an older admin site, not a fault"
+    admin.stop()
+    assert report_status(admin.url, "", status) is False
+
+
+def test_the_background_upkeep_reports_health_and_writes_held_events(tmp_path, admin, monkeypatch):
+    monkeypatch.setattr(upkeep, "TICK_SECONDS", 0.02)
+    guard = StaffGuard()
+    with taddons.context(guard) as tctx:
+        tctx.configure(guard, staffguard_policy=[admin.url], staffguard_data=str(tmp_path))
+        guard.spool.close()
+        guard.spool.path.unlink()
+        guard.spool.path.symlink_to("/dev/full")
+        guard.request(flow("https://www.tiktok.com/"))
+        guard.running()
+        deadline = time.monotonic() + 10
+        while not admin.statuses and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert admin.statuses[0]["log_failures"] >= 1
+        assert admin.statuses[0]["spool_backlog"] == 1
+        guard.spool.path.unlink()
+        while not admin.stored and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [e["outcome"] for e in admin.stored.values()] == ["shown"]
+    guard.done()
+
+
+# --- a real mitmdump: it starts, and keeps warning -------------------------------------
+
+
+def until(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def warned(proxy, path: str = "/") -> bool:
+    response, page, _ = proxy.get(f"https://www.tiktok.com{path}", NAVIGATE)
+    return response.status == 200 and b"Continue for district work" in page
+
+
+@pytest.mark.e2e
+def test_a_restart_on_a_bad_policy_file_runs_on_the_last_good_policy(proxy_factory, tmp_path):
+    district = tmp_path / "district.yaml"
+    district.write_text("settings: {continue_minutes: 7}\n")
+    proxy = proxy_factory([str(district)]).start()
+    assert warned(proxy)
+    proxy.stop()
+    district.write_text("settings: {continue_minutes: soon}\n")
+    proxy.start()
+    time.sleep(1.0)  # mitmdump exits just after start when an error was logged
+    assert proxy.proc.poll() is None, proxy.log_text()
+    assert warned(proxy)
+    assert "running on the last good policy" in proxy.log_text()
+
+
+@pytest.mark.e2e
+def test_poison_spool_lines_neither_stop_the_proxy_nor_hold_back_events(proxy_factory):
+    admin = FakeAdmin().start()
+    try:
+        proxy = proxy_factory([admin.url], token="t0k")
+        proxy.data.mkdir(parents=True)
+        before = event(0)
+        raw = [*POISON[:3], json.dumps(before).encode(), *POISON[3:]]
+        (proxy.data / "events.jsonl").write_bytes(b"\n".join(raw) + b"\n" + POISON[0])
+        proxy.start()
+        assert warned(proxy, "/after")
+        until(lambda: len(admin.stored) == 2)
+        assert proxy.proc.poll() is None, proxy.log_text()
+        urls = sorted(str(e.get("url", e.get("n"))) for e in admin.stored.values())
+        assert urls == ["0", "https://www.tiktok.com/after"]
+        quarantined = (proxy.data / "quarantine.jsonl").read_bytes()
+        assert quarantined.count(b"\n") == len(POISON) + 1, "and the torn tail"
+    finally:
+        admin.stop()
+
+
+@pytest.mark.e2e
+def test_a_read_only_data_directory_keeps_the_proxy_warning(proxy_factory):
+    proxy = proxy_factory([])
+    with read_only(proxy.data):
+        proxy.start()
+        time.sleep(1.0)
+        assert proxy.proc.poll() is None, proxy.log_text()
+        assert warned(proxy, "/while-read-only")
+        assert "event log write failed" in proxy.log_text()
+    until(lambda: (proxy.data / "events.jsonl").exists())  # writable again: held events land
+    until(lambda: len(lines(proxy.data / "events.jsonl")) == 1)
+    assert lines(proxy.data / "events.jsonl")[0]["url"].endswith("/while-read-only")
+
+
+@pytest.mark.e2e
+def test_kill_9_while_shipping_loses_nothing_and_stores_nothing_twice(proxy_factory):
+    admin = FakeAdmin().start()
+    try:
+        proxy = proxy_factory([admin.url], token="t0k").start()
+        for n in range(30):
+            assert warned(proxy, f"/v/{n}")
+        proxy.kill()  # mid-stream: some batches delivered, maybe one not yet committed
+        proxy.start()
+        until(lambda: len(admin.stored) == 30)
+        time.sleep(2.5)  # more shipping rounds change nothing
+        spooled = lines(proxy.data / "events.jsonl")
+        assert len(spooled) == len({e["id"] for e in spooled}) == 30, "no line written twice"
+        assert sorted(e["url"] for e in admin.stored.values()) == sorted(e["url"] for e in spooled)
+    finally:
+        admin.stop()
+
+
+# --- the other files in the data directory ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["[1, 2]", '{"TODAY": {"example.org": "many"}}', "{torn", '{"TODAY": [1]}']
+)
+def test_a_damaged_counts_file_counts_from_zero_without_errors(tmp_path, text, caplog):
+    from proxy_addons.counts import UnclassifiedCounts
+
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    (tmp_path / "unclassified.json").write_text(text.replace("TODAY", today))
+    with caplog.at_level(logging.WARNING):
+        counts = UnclassifiedCounts(tmp_path, "p")
+        counts.record("www.example.org")
+    assert sum(sum(c.values()) for c in counts.days.values()) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("text", ["[]", '{"version": 1}', "null", "{torn"])
+def test_a_damaged_last_good_policy_is_no_policy(tmp_path, text, caplog):
+    from proxy_addons.source import PolicySource
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "policy.json").write_text(text)
+    district = tmp_path / "district.yaml"
+    district.write_text("settings: {continue_minutes: soon}\n")
+    with pytest.raises(PolicyError, match=r"district\.yaml"):  # nothing good to run on
+        PolicySource([str(district)], data)
+    assert not [r for r in caplog.records if r.exc_info]
