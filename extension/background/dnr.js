@@ -61,6 +61,9 @@ function hostRegex(host) {
   return first + (dot < 0 ? "" : escapeRegex(host.slice(dot)));
 }
 
+/** Operation names per regex: a few long names in one alternation exceed Chrome's 2 KB limit. */
+const OPERATIONS_PER_RULE = 1;
+
 /**
  * The URL condition of a rule, or null when the platform's domains alone say it:
  * `requestDomains` (host or its subdomains) and, for paths or wildcard hosts, a case-blind
@@ -68,6 +71,15 @@ function hostRegex(host) {
  * repeated slashes count as one).
  */
 function urlConditions(rule, domains) {
+  const operations = rule?.operations || [];
+  if (operations.length > OPERATIONS_PER_RULE) {
+    const conditions = [];
+    for (let i = 0; i < operations.length; i += OPERATIONS_PER_RULE) {
+      const some = operations.slice(i, i + OPERATIONS_PER_RULE);
+      conditions.push(...urlConditions({ ...rule, operations: some }, domains));
+    }
+    return conditions;
+  }
   const paths = rule ? segmentsOf(rule) : [];
   if (paths.length < 2 || paths.some((s) => !s.length)) return [urlCondition(rule, domains)];
   return paths.map((path) => urlCondition({ ...rule, segments: [path] }, domains));
