@@ -101,8 +101,8 @@ def _serve(app: Flask, host: str, port: int) -> None:
 
 def _start_retention(app: Flask) -> None:
     """Purge old events now and every six hours while the site runs."""
-    from .layer import current_policy
     from .log import purge
+    from .versions import current_policy
 
     def loop() -> None:
         while True:
@@ -224,7 +224,8 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
 
 def _lists_import(args: argparse.Namespace) -> int:
     from .db import get_db
-    from .layer import commit_change, diff, layer_data, parse_import, replace_layer
+    from .layer import diff, layer_data, parse_import, replace_layer
+    from .versions import commit_change
 
     text = Path(args.file).read_text(encoding="utf-8")
     with _app().app_context():
@@ -262,8 +263,8 @@ def _lists_export(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     from .db import get_db
-    from .layer import current_policy
     from .log import purge
+    from .versions import current_policy
 
     with _app().app_context():
         db = get_db()
