@@ -194,8 +194,9 @@ def problems_by_field(error: PolicyError) -> dict[str, list[str]]:
 
 
 # Moved to versions.py (issue 15); still found here for branches written before the split.
-MOVED = {"compile_layer", "feed_layers", "current", "refresh", "save_version", "current_policy"}
-MOVED |= {"commit_change"}
+MOVED = frozenset(
+    "compile_layer feed_layers current refresh save_version current_policy commit_change".split()
+)
 
 
 def __getattr__(name: str) -> Any:
