@@ -195,7 +195,15 @@ def problems_by_field(error: PolicyError) -> dict[str, list[str]]:
 
 # Moved to versions.py (issue 15); still found here for branches written before the split.
 MOVED = frozenset(
-    "compile_layer feed_layers current refresh save_version current_policy commit_change".split()
+    [
+        "compile_layer",
+        "feed_layers",
+        "current",
+        "refresh",
+        "save_version",
+        "current_policy",
+        "commit_change",
+    ]
 )
 
 
