@@ -22,9 +22,9 @@ from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, S
 from . import rollups
 from .auth import token_from_request
 from .db import get_db
-from .layer import current, current_policy
 from .models import Event, Unclassified
 from .openapi import OPENAPI
+from .versions import current, current_policy
 
 bp = Blueprint("api", __name__)
 MAX_EVENTS = 1000

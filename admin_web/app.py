@@ -16,7 +16,7 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
-from . import api, auth, db, feeds, layer, log, permissions, registers
+from . import api, auth, db, feeds, log, permissions, registers, versions
 from .lists import bp as lists_bp
 
 csrf = CSRFProtect()
@@ -55,7 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     with app.app_context():
-        layer.refresh(db.get_db())
+        versions.refresh(db.get_db())
     csrf.init_app(app)
     csrf.exempt(api.bp)
     for blueprint in (auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp, feeds.bp):

@@ -1,5 +1,6 @@
 """The admin site's commands: ``web``, ``run``, ``users``, ``tokens``, ``lists import/export``,
-``retention purge`` and ``db upgrade`` (registered on the ``staffguard`` command line)."""
+``retention purge`` and ``db upgrade``, added to the ``staffguard`` command line through the
+``staffguard.commands`` entry point in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -21,18 +22,21 @@ from sqlalchemy import func, select
 from .feed_updates import start_schedule as start_feed_schedule
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+HOST_HELP = "address to listen on (default %(default)s: this machine only; 0.0.0.0: all)"
 
 
 def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = None) -> None:
     web = sub.add_parser("web", help="serve the admin site and API (waitress)")
-    web.add_argument("--host", default="127.0.0.1")
-    web.add_argument("--port", type=int, default=8080)
+    web.add_argument("--host", default="127.0.0.1", help=HOST_HELP)
+    web.add_argument("--port", type=int, default=8080, help="the site's port (default %(default)s)")
     web.set_defaults(handler=_web)
 
     run = sub.add_parser("run", help="the admin site and the proxy it feeds, with defaults")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8080)
-    run.add_argument("--proxy-port", type=int, default=8081)
+    run.add_argument("--host", default="127.0.0.1", help=HOST_HELP)
+    run.add_argument("--port", type=int, default=8080, help="the site's port (default %(default)s)")
+    run.add_argument(
+        "--proxy-port", type=int, default=8081, help="the proxy's port (default %(default)s)"
+    )
     run.add_argument("--no-proxy", action="store_true", help="serve the admin site only")
     run.set_defaults(handler=_run)
 
@@ -97,8 +101,8 @@ def _serve(app: Flask, host: str, port: int) -> None:
 
 def _start_retention(app: Flask) -> None:
     """Purge old events now and every six hours while the site runs."""
-    from .layer import current_policy
     from .log import purge
+    from .versions import current_policy
 
     def loop() -> None:
         while True:
@@ -220,7 +224,8 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
 
 def _lists_import(args: argparse.Namespace) -> int:
     from .db import get_db
-    from .layer import commit_change, diff, layer_data, parse_import, replace_layer
+    from .layer import diff, layer_data, parse_import, replace_layer
+    from .versions import commit_change
 
     text = Path(args.file).read_text(encoding="utf-8")
     with _app().app_context():
@@ -258,8 +263,8 @@ def _lists_export(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     from .db import get_db
-    from .layer import current_policy
     from .log import purge
+    from .versions import current_policy
 
     with _app().app_context():
         db = get_db()

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from policy_lists.feeds import MAX_BYTES, MAX_DOMAINS, FeedError, parse, shipped_definitions
 
-from .layer import PolicyError, commit_change
+from .layer import PolicyError
 from .models import Feed, utcnow
+from .versions import commit_change
 
 TIMEOUT = 60.0
 SCHEDULE_TICK = 600.0  # seconds between looks for feeds that are due

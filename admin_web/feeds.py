@@ -20,8 +20,9 @@ from policy_lists.vocabulary import CATEGORIES
 from .auth import role_required
 from .db import get_db
 from .feed_updates import add_shipped, limits, settings_of, store, update
-from .layer import PolicyError, commit_change
+from .layer import PolicyError
 from .models import Feed
+from .versions import commit_change
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 FEED_CATEGORIES = [c for c in CATEGORIES if c != "unclassified"]

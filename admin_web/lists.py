@@ -21,8 +21,6 @@ from .db import get_db
 from .layer import (
     PolicyError,
     base_fields,
-    commit_change,
-    current_policy,
     diff,
     layer_data,
     parse_import,
@@ -31,6 +29,7 @@ from .layer import (
     to_yaml,
 )
 from .models import AuditRecord, LayerEntry
+from .versions import commit_change, current_policy
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 EDITABLE_CATEGORIES = [c for c in CATEGORIES if c != "unclassified"]

@@ -22,8 +22,8 @@ from . import rollups
 from .auth import role_required
 from .charts import stacked_bars
 from .db import get_db
-from .layer import current_policy
 from .models import Event, LoginFailure, Unclassified, utcnow
+from .versions import current_policy
 
 bp = Blueprint("log", __name__)
 PAGE = 50

@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from .auth import role_required
 from .db import get_db
-from .layer import PolicyError, commit_change, current_policy
+from .layer import PolicyError
 from .models import Account, PermissionRequest, utcnow
+from .versions import commit_change, current_policy
 
 bp = Blueprint("permissions", __name__, url_prefix="/requests")
 

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from .auth import role_required
 from .db import get_db
-from .layer import PolicyError, commit_change, current_policy, problems_by_field
+from .layer import PolicyError, problems_by_field
 from .lists import lines
 from .models import Account, Approval, ExemptionRow, Setting
+from .versions import commit_change, current_policy
 
 bp = Blueprint("registers", __name__, url_prefix="/lists")
 SETTING_FIELDS = ("district_name", "policy_url", "permission_url")

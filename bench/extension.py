@@ -16,16 +16,17 @@ import contextlib
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT / "tests" / "extension")]
 
-from classify import bench_mix  # noqa: E402
-from extension_harness import (  # noqa: E402
+from classify import bench_mix  # noqa: E402  (bench/classify.py, beside this script)
+from playwright.sync_api import Error, sync_playwright  # noqa: E402
+
+from policy_lists import compile_sources  # noqa: E402
+from staffguard_testkit.extension import (  # noqa: E402
     AdminSite,
     Sites,
     has_policy,
@@ -33,10 +34,7 @@ from extension_harness import (  # noqa: E402
     service_worker,
     set_settings,
 )
-from playwright.sync_api import Error, sync_playwright  # noqa: E402
-from realparts import CHROMIUM  # noqa: E402
-
-from policy_lists import compile_sources  # noqa: E402
+from staffguard_testkit.machine import CHROMIUM  # noqa: E402
 
 
 def node_rate(directory: Path) -> dict[str, int]:
@@ -96,8 +94,8 @@ def add_big_feed(admin: AdminSite, domains: int) -> None:
     """A feed of ``domains`` synthetic sites, stored as the admin site stores a fetched copy."""
     from admin_web.app import create_app
     from admin_web.db import get_db
-    from admin_web.layer import commit_change
     from admin_web.models import Feed
+    from admin_web.versions import commit_change
 
     app = create_app({"DATABASE_URL": admin.env["STAFFGUARD_DATABASE_URL"]})
     names = sorted(f"site{n}.feed-{n % 997}.example" for n in range(domains))

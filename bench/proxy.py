@@ -38,8 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "proxy"))
-from proxy_harness import self_signed
+from staffguard_testkit.tls import self_signed
 
 MAPPED = ("tiktok.com", "facebook.com", "-social.net")
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}

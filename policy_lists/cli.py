@@ -1,23 +1,28 @@
-"""``staffguard``: the one command line. The lists commands live here; the admin site and proxy
-add theirs through ``register(subparsers)`` in ``admin_web.cli`` and ``proxy_addons.cli``."""
+"""``staffguard``: the one command line.
+
+The engine's own commands (``check``, ``compile``, ``lists validate``) are defined here. Every
+other part adds its commands through the ``staffguard.commands`` entry-point group (see
+pyproject.toml): each entry names a ``register(subcommands, groups)`` function, called in the
+order of the entry names, so this package never imports the parts built on it. ``groups`` holds
+the shared command groups (``lists``) a part may add actions to.
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import sys
 from collections.abc import Sequence
+from importlib.metadata import EntryPoint, entry_points
 
 from . import DEFAULTS, PolicyError, compile_sources, load_policy
 from .engine import Verdict
 
-PLUGINS = (
-    "admin_web.cli",
-    "admin_web.extension_package",
-    "admin_web.feed_updates",
-    "proxy_addons.cli",
+COMMANDS = "staffguard.commands"  # the entry-point group other parts add their commands through
+DESCRIPTION = (
+    "StaffGuard warns district staff when their web use conflicts with the board's social-media "
+    "policy (IIBGC). Start everything on this machine with 'staffguard run'; "
+    "'staffguard COMMAND --help' shows a command's options."
 )
 
 
@@ -37,8 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="staffguard", description=__doc__)
-    sub = parser.add_subparsers(metavar="COMMAND")
+    parser = argparse.ArgumentParser(prog="staffguard", description=DESCRIPTION)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     check = sub.add_parser("check", help="print the verdict for URLs")
     _policy_option(check)
@@ -46,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--client-ip", help="the device's address")
     check.add_argument("--method", default="GET", help="HTTP method (default GET)")
     check.add_argument("--json", action="store_true", help="one JSON object per line")
-    check.add_argument("urls", nargs="+", metavar="URL")
+    check.add_argument("urls", nargs="+", metavar="URL", help="web addresses (https:// if none)")
     check.set_defaults(handler=_check)
 
     compile_ = sub.add_parser("compile", help="print the compiled policy JSON")
@@ -54,17 +59,37 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.set_defaults(handler=_compile)
 
     lists = sub.add_parser("lists", help="work with policy list files").add_subparsers(
-        metavar="ACTION"
+        title="actions", metavar="ACTION"
     )
     validate = lists.add_parser("validate", help="check list files, layered on the defaults")
-    validate.add_argument("sources", nargs="+", metavar="SRC")
+    validate.add_argument("sources", nargs="+", metavar="SRC", help="list files or directories")
     validate.set_defaults(handler=_validate)
 
     groups = {"lists": lists}
-    for name in PLUGINS:
-        if importlib.util.find_spec(name.split(".")[0]) and importlib.util.find_spec(name):
-            importlib.import_module(name).register(sub, groups)
+    for entry in contributions():
+        try:
+            register = entry.load()
+        except Exception as error:  # a broken part must not take the other commands with it
+            print(
+                f"staffguard: the {entry.name!r} commands are unavailable "
+                f"({entry.value}: {error.__class__.__name__}: {error})",
+                file=sys.stderr,
+            )
+            continue
+        register(sub, groups)
     return parser
+
+
+def contributions() -> list[EntryPoint]:
+    """The installed parts' command registrations, one per name, in name order.
+
+    They appear once the package is installed (``pip install -e .`` again after pyproject.toml
+    changes); a name installed twice (two copies on sys.path) counts once.
+    """
+    found: dict[str, EntryPoint] = {}
+    for entry in sorted(entry_points(group=COMMANDS), key=lambda e: e.name):
+        found.setdefault(entry.name, entry)
+    return list(found.values())
 
 
 def _policy_option(parser: argparse.ArgumentParser) -> None:

@@ -1,30 +1,18 @@
 """What the tests need from the machine: Debian's Chromium and the local PostgreSQL.
 
 Import from here (``from realparts import CHROMIUM_ARGS``): conftest modules share one name.
+The values live in ``staffguard_testkit.machine`` (the benches use them too).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-POSTGRES_URL = os.environ.get(
-    "STAFFGUARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-# Flags that keep Chromium off the network on this closed machine (see README, "Tests").
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from staffguard_testkit.machine import CHROMIUM, CHROMIUM_ARGS, POSTGRES_URL, ROOT
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "POSTGRES_URL", "ROOT", "missing"]
 
 
 def missing(what: str) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
+from importlib.metadata import EntryPoint
 from pathlib import Path
 
-from policy_lists.cli import main
+from policy_lists import cli
+from policy_lists.cli import build_parser, main
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
@@ -75,3 +78,58 @@ def test_lists_validate_rejects_bad_files(tmp_path, capsys):
     bad.write_text("settings:\n  continue_minutes: forever\n", encoding="utf-8")
     assert main(["lists", "validate", str(bad)]) == 2
     assert "continue_minutes must be a whole number" in capsys.readouterr().err
+
+
+# Every command a user can reach, as "group action" words; the parts contribute theirs through
+# the staffguard.commands entry points (pyproject.toml), so a missing one means a lost entry.
+EVERY_COMMAND = {
+    "check", "compile", "lists validate", "lists import", "lists export", "web", "run",
+    "users add", "tokens create", "tokens revoke", "retention purge", "db upgrade",
+    "extension zip", "feeds update", "feeds list", "feeds enable", "proxy",
+}  # fmt: skip
+DEVELOPER_WORDS = ("register(", "subparsers", "``", "entry point", "plugin")
+
+
+def commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, str]:
+    """Every leaf command of the parser tree, with the help text of each level on the way."""
+    found: dict[str, str] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help or "" for a in action._choices_actions}
+            for name, child in action.choices.items():
+                text = f"{helps.get(name, '')} {child.format_help()}"
+                deeper = commands(child, f"{prefix}{name} ")
+                found.update({k: f"{text} {v}" for k, v in deeper.items()} or {prefix + name: text})
+    return found
+
+
+def test_help_lists_every_command_in_the_installed_script():
+    done = run("--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", "every part's commands load"
+    listed = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("    ")}
+    assert {c.split()[0] for c in EVERY_COMMAND} <= listed
+    assert not any(word in done.stdout for word in DEVELOPER_WORDS), done.stdout
+
+
+def test_every_command_has_help_that_speaks_to_users():
+    found = commands(build_parser())
+    assert set(found) >= EVERY_COMMAND, sorted(EVERY_COMMAND - set(found))
+    for name, text in found.items():
+        assert not any(word in text for word in DEVELOPER_WORDS), (name, text)
+    top = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name in ("web", "run"):
+        for action in top.choices[name]._actions:
+            assert action.help, f"staffguard {name} {'/'.join(action.option_strings)} has no help"
+
+
+def test_a_part_that_fails_to_load_leaves_the_other_commands(monkeypatch, capsys):
+    real = cli.entry_points(group=cli.COMMANDS)
+    broken = EntryPoint("broken", "no_such_staffguard_part:register", cli.COMMANDS)
+    monkeypatch.setattr(cli, "entry_points", lambda group: [*real, broken])
+    assert main(["check", "--json", "tiktok.com/messages"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["action"] == "warn"
+    assert "the 'broken' commands are unavailable" in err
+    assert "ModuleNotFoundError" in err
+    assert set(commands(build_parser())) >= EVERY_COMMAND

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from extension_harness import (
+from staffguard_testkit.extension import (
     AdminSite,
     Sites,
     free_port,

@@ -1,5 +1,5 @@
-"""Real parts for the extension's end-to-end tests: the admin site as a process, a local
-web server standing in for the platforms, and Chromium with the unpacked extension."""
+"""Real parts for the extension's end-to-end tests and bench: the admin site as a process, a
+local web server standing in for the platforms, and Chromium with the unpacked extension."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # the checkout
 EXTENSION = ROOT / "extension"
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
 HOSTS = (
@@ -218,7 +218,7 @@ def chromium_extension_args(sites: Sites) -> list[str]:
 
 def launch_with_extension(playwright: Any, profile: Path, sites: Sites, executable: str) -> Any:
     """Chromium (Debian's) with the unpacked extension and the platform hosts mapped."""
-    from realparts import CHROMIUM_ARGS
+    from .machine import CHROMIUM_ARGS
 
     return playwright.chromium.launch_persistent_context(
         str(profile),
