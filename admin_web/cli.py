@@ -18,6 +18,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
+from . import backup
+from .transport import trusted_proxies
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -67,13 +70,14 @@ def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = No
     db = sub.add_parser("db", help="the database").add_subparsers(metavar="ACTION")
     upgrade = db.add_parser("upgrade", help="create or upgrade the schema")
     upgrade.set_defaults(handler=_db_upgrade)
+    backup.register(db)
 
 
 def _app(host: str | None = None) -> Flask:
     from .app import create_app
 
     config: dict[str, Any] = {}
-    if host in LOOPBACK:
+    if host in LOOPBACK and not trusted_proxies():
         config["SESSION_COOKIE_SECURE"] = False  # plain http on this machine only
     return create_app(config)
 
