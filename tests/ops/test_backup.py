@@ -105,7 +105,9 @@ def test_a_restore_brings_back_events_lists_and_requests(database, tmp_path):
     client = app.test_client()
     kept = post(client, bearer, "@a", "@b", "@c")
     add_request(app, "lincolnhigh_athletics")
-    import_lists(tmp_path, database, "approvals:\n  - {platform: facebook, approved_on: 2026-05-12}\n")
+    import_lists(
+        tmp_path, database, "approvals:\n  - {platform: facebook, approved_on: 2026-05-12}\n"
+    )
 
     backup = tmp_path / "backups" / "staffguard.backup"
     backup.parent.mkdir()
