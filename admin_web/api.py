@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
 
-from . import metrics, rollups
+from . import rollups
 from .auth import token_from_request
 from .db import get_db
 from .layer import current, current_policy
@@ -129,7 +129,6 @@ def store_events(db: Session, rows: list[dict[str, Any]]) -> int:
         new = [row for row in new if row["id"] in stored]
         rollups.count_in(db, new)
     db.commit()
-    metrics.count_stored(new)
     return len(new)
 
 

@@ -86,6 +86,8 @@ def _web(args: argparse.Namespace) -> int:
     app = _app(args.host)
     _start_retention(app)
     print(f"StaffGuard admin site on http://{args.host}:{args.port}/", flush=True)
+    if args.host not in LOOPBACK and not trusted_proxies():
+        print("Sign-in needs HTTPS from other machines: see docs/deploy.md", flush=True)
     _serve(app, args.host, args.port)
     return 0
 

@@ -1,8 +1,10 @@
 """Prometheus metrics at ``/metrics``: what an IT admin's monitoring alerts on.
 
 Counters of stored events are kept in this process (a restart resets them, which Prometheus'
-``rate()`` expects) and counted only for events the database took, so a retried batch never
-counts twice. Everything about the proxies is read from their latest health reports
+``rate()`` expects), counted from each answered ``POST /api/v1/events``: its ``accepted``
+events, never its duplicates. Senders resend oldest first (the proxy's spool, the extension's
+queue), so in a batch that mixes a resend with new events the new ones are its last
+``accepted``. Everything about the proxies is read from their latest health reports
 (``POST /api/v1/status``) at scrape time, so several site processes answer alike.
 
 Who may read it: addresses in ``STAFFGUARD_METRICS_NETWORKS`` (default: this machine), or a
@@ -18,6 +20,7 @@ import hmac
 import ipaddress
 import math
 import os
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -182,11 +185,21 @@ def _token_from_environment() -> str:
     return os.environ.get("STAFFGUARD_METRICS_TOKEN", "")
 
 
-def count_stored(rows: Iterable[dict[str, Any]]) -> None:
-    """Count events the database just took (called once their transaction committed)."""
-    metrics: Metrics | None = current_app.extensions.get("staffguard_metrics")
-    if metrics is not None:
-        metrics.count(rows)
+@bp.after_app_request
+def count_stored(response: Response) -> Response:
+    """Count the events an answered batch stored (the API checked every field already)."""
+    if request.endpoint != "api.events" or response.status_code != 200:
+        return response
+    answer, batch = response.get_json(silent=True), request.get_json(silent=True)
+    accepted = answer.get("accepted") if isinstance(answer, dict) else None
+    if isinstance(accepted, int) and accepted > 0 and isinstance(batch, list):
+        unique = list({_event_id(event): event for event in batch}.values())
+        current_app.extensions["staffguard_metrics"].count(unique[len(unique) - accepted :])
+    return response
+
+
+def _event_id(event: dict[str, Any]) -> str:
+    return str(uuid.UUID(str(event["id"])))
 
 
 @bp.get("/metrics")

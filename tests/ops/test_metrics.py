@@ -144,3 +144,21 @@ def test_the_scrape_token_comes_from_a_file(sqlite_url, tmp_path, monkeypatch):
         "/metrics", environ_base=remote, headers={"Authorization": "Bearer from-a-file"}
     )
     assert ok.status_code == 200
+
+
+def test_a_resend_with_new_events_counts_only_the_new_ones(app):
+    with app.app_context():
+        bearer = {"Authorization": f"Bearer {create_token('proxy-1')}"}
+        get_db().commit()
+    client = app.test_client()
+    first = [event("@a"), event("@b")]
+    assert client.post("/api/v1/events", json=first, headers=bearer).json["accepted"] == 2
+    resend = [*first, {**event("@c"), "outcome": "continued"}]
+    assert client.post("/api/v1/events", json=resend, headers=bearer).json["accepted"] == 1
+    seen = samples(client.get("/metrics"))
+    assert (
+        seen["staffguard_events_ingested_total", (("outcome", "shown"), ("source", "proxy"))] == 2
+    )
+    key = ("staffguard_events_ingested_total", (("outcome", "continued"), ("source", "proxy")))
+    assert seen[key] == 1
+    assert seen["staffguard_decisions_total", (("action", "warn"),)] == 3
