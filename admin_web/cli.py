@@ -95,7 +95,15 @@ def _web(args: argparse.Namespace) -> int:
 def _serve(app: Flask, host: str, port: int) -> None:
     from waitress import serve
 
-    serve(app, host=host, port=port, threads=8, ident="staffguard")
+    # X-Forwarded-* reach the site, which believes them only behind trusted proxies (transport)
+    serve(
+        app,
+        host=host,
+        port=port,
+        threads=8,
+        ident="staffguard",
+        clear_untrusted_proxy_headers=False,
+    )
 
 
 def _start_retention(app: Flask) -> None:
