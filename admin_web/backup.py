@@ -53,6 +53,7 @@ def backup(url: str, path: Path) -> None:
         _run("pg_dump", ["--format=custom", "--no-owner", f"--file={path}", *_schema(parsed)], url)
     else:
         raise BackupError(f"no backup for {parsed.get_backend_name()} databases")
+    path.chmod(0o600)  # it holds the warning log: staff names and the sites they were warned on
 
 
 def restore(url: str, path: Path) -> None:

@@ -113,7 +113,7 @@ def test_a_restore_brings_back_events_lists_and_requests(database, tmp_path):
     backup.parent.mkdir()
     done = run(["db", "backup", str(backup)], tmp_path, database)
     assert done.returncode == 0, done.stderr
-    assert backup.stat().st_size > 0
+    assert backup.stat().st_size > 0 and backup.stat().st_mode & 0o777 == 0o600
 
     # what happens after the backup: more events, a removed request, other lists
     later = post(client, bearer, "@d")
