@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import plistlib
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +122,28 @@ def test_every_setting_in_the_env_examples_is_read_somewhere(example):
     sources += "".join(p.read_text() for p in (DEPLOY / "systemd").glob("*.service"))
     for name in names:
         assert f'"{name}"' in sources or f"${{{name}}}" in sources, name
+
+
+def test_the_apple_profile_carries_the_ca_and_the_pac(tmp_path):
+    cert = tmp_path / "ca.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", tmp_path / "ca.key", "-out", cert, "-days", "2",
+         "-subj", "/CN=USD 999 StaffGuard CA"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    made = subprocess.run(
+        [sys.executable, DEPLOY / "apple" / "staffguard_profile.py", "--ca", cert,
+         "--pac", "https://staffguard.usd999.org/proxy.pac", "--organization", "USD 999"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    profile = plistlib.loads(made.stdout)
+    assert profile["PayloadType"] == "Configuration" and profile["PayloadScope"] == "System"
+    root, proxy = profile["PayloadContent"]
+    assert root["PayloadType"] == "com.apple.security.root"
+    assert root["PayloadContent"] == ssl.PEM_cert_to_DER_cert(cert.read_text())
+    assert proxy["PayloadType"] == "com.apple.proxy.http.global"
+    assert proxy["ProxyType"] == "Auto" and proxy["ProxyPACFallbackAllowed"] is True
+    assert proxy["ProxyPACURL"] == "https://staffguard.usd999.org/proxy.pac"
+    uuids = [p["PayloadUUID"] for p in (profile, root, proxy)]
+    assert len(set(uuids)) == 3
