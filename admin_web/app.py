@@ -16,8 +16,11 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
-from . import api, auth, db, layer, log, metrics, pac, permissions, registers, transport
+from . import api, auth, db, layer, log, permissions, registers
 from .lists import bp as lists_bp
+from .metrics import init_app as init_metrics
+from .pac import bp as pac_bp
+from .transport import init_app as init_transport
 
 csrf = CSRFProtect()
 
@@ -58,14 +61,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         layer.refresh(db.get_db())
     csrf.init_app(app)
     csrf.exempt(api.bp)
-    transport.init_app(app)  # after CSRF: a sign-in over plain HTTP gets its page
-    metrics.init_app(app)
     for blueprint in (auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(pac.bp)
-    app.register_blueprint(metrics.bp)
     app.after_request(_security_headers)
     app.jinja_env.globals["csrf"] = _csrf_field
+    init_transport(app)  # trusted reverse proxies; a page, not a bare 400, for sign-in over HTTP
+    init_metrics(app)  # /metrics
+    app.register_blueprint(pac_bp)
     return app
 
 

@@ -18,9 +18,6 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from . import backup
-from .transport import trusted_proxies
-
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -70,11 +67,14 @@ def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = No
     db = sub.add_parser("db", help="the database").add_subparsers(metavar="ACTION")
     upgrade = db.add_parser("upgrade", help="create or upgrade the schema")
     upgrade.set_defaults(handler=_db_upgrade)
-    backup.register(db)
+    from .backup import register as register_backup
+
+    register_backup(db)
 
 
 def _app(host: str | None = None) -> Flask:
     from .app import create_app
+    from .transport import trusted_proxies
 
     config: dict[str, Any] = {}
     if host in LOOPBACK and not trusted_proxies():
@@ -86,7 +86,7 @@ def _web(args: argparse.Namespace) -> int:
     app = _app(args.host)
     _start_retention(app)
     print(f"StaffGuard admin site on http://{args.host}:{args.port}/", flush=True)
-    if args.host not in LOOPBACK and not trusted_proxies():
+    if args.host not in LOOPBACK and not app.config["TRUSTED_PROXIES"]:
         print("Sign-in needs HTTPS from other machines: see docs/deploy.md", flush=True)
     _serve(app, args.host, args.port)
     return 0

@@ -176,6 +176,7 @@ def init_app(app: Flask) -> None:
         raise ValueError(f"STAFFGUARD_METRICS_NETWORKS: {error}") from None
     app.config["METRICS_NETWORKS"] = networks
     app.extensions["staffguard_metrics"] = Metrics(app.extensions["staffguard_sessions"])
+    app.register_blueprint(bp)
 
 
 def _token_from_environment() -> str:
