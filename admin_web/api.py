@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -217,37 +217,3 @@ def unclassified() -> Any:
 @bp.get("/api/v1/openapi.json")
 def openapi() -> Any:
     return OPENAPI
-
-
-@bp.get("/proxy.pac")
-def proxy_pac() -> Any:
-    """Send only hosts that need a decision through the proxy; everything else goes DIRECT."""
-    policy = current_policy(get_db())
-    # staffguard.invalid: the extension asks the proxy whether it is there (no double warning)
-    domains = sorted(
-        {
-            domain
-            for raw in policy.compiled["platforms"]
-            if policy.platforms[raw["id"]].needs_decision
-            for domain in raw["domains"]
-        }
-        | {"staffguard.invalid"}
-    )
-    proxy = request.args.get("proxy") or current_app.config["PROXY_ADDRESS"]
-    proxy = "".join(c for c in proxy if c.isalnum() or c in ".:-[]")
-    body = (
-        "// StaffGuard: only hosts that need a policy decision go through the proxy.\n"
-        f"// policy version {policy.version}\n"
-        f"var domains = {json.dumps(domains)};\n"
-        "function FindProxyForURL(url, host) {\n"
-        "  host = host.toLowerCase();\n"
-        "  for (var i = 0; i < domains.length; i++) {\n"
-        "    var d = domains[i];\n"
-        "    if (host === d || dnsDomainIs(host, '.' + d)) {\n"
-        f"      return 'PROXY {proxy}; DIRECT';\n"
-        "    }\n"
-        "  }\n"
-        "  return 'DIRECT';\n"
-        "}\n"
-    )
-    return Response(body, 200, {"Content-Type": "application/x-ns-proxy-autoconfig"})

@@ -18,6 +18,9 @@ from markupsafe import Markup
 
 from . import api, auth, db, feeds, log, permissions, registers, versions
 from .lists import bp as lists_bp
+from .metrics import init_app as init_metrics
+from .pac import bp as pac_bp
+from .transport import init_app as init_transport
 
 csrf = CSRFProtect()
 
@@ -62,6 +65,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)
     app.jinja_env.globals["csrf"] = _csrf_field
+    init_transport(app)  # trusted reverse proxies; a page, not a bare 400, for sign-in over HTTP
+    init_metrics(app)  # /metrics
+    app.register_blueprint(pac_bp)
     return app
 
 

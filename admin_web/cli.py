@@ -73,13 +73,17 @@ def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = No
     db = sub.add_parser("db", help="the database").add_subparsers(metavar="ACTION")
     upgrade = db.add_parser("upgrade", help="create or upgrade the schema")
     upgrade.set_defaults(handler=_db_upgrade)
+    from .backup import register as register_backup
+
+    register_backup(db)
 
 
 def _app(host: str | None = None) -> Flask:
     from .app import create_app
+    from .transport import trusted_proxies
 
     config: dict[str, Any] = {}
-    if host in LOOPBACK:
+    if host in LOOPBACK and not trusted_proxies():
         config["SESSION_COOKIE_SECURE"] = False  # plain http on this machine only
     return create_app(config)
 
@@ -89,6 +93,8 @@ def _web(args: argparse.Namespace) -> int:
     _start_retention(app)
     start_feed_schedule(app)
     print(f"StaffGuard admin site on http://{args.host}:{args.port}/", flush=True)
+    if args.host not in LOOPBACK and not app.config["TRUSTED_PROXIES"]:
+        print("Sign-in needs HTTPS from other machines: see docs/deploy.md", flush=True)
     _serve(app, args.host, args.port)
     return 0
 
@@ -96,7 +102,15 @@ def _web(args: argparse.Namespace) -> int:
 def _serve(app: Flask, host: str, port: int) -> None:
     from waitress import serve
 
-    serve(app, host=host, port=port, threads=8, ident="staffguard")
+    # X-Forwarded-* reach the site, which believes them only behind trusted proxies (transport)
+    serve(
+        app,
+        host=host,
+        port=port,
+        threads=8,
+        ident="staffguard",
+        clear_untrusted_proxy_headers=False,
+    )
 
 
 def _start_retention(app: Flask) -> None:
