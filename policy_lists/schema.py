@@ -39,6 +39,7 @@ PLATFORM_KEYS = {
 RULE_KEYS = {"activity", "paths", "methods", "hosts", "headers", "note"}
 SETTINGS_LIMITS = {"continue_minutes": (1, 24 * 60), "retention_days": (1, 3650)}
 SETTINGS_TEXT = {"district_name", "permission_url", "policy_url"}
+MAX_DOMAINS_FILE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,9 @@ class Document:
 class Checker:
     """Collects problems while reading one file's mapping into a Document."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, directory: Path | None = None):
         self.file = file
+        self.directory = directory  # where a domains_file may be; None: nowhere
         self.problems: list[tuple[Where, str]] = []
 
     def where(self, node: Any, entry: str = "") -> Where:
@@ -186,9 +188,11 @@ class Checker:
                 )
         if "domains" in raw or "domains_file" in raw:
             listed = raw.get("domains", [])
-            if "domains_file" in raw:
-                listed = [*listed, *self.domains_file(raw["domains_file"], where)]
-            entry.fields["domains"] = self.domains(listed, where, "domains")
+            from_file = (
+                self.domains_file(raw["domains_file"], where) if "domains_file" in raw else []
+            )
+            checked = self.domains(listed, where, "domains") if listed or not from_file else ()
+            entry.fields["domains"] = (*checked, *from_file)
         if "rules" in raw:
             entry.fields["rules"] = self.rules(raw["rules"], where)
         if "actions" in raw:
@@ -221,16 +225,38 @@ class Checker:
         """Domains from a text file beside the list file: one a line, ``#`` starts a comment.
 
         Large lists (a district's own block list, say) load far faster this way than as YAML.
+        The file must lie inside the list file's own directory (an upload has none, so it
+        cannot name one), and problems name its lines, never its contents: a list file must
+        not be a way to read other files on the server.
         """
-        path = Path(self.file).parent / str(raw)
+        if self.directory is None:
+            self.fail(where, "domains_file works only in list files on disk, not in uploads")
+            return []
+        base = self.directory.resolve()
+        path = (base / str(raw)).resolve()
+        label = f"domains_file {str(raw)[:200]!r}"
+        if not path.is_relative_to(base) or not path.is_file():
+            self.fail(where, f"{label} must be a file inside {str(self.directory)!r}")
+            return []
         try:
+            if path.stat().st_size > MAX_DOMAINS_FILE_BYTES:
+                self.fail(where, f"{label} is larger than {MAX_DOMAINS_FILE_BYTES >> 20} MiB")
+                return []
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            self.fail(where, f"domains_file {str(raw)!r}: {error}")
+            self.fail(where, f"{label} cannot be read ({error.__class__.__name__})")
             return []
-        if "#" in text:
-            text = "\n".join(line.partition("#")[0] for line in text.splitlines())
-        return text.split()
+        result = []
+        for number, line in enumerate(text.splitlines(), 1):
+            name = line.partition("#")[0].strip()
+            if not name:
+                continue
+            domain = normalize_domain(name)
+            if domain is None or is_public_suffix(domain):
+                self.fail(where, f"{label} line {number}: not a domain name a platform can own")
+            else:
+                result.append(domain)
+        return result
 
     def rules(self, raw: Any, where: Where) -> tuple[Rule, ...]:
         if not isinstance(raw, list):
