@@ -38,7 +38,11 @@ PLATFORM_KEYS = {
 }
 RULE_KEYS = {"activity", "paths", "methods", "hosts", "headers", "note"}
 SETTINGS_LIMITS = {"continue_minutes": (1, 24 * 60), "retention_days": (1, 3650)}
-SETTINGS_TEXT = {"district_name", "permission_url", "policy_url"}
+SETTINGS_TEXT = {"district_name": 200, "permission_url": 2000, "policy_url": 2000}
+SETTINGS_URLS = {"permission_url", "policy_url"}  # shown as links to staff: http(s) only
+TEXT_LIMITS = {"platform": 100, "reference": 500, "handle": 200, "sponsor": 200, "name": 200}
+MAX_PEOPLE = 1000  # officials of an account, users of an exemption
+_URL = re.compile(r"https?://[^\s/?#@\\\x00-\x1f\x7f]+(?:[/?#][^\s\\\x00-\x1f\x7f]*)?\Z", re.I)
 MAX_DOMAINS_FILE_BYTES = 16 * 1024 * 1024
 
 
@@ -329,6 +333,8 @@ class Checker:
         if approved_on is None:
             self.fail(where, "approved_on must be a date (YYYY-MM-DD)")
             return None
+        if not self.texts_fit(raw, where, ("platform", "reference")):
+            return None
         return {**raw, "approved_on": approved_on, "where": where}
 
     def account(self, raw: Any, index: int) -> dict[str, Any] | None:
@@ -340,15 +346,37 @@ class Checker:
             self.fail(where, "an account needs a 'handle'")
             return None
         officials = raw.get("officials", [])
-        if not isinstance(officials, list):
+        if not isinstance(officials, list) or not self.people_fit(officials, where, "officials"):
             self.fail(where, "officials must be a list of email addresses")
             return None
+        if not self.texts_fit(raw, where, ("platform", "handle", "sponsor")):
+            return None
         return {**raw, "where": where}
+
+    def texts_fit(self, raw: Mapping[str, Any], where: Where, keys: tuple[str, ...]) -> bool:
+        """Register fields are short text (the admin site stores them in sized columns)."""
+        fits = True
+        for key in keys:
+            value = raw.get(key)
+            if value is not None and len(str(value)) > TEXT_LIMITS[key]:
+                self.fail(where, f"{key} is longer than {TEXT_LIMITS[key]} characters")
+                fits = False
+        return fits
+
+    def people_fit(self, people: list[Any], where: Where, key: str) -> bool:
+        if len(people) > MAX_PEOPLE or any(len(str(p)) > 200 for p in people):
+            self.fail(where, f"{key}: at most {MAX_PEOPLE} addresses of at most 200 characters")
+            return False
+        return True
 
     def exemption(self, raw: Any, index: int) -> tuple[Exemption, dict[str, Any]] | None:
         where = self.where(raw, f"exemptions[{index}]")
         if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
             self.fail(where, "an exemption needs a 'name'")
+            return None
+        if not self.texts_fit(raw, where, ("name",)) or not self.people_fit(
+            _strings(raw.get("users", [])) + _strings(raw.get("networks", [])), where, "users"
+        ):
             return None
         users = [u.strip().lower() for u in _strings(raw.get("users", []))]
         networks = []
@@ -387,10 +415,16 @@ class Checker:
                 else:
                     self.fail(where, f"{key} must be a whole number from {low} to {high}")
             elif key in SETTINGS_TEXT:
-                if isinstance(value, str):
-                    result[key] = value
+                if not isinstance(value, str) or len(value) > SETTINGS_TEXT[key]:
+                    self.fail(
+                        where, f"{key} must be text of at most {SETTINGS_TEXT[key]} characters"
+                    )
+                elif key in SETTINGS_URLS and not _URL.match(value):
+                    self.fail(where, f"{key} must be an http:// or https:// address")
                 else:
-                    self.fail(where, f"{key} must be text")
+                    result[key] = value
+            elif key == "staff_domains":
+                result[key] = list(self.domains(value, where, "staff_domains"))
             elif key == "actions":
                 result[key] = self.action_table(value, where)
             else:
