@@ -276,12 +276,12 @@ def tokens() -> Any:
     return _users_page(new_token=token)
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post("/users/<int(max=2147483647):user_id>")
 @role_required("admin")
 def change_user(user_id: int) -> Any:
     """Change an account's role, or disable or enable it; either ends its sessions."""
     db = get_db()
-    user = db.get(User, user_id) if user_id < 2**31 else None
+    user = db.get(User, user_id)
     if user is None:
         abort(404)
     role = request.form.get("role", user.role)
