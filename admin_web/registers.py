@@ -69,6 +69,10 @@ def approvals() -> Any:
 
 def _add(record: Any, kind: str, target: str) -> dict[str, list[str]]:
     db = get_db()
+    for column in record.__table__.columns:  # the lists check the rest; columns check size
+        length, value = getattr(column.type, "length", None), getattr(record, column.name)
+        if length and isinstance(value, str) and len(value) > length:
+            return {column.name: [f"{column.name} is longer than {length} characters"]}
     db.add(record)
     try:
         db.flush()
