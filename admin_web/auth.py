@@ -102,13 +102,16 @@ def _wait_needed(name: str, address: str) -> int:
         recent.where(and_(LoginFailure.name == name, LoginFailure.address == address))
     ).one()
     from_here, last_here = db.execute(recent.where(LoginFailure.address == address)).one()
-    waits = [0]
-    if pair >= limit:
-        backoff = min(BACKOFF_START * 2 ** min(pair - limit, 10), BACKOFF_CAP)
-        waits.append(backoff - int((utcnow() - last).total_seconds()))
-    if from_here >= 4 * limit:  # guessing across many accounts from one address
-        waits.append(BACKOFF_CAP - int((utcnow() - last_here).total_seconds()))
-    return max(waits)
+    # One account from here, or guessing across many accounts from here: both back off.
+    return max(_backoff(pair, limit, last), _backoff(from_here, 4 * limit, last_here))
+
+
+def _backoff(failures: int, free: int, last: dt.datetime | None) -> int:
+    """Seconds left to wait: none for the first ``free`` failures, then 15 s doubling."""
+    if failures < free or last is None:
+        return 0
+    wait = min(BACKOFF_START * 2 ** min(failures - free, 10), BACKOFF_CAP)
+    return wait - int((utcnow() - last).total_seconds())
 
 
 @bp.app_context_processor
