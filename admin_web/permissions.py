@@ -39,7 +39,7 @@ from .models import Account, PermissionRequest, utcnow
 bp = Blueprint("permissions", __name__, url_prefix="/requests")
 LIMITS = {"requester": 200, "platform_id": 100, "purpose": 5000, "audience": 500}
 LIMITS |= {"account_name": 200, "officials": 5000, "costs": 5000, "reason": 5000}
-MAX_LINES, MAX_AMOUNT = 50, Decimal(10_000_000)
+MAX_LINES, MAX_AMOUNT, MAX_BODY = 50, Decimal(10_000_000), 64 * 1024
 _AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?\Z")
 _EMAIL = re.compile(r"[^@\s]{1,64}@([a-z0-9.-]{1,190})\Z")
 
@@ -94,7 +94,10 @@ def _too_many_from(address: str) -> bool:
 def new() -> Any:
     policy = current_policy(get_db())
     platforms = sorted(policy.compiled["platforms"], key=lambda p: p["name"].lower())
-    values = dict(request.form) if request.method == "POST" else dict(request.args)
+    if request.method == "POST" and (request.content_length or 0) > MAX_BODY:
+        return render_template("error.html", message="This request is far too long."), 413
+    source = request.form if request.method == "POST" else request.args
+    values = {key: value[:5000] for key, value in source.items()}  # echoed into the form
     problems: dict[str, list[str]] = {}
     address = (request.remote_addr or "")[:64]
     if request.method == "POST" and _too_many_from(address):
