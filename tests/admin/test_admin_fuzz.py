@@ -84,6 +84,11 @@ def fuzz_app(request, tmp_path_factory) -> Iterator[Flask]:
         client.post("/login", data={"name": "admin@usd999.org", "password": PASSWORD})
         client.post("/lists/approvals", data={"platform": "tiktok", "approved_on": "2026-05-12"})
         client.post("/lists/settings", data={"district_name": "USD 999"})
+        client.post(
+            "/requests/new",
+            data={"requester": "coach@usd999.org", "platform_id": "tiktok", "purpose": "News",
+                  "audience": "Parents", "account_name": "lincoln"},
+        )  # fmt: skip
         app.config["FUZZ_ADMIN"] = client
         yield app
     if engine is not None:
@@ -115,6 +120,8 @@ FORMS: list[tuple[str, list[str]]] = [
     ("/lists/platforms/tiktok", ["name", "category", "domains", "rules", "action_direct_message"]),
     ("/lists/import", ["text", "apply"]),
     ("/users", ["name", "role", "password"]),
+    ("/users/2", ["role", "disabled"]),
+    ("/requests/1", ["decision", "reason"]),
     ("/tokens", ["name"]),
     ("/requests/new", ["requester", "platform_id", "purpose", "audience", "account_name",
                        "officials", "costs"]),
