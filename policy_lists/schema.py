@@ -419,7 +419,7 @@ class Checker:
                     self.fail(
                         where, f"{key} must be text of at most {SETTINGS_TEXT[key]} characters"
                     )
-                elif key in SETTINGS_URLS and not _URL.match(value):
+                elif key in SETTINGS_URLS and value and not _URL.match(value):
                     self.fail(where, f"{key} must be an http:// or https:// address")
                 else:
                     result[key] = value

@@ -68,6 +68,11 @@ def test_the_loader_refuses_hostile_yaml_with_file_and_line(text, line, message)
     assert message in problem
 
 
+def test_empty_links_stay_allowed_the_site_fills_them_in():
+    document = read_text("district.yaml", 'settings: {permission_url: "", policy_url: ""}\n')
+    assert document.settings == {"permission_url": "", "policy_url": ""}
+
+
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path):
     big = tmp_path / "big.yaml"
     big.write_text("# " + "x" * MAX_YAML_BYTES + "\n")
