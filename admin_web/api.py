@@ -1,7 +1,12 @@
-"""The JSON API for proxies and devices (DESIGN.md), the PAC file and the health check.
+"""The JSON API for proxies and devices (DESIGN.md) and the PAC file.
 
 Bearer tokens authenticate every ``/api/v1`` call; a signed-in admin's browser session may read
 the policy and check URLs too, so the lists editor can preview verdicts.
+
+A proxy's shipper resends a refused batch until it is taken, so nothing a sender may write
+makes this API answer 500: text is cleaned of what the database cannot store (NUL, unpaired
+surrogates; the answer lists the events that were cleaned), and anything else wrong in an event
+is a 400 that names the event.
 """
 
 from __future__ import annotations
@@ -17,17 +22,20 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from policy_lists.schema import normalize_domain
 from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
 
 from . import rollups
 from .auth import token_from_request
 from .db import get_db
+from .inputs import clean_text, json_body
 from .models import Event, Unclassified
 from .openapi import OPENAPI
 from .versions import current, current_policy
 
 bp = Blueprint("api", __name__)
 MAX_EVENTS = 1000
+MAX_COUNT = 2**31 - 1
 TEXT_LIMITS = {
     "user": 200,
     "client": 64,
@@ -40,7 +48,7 @@ TEXT_LIMITS = {
 }
 
 
-def _authorized(session_may_read: bool = False) -> None:
+def authorized(session_may_read: bool = False) -> None:
     """A valid bearer token; for reading calls, a signed-in browser session will do too.
 
     Writing calls never take the session: the API is exempt from CSRF tokens, so a page
@@ -56,15 +64,9 @@ def _authorized(session_may_read: bool = False) -> None:
         )
 
 
-@bp.get("/healthz")
-def healthz() -> Any:
-    get_db().execute(select(1))
-    return {"status": "ok"}
-
-
 @bp.get("/api/v1/policy")
 def policy() -> Any:
-    _authorized(session_may_read=True)
+    authorized(session_may_read=True)
     row = current(get_db())
     get_db().commit()  # token last-use time
     etag = f'"{row.version}"'
@@ -85,7 +87,7 @@ def policy() -> Any:
 
 @bp.get("/api/v1/check")
 def check() -> Any:
-    _authorized(session_may_read=True)
+    authorized(session_may_read=True)
     url = request.args.get("url", "")
     if not url:
         return jsonify(error="url is required"), 400
@@ -100,20 +102,26 @@ def check() -> Any:
 
 @bp.post("/api/v1/events")
 def events() -> Any:
-    _authorized()
-    batch = request.get_json(silent=True)
+    authorized()
+    batch = json_body()
     if not isinstance(batch, list):
         return jsonify(error="the body must be a JSON list of events", index=None), 400
     if len(batch) > MAX_EVENTS:
         return jsonify(error=f"at most {MAX_EVENTS} events a batch", index=None), 413
-    rows = []
+    rows, cleaned = [], []
     for index, raw in enumerate(batch):
         try:
-            rows.append(_event_row(raw))
+            row, was_cleaned = _event_row(raw)
         except ValueError as error:
-            return jsonify(error=str(error), index=index), 400
+            return jsonify(error=str(error)[:500], index=index), 400
+        rows.append(row)
+        if was_cleaned:
+            cleaned.append(index)
     accepted = store_events(get_db(), rows)
-    return {"accepted": accepted, "duplicates": len(batch) - accepted}
+    answer: dict[str, Any] = {"accepted": accepted, "duplicates": len(batch) - accepted}
+    if cleaned:
+        answer["cleaned"] = cleaned  # stored without their NUL / unpaired surrogate characters
+    return answer
 
 
 def store_events(db: Session, rows: list[dict[str, Any]]) -> int:
@@ -139,13 +147,14 @@ def _insert_ignoring_duplicates(db: Session) -> Any:
     return insert(Event).on_conflict_do_nothing(index_elements=["id"]).returning(Event.id)
 
 
-def _event_row(raw: Any) -> dict[str, Any]:
+def _event_row(raw: Any) -> tuple[dict[str, Any], bool]:
+    """A checked event row, and whether its text had to be cleaned to be stored."""
     if not isinstance(raw, dict):
         raise ValueError("an event must be a JSON object")
     try:
-        event_id = str(uuid.UUID(str(raw.get("id"))))
+        event_id = str(uuid.UUID(str(raw.get("id"))[:100]))
     except ValueError:
-        raise ValueError(f"id {raw.get('id')!r} is not a UUID") from None
+        raise ValueError(f"id {str(raw.get('id'))[:100]!r} is not a UUID") from None
     ts = _timestamp(raw.get("ts"))
     for key, allowed in (
         ("source", SOURCES),
@@ -154,14 +163,19 @@ def _event_row(raw: Any) -> dict[str, Any]:
         ("action", ACTIONS),
         ("outcome", OUTCOMES),
     ):
-        if raw.get(key) not in allowed:
-            raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {raw.get(key)!r}")
+        if not isinstance(raw.get(key), str) or raw[key] not in allowed:
+            given = str(raw.get(key))[:40]
+            raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {given!r}")
     row: dict[str, Any] = {"id": event_id, "ts": ts}
     row.update({key: raw[key] for key in ("source", "category", "activity", "action", "outcome")})
+    was_cleaned = False
     for key, limit in TEXT_LIMITS.items():
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{key} must be text")
+        if value:
+            value, changed = clean_text(value)
+            was_cleaned |= changed
         row[key] = (
             (value or "")[:limit]
             if key not in ("user", "client", "platform_id")
@@ -170,11 +184,11 @@ def _event_row(raw: Any) -> dict[str, Any]:
     if not row["url"] or not row["host"]:
         raise ValueError("url and host are required")
     row["url"] = row["url"].split("#", 1)[0].split("?", 1)[0]  # query strings are never stored
-    return row
+    return row, was_cleaned
 
 
 def _timestamp(value: Any) -> dt.datetime:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 40:
         raise ValueError("ts must be an RFC 3339 time")
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -182,36 +196,67 @@ def _timestamp(value: Any) -> dt.datetime:
         raise ValueError(f"ts {value!r} is not an RFC 3339 time") from None
     if parsed.tzinfo is None:
         raise ValueError("ts must carry a time zone (UTC: 'Z')")
-    return parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    try:
+        return parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError(f"ts {value!r} is outside the years 1 to 9999 in UTC") from None
 
 
 @bp.post("/api/v1/unclassified")
 def unclassified() -> Any:
-    """Running totals per reporter, day and domain; a resent report replaces, never adds."""
-    _authorized()
-    body = request.get_json(silent=True)
+    """Running totals per reporter, day and domain; a resent report replaces, never adds.
+
+    A count whose domain is no host name (nothing an admin could classify) is skipped and
+    named in ``skipped``; a malformed count refuses the report with its index.
+    """
+    authorized()
+    body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("reporter"), str):
-        return jsonify(error="expected {'reporter': str, 'counts': [...]}"), 400
+        return jsonify(error="expected {'reporter': str, 'counts': [...]}", index=None), 400
     counts = body.get("counts")
-    if not isinstance(counts, list):
-        return jsonify(error="counts must be a list"), 400
-    db = get_db()
-    reporter = body["reporter"][:200]
+    if not isinstance(counts, list) or len(counts) > 100_000:
+        return jsonify(error="counts must be a list of at most 100,000", index=None), 400
+    reporter = clean_text(body["reporter"])[0][:200]
+    rows: dict[tuple[str, str], int] = {}
+    skipped = []
     for index, item in enumerate(counts):
         try:
-            day = dt.date.fromisoformat(str(item["day"])).isoformat()
-            domain, count = str(item["domain"]).lower()[:255], int(item["count"])
-        except (KeyError, TypeError, ValueError):
-            db.rollback()
-            return jsonify(error="each count needs day, domain and count", index=index), 400
+            day, domain, count = _count(item)
+        except ValueError as error:
+            return jsonify(error=str(error), index=index), 400
+        if domain is None:
+            skipped.append(index)
+        else:
+            rows[day, domain] = count
+    db = get_db()
+    for (day, domain), count in rows.items():
         row = db.get(Unclassified, (reporter, day, domain))
         if row is None:
             db.add(Unclassified(reporter=reporter, day=day, domain=domain, count=count))
         else:
             row.count = count
-        db.flush()
     db.commit()
-    return {"stored": len(counts)}
+    answer: dict[str, Any] = {"stored": len(counts) - len(skipped)}
+    if skipped:
+        answer["skipped"] = skipped
+    return answer
+
+
+def _count(item: Any) -> tuple[str, str | None, int]:
+    """(day, domain or None when it is no host name, count) of one reported count."""
+    if not isinstance(item, dict):
+        raise ValueError("each count needs day, domain and count")
+    day, domain, count = item.get("day"), item.get("domain"), item.get("count")
+    if not isinstance(day, str) or not isinstance(domain, str):
+        raise ValueError("each count needs day, domain and count")
+    try:
+        day = dt.date.fromisoformat(day if len(day) <= 10 else "").isoformat()
+    except ValueError:
+        raise ValueError(f"day {day[:20]!r} is not a date (YYYY-MM-DD)") from None
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
+        raise ValueError(f"count must be a whole number from 0 to {MAX_COUNT}")
+    name = normalize_domain(domain[:255].lower()) if "\x00" not in domain else None
+    return day, name, count
 
 
 @bp.get("/api/v1/openapi.json")

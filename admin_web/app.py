@@ -16,7 +16,8 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
-from . import api, auth, db, feeds, log, permissions, registers, versions
+from . import api, auth, db, feeds, health, log, permissions, registers, versions
+from .inputs import refuse_unstorable
 from .lists import bp as lists_bp
 from .metrics import init_app as init_metrics
 from .pac import bp as pac_bp
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PROXY_ADDRESS=os.environ.get("STAFFGUARD_PROXY_ADDRESS", "127.0.0.1:8081"),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         LOGIN_ATTEMPTS=5,
+        REQUEST_LIMIT=(10, 3600),  # permission requests per address and window (seconds)
     )
     if test_config:
         app.config.from_mapping(test_config)
@@ -59,9 +61,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         versions.refresh(db.get_db())
+    app.before_request(refuse_unstorable)
     csrf.init_app(app)
     csrf.exempt(api.bp)
-    for blueprint in (auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp, feeds.bp):
+    csrf.exempt(health.bp)
+    blueprints = [auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp, health.bp]
+    blueprints.append(feeds.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)
     app.jinja_env.globals["csrf"] = _csrf_field

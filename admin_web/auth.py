@@ -2,6 +2,12 @@
 
 Roles: ``admin`` (everything), ``approver`` (the superintendent or designee: permission
 requests and approvals), ``auditor`` (read-only review of the log and the lists).
+
+Sessions end on the server: the cookie names its account's session generation, and signing
+out, disabling the account or changing its role moves that generation on, so a copied cookie
+stops working. Sign-in answers alike, in time too, for unknown accounts and wrong passwords,
+and slows down guessing per (address, account) pair with a doubling wait, so nobody can lock
+another person out from elsewhere.
 """
 
 from __future__ import annotations
@@ -25,15 +31,18 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import get_db
+from .inputs import safe_next
 from .models import AuditRecord, LoginFailure, Token, User, utcnow
 
 bp = Blueprint("auth", __name__)
 ROLES = ("admin", "approver", "auditor")
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
+BACKOFF_START, BACKOFF_CAP = 15, 15 * 60  # seconds to wait after the free attempts
+NAME_LIMIT = 200
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -60,8 +69,49 @@ def can(*roles: str) -> bool:
 
 @bp.before_app_request
 def load_user() -> None:
+    """The signed-in account, if its session is still current; otherwise the cookie is spent."""
+    g.user = None
     user_id = session.get("user_id")
-    g.user = get_db().get(User, user_id) if user_id is not None else None
+    if user_id is None:
+        return
+    user = get_db().get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.disabled or session.get("generation") != user.session_generation:
+        session.clear()
+        return
+    g.user = user
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie issued to ``user`` so far stops working (caller commits)."""
+    user.session_generation += 1
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check unknown names against, so they cost what a wrong password costs."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def _wait_needed(name: str, address: str) -> int:
+    """Seconds this (address, account) pair must still wait, or this address at all."""
+    db = get_db()
+    limit = current_app.config["LOGIN_ATTEMPTS"]
+    since = utcnow() - THROTTLE_WINDOW
+    recent = select(func.count(), func.max(LoginFailure.at)).where(LoginFailure.at >= since)
+    pair, last = db.execute(
+        recent.where(and_(LoginFailure.name == name, LoginFailure.address == address))
+    ).one()
+    from_here, last_here = db.execute(recent.where(LoginFailure.address == address)).one()
+    # One account from here, or guessing across many accounts from here: both back off.
+    return max(_backoff(pair, limit, last), _backoff(from_here, 4 * limit, last_here))
+
+
+def _backoff(failures: int, free: int, last: dt.datetime | None) -> int:
+    """Seconds left to wait: none for the first ``free`` failures, then 15 s doubling."""
+    if failures < free or last is None:
+        return 0
+    wait = min(BACKOFF_START * 2 ** min(failures - free, 10), BACKOFF_CAP)
+    return wait - int((utcnow() - last).total_seconds())
 
 
 @bp.app_context_processor
@@ -73,36 +123,39 @@ def inject_roles() -> dict[str, Any]:
 def login() -> Any:
     if request.method == "POST":
         db = get_db()
-        name = request.form.get("name", "").strip().lower()
-        address = request.remote_addr or ""
-        since = utcnow() - THROTTLE_WINDOW
-        recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
-        failures = db.scalar(recent.where(LoginFailure.name == name))
-        from_here = db.scalar(recent.where(LoginFailure.address == address))
-        user = db.scalar(select(User).where(User.name == name))
-        limit = current_app.config["LOGIN_ATTEMPTS"]
-        if failures >= limit or from_here >= 4 * limit:  # one account, or guessing across many
-            flash("Too many failed sign-ins; wait 15 minutes and try again.", "error")
+        name = request.form.get("name", "").strip().lower()[:NAME_LIMIT]
+        password = request.form.get("password", "")
+        address = (request.remote_addr or "")[:64]
+        wait = _wait_needed(name, address)
+        if wait > 0:
+            flash(f"Too many failed sign-ins; wait {wait} seconds and try again.", "error")
             return render_template("login.html"), 429
-        if user is None or not check_password_hash(
-            user.password_hash, request.form.get("password", "")
-        ):
+        user = db.scalar(select(User).where(User.name == name))
+        matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+        if user is None or user.disabled or not matches:
             db.add(LoginFailure(name=name, address=address))
             db.commit()
             flash("Unknown name or wrong password.", "error")
             return render_template("login.html"), 401
-        db.execute(delete(LoginFailure).where(LoginFailure.name == name))
+        db.execute(
+            delete(LoginFailure).where(
+                and_(LoginFailure.name == name, LoginFailure.address == address)
+            )
+        )
         db.commit()
         session.clear()
         session["user_id"] = user.id
+        session["generation"] = user.session_generation
         session.permanent = True
-        target = request.args.get("next", "")
-        return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+        return redirect(safe_next(request.args.get("next")))
     return render_template("login.html")
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    if g.user is not None:
+        end_sessions(g.user)
+        get_db().commit()
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -112,6 +165,8 @@ def add_user(name: str, role: str, password: str) -> User:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < 10:
         raise ValueError("the password needs at least 10 characters")
+    if not name.strip() or len(name.strip()) > NAME_LIMIT:
+        raise ValueError(f"a name has 1 to {NAME_LIMIT} characters")
     user = User(
         name=name.strip().lower(), role=role, password_hash=generate_password_hash(password)
     )
@@ -126,6 +181,8 @@ def digest(token: str) -> str:
 def create_token(name: str) -> str:
     """A new API token; only its digest is stored, so it is shown once."""
     db = get_db()
+    if not name or len(name) > NAME_LIMIT:
+        raise ValueError(f"a token name has 1 to {NAME_LIMIT} characters")
     if db.scalar(select(Token).where(Token.name == name)):
         raise ValueError(f"a token named {name!r} exists; revoke it first")
     token = "sg_" + secrets.token_urlsafe(32)
@@ -144,7 +201,7 @@ def revoke_token(name: str) -> bool:
 
 def token_from_request() -> Token | None:
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    if not header.startswith("Bearer ") or len(header) > 500:
         return None
     db = get_db()
     token = db.scalar(select(Token).where(Token.digest == digest(header[7:].strip())))
@@ -220,3 +277,40 @@ def tokens() -> Any:
     db.add(AuditRecord(actor=g.user.name, kind="token", target=name, before=None, after="created"))
     db.commit()
     return _users_page(new_token=token)
+
+
+@bp.post("/users/<int(max=2147483647):user_id>")
+@role_required("admin")
+def change_user(user_id: int) -> Any:
+    """Change an account's role, or disable or enable it; either ends its sessions."""
+    db = get_db()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    role = request.form.get("role", user.role)
+    disabled = request.form.get("disabled") == "yes"
+    if role not in ROLES:
+        flash(f"role must be one of {', '.join(ROLES)}", "error")
+        return redirect(url_for("auth.users"))
+    demoted = user.role == "admin" and not user.disabled and (role != "admin" or disabled)
+    if demoted and _active_admins() <= 1:
+        flash("Keep at least one active admin account.", "error")
+        return redirect(url_for("auth.users"))
+    before = {"role": user.role, "disabled": user.disabled}
+    after = {"role": role, "disabled": disabled}
+    if before != after:
+        user.role, user.disabled = role, disabled
+        end_sessions(user)
+        db.add(
+            AuditRecord(
+                actor=g.user.name, kind="user", target=user.name, before=before, after=after
+            )
+        )
+        db.commit()
+        flash(f"Account {user.name} changed; its sessions have ended.", "ok")
+    return redirect(url_for("auth.users"))
+
+
+def _active_admins() -> int:
+    query = select(func.count()).select_from(User).where(User.role == "admin", ~User.disabled)
+    return get_db().scalar(query) or 0

@@ -237,11 +237,20 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
 
 
 def _lists_import(args: argparse.Namespace) -> int:
+    from policy_lists import PolicyError
+    from policy_lists.loader import MAX_YAML_BYTES
+    from policy_lists.schema import Where
+
     from .db import get_db
     from .layer import diff, layer_data, parse_import, replace_layer
     from .versions import commit_change
 
-    text = Path(args.file).read_text(encoding="utf-8")
+    try:
+        if Path(args.file).stat().st_size > MAX_YAML_BYTES:
+            raise PolicyError([(Where(args.file), f"larger than {MAX_YAML_BYTES >> 20} MiB")])
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyError([(Where(args.file), f"cannot read: {error}")]) from None
     with _app().app_context():
         db = get_db()
         data = parse_import(args.file, text)  # PolicyError: exit 2 with file, line, entry

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from policy_lists import DEFAULTS, PolicyError, read_text
 from policy_lists.compiler import compile_documents
-from policy_lists.loader import read_source
+from policy_lists.loader import read_source, read_yaml
 from policy_lists.schema import Document
 
 from .models import Account, Approval, ExemptionRow, LayerEntry, Setting
 
 LAYER_NAME = "district lists (database)"
+ID_LIMIT = 100  # the platform_entries key column
 SECTIONS = ("platforms", "approvals", "accounts", "exemptions", "settings")
 
 
@@ -121,10 +122,19 @@ def _keyed(section: str, value: Any) -> dict[str, Any]:
 
 def parse_import(name: str, text: str) -> dict[str, Any]:
     """Read an uploaded YAML file as a layer; PolicyError when it does not validate."""
+    name = name[:200]
     document = read_text(name, text)  # file, line and entry in every problem
+    long_ids = [e for e in document.platforms if len(e.id) > ID_LIMIT]
+    if long_ids:
+        raise PolicyError([(e.where, f"id is longer than {ID_LIMIT} characters") for e in long_ids])
     compile_documents([*base_documents(), document])
-    data = yaml.safe_load(text) or {}
+    data = read_yaml(name, text) or {}
     return {key: _plain(value) for key, value in data.items() if value}
+
+
+def read_form_yaml(field_name: str, text: str) -> Any:
+    """A YAML form field (rules, action table), read with the lists' own bounds, as plain data."""
+    return _plain(read_yaml(field_name, text))
 
 
 def _plain(value: Any) -> Any:
@@ -173,7 +183,7 @@ def replace_layer(db: Session, data: dict[str, Any]) -> None:
 FORM_FIELDS = {
     "id", "name", "category", "domains", "rules", "actions", "source", "note", "approved_on",
     "platform", "handle", "officials", "users", "networks", "network", "continue_minutes",
-    "retention_days", "district_name", "permission_url", "policy_url",
+    "retention_days", "district_name", "permission_url", "policy_url", "staff_domains",
 }  # fmt: skip
 RULE_WORDS = {"path", "paths", "activity", "methods", "hosts", "headers", "a", "unknown"}
 

@@ -19,12 +19,14 @@ from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES
 from .auth import role_required
 from .db import get_db
 from .layer import (
+    ID_LIMIT,
     PolicyError,
     base_fields,
     diff,
     layer_data,
     parse_import,
     problems_by_field,
+    read_form_yaml,
     replace_layer,
     to_yaml,
 )
@@ -104,10 +106,17 @@ def platform(platform_id: str | None = None) -> Any:
         target = db.get(LayerEntry, entry["id"]) if entry.get("id") else None
         if platform_id is None and (target is not None or _is_shipped(entry.get("id", ""))):
             problems = {"id": [f"a platform with id {entry.get('id')!r} exists; edit it instead"]}
+        elif len(entry["id"]) > ID_LIMIT:
+            problems = {"id": [f"id is longer than {ID_LIMIT} characters"]}
         else:
             try:
-                if isinstance(entry.get("rules"), str):
-                    raise PolicyError([(Where("form", None, "rules"), "rules: not valid YAML")])
+                if isinstance(entry.get("rules"), str):  # kept as typed: it does not read
+                    raise PolicyError(
+                        [
+                            (Where("form", None, "rules"), f"rules: {m}")
+                            for m in _yaml_problems(entry["rules"])
+                        ]
+                    )
                 if target is None:
                     db.add(LayerEntry(id=entry["id"], data=entry))
                 else:
@@ -133,6 +142,14 @@ def platform(platform_id: str | None = None) -> Any:
     )
 
 
+def _yaml_problems(text: str) -> list[str]:
+    try:
+        read_form_yaml("rules", text)
+    except PolicyError as error:
+        return [message for _, message in error.problems]
+    return ["not valid YAML"]
+
+
 def _rules_text(rules: Any) -> str:
     if isinstance(rules, str):
         return rules
@@ -148,8 +165,8 @@ def _entry_from_form(form: Any, platform_id: str | None) -> dict[str, Any]:
     rules_text = form.get("rules", "").strip()
     if rules_text:
         try:
-            entry["rules"] = yaml.safe_load(rules_text)
-        except yaml.YAMLError:
+            entry["rules"] = read_form_yaml("rules", rules_text)
+        except PolicyError:
             entry["rules"] = rules_text
     actions = {a: form.get(f"action_{a}") for a in ACTIVITIES if form.get(f"action_{a}")}
     if actions:

@@ -22,6 +22,8 @@ from . import rollups
 from .auth import role_required
 from .charts import stacked_bars
 from .db import get_db
+from .health import proxies
+from .inputs import day_arg, int_arg
 from .models import Event, LoginFailure, Unclassified, utcnow
 from .versions import current_policy
 
@@ -41,21 +43,14 @@ CSV_FIELDS = (
 )  # fmt: skip
 
 
-def _day(text: str | None) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def filtered(args: Any) -> Select[Any]:
     query = select(Event)
     for key in FILTERS:
-        value = args.get(key, "").strip()
+        value = args.get(key, "").strip()[:255]
         if value:
             column = Event.platform_id if key == "platform" else getattr(Event, key)
             query = query.where(column == value)
-    start, end = _day(args.get("from")), _day(args.get("to"))
+    start, end = day_arg(args.get("from")), day_arg(args.get("to"))
     if start:
         query = query.where(Event.ts >= start)
     if end:
@@ -70,9 +65,9 @@ def events() -> Any:
     after = request.args.get("after", "")
     if "|" in after:
         ts_text, _, event_id = after.partition("|")
-        ts = _day(ts_text)
+        ts = day_arg(ts_text)
         if ts is not None:
-            query = query.where(or_(Event.ts < ts, and_(Event.ts == ts, Event.id < event_id)))
+            query = query.where(or_(Event.ts < ts, and_(Event.ts == ts, Event.id < event_id[:36])))
     rows = get_db().scalars(query.limit(PAGE + 1)).all()
     more = len(rows) > PAGE
     rows = rows[:PAGE]
@@ -146,8 +141,7 @@ def export() -> Response:
 @role_required("approver", "auditor")
 def dashboard() -> Any:
     db = get_db()
-    asked = request.args.get("days", "30")
-    days = min(max(int(asked), 1), 365) if asked.isdigit() else 30
+    days = min(int_arg(request.args.get("days"), 1, 10**9) or 30, 365)
     since = (utcnow() - dt.timedelta(days=days)).date().isoformat()
     return render_template(
         "dashboard.html",
@@ -157,6 +151,7 @@ def dashboard() -> Any:
         outcomes=rollups.outcomes(db, since),
         repeat=rollups.repeat_users(db, since),
         unclassified=top_unclassified(db, since),
+        proxies=proxies(db),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -29,6 +29,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(20))  # admin | approver | auditor
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A session cookie names the generation it was issued in; signing out, disabling the
+    # account or changing its role moves the generation on, which ends every older cookie.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LoginFailure(Base):
@@ -37,6 +41,8 @@ class LoginFailure(Base):
     name: Mapped[str] = mapped_column(String(200), index=True)
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    __table_args__ = (Index("ix_login_failures_name_address", "name", "address"),)
 
 
 class Token(Base):
@@ -125,9 +131,12 @@ class PermissionRequest(Base):
     officials: Mapped[list[Any]] = mapped_column(JSON, default=list)
     costs: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{item, amount}]
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    address: Mapped[str | None] = mapped_column(String(64))  # for the per-address rate limit
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_permission_requests_address_created", "address", "created_at"),)
 
 
 class Event(Base):
@@ -183,6 +192,18 @@ class UserDay(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class ProxyStatus(Base):
+    """The latest health report of each proxy (``POST /api/v1/status``)."""
+
+    __tablename__ = "proxy_status"
+    reporter: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    policy_version: Mapped[str] = mapped_column(String(64), default="")
+    spool_backlog: Mapped[int] = mapped_column(BigInteger, default=0)
+    log_failures: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_failure: Mapped[str | None] = mapped_column(String(500))
+
+
 class Unclassified(Base):
     """Per-day visit counts of domains no list knows, as each proxy last reported them."""
 
@@ -236,6 +257,7 @@ __all__ = [
     "LoginFailure",
     "PermissionRequest",
     "PolicyVersion",
+    "ProxyStatus",
     "Setting",
     "Token",
     "Unclassified",

@@ -103,6 +103,12 @@ OPENAPI: dict[str, Any] = {
                             "properties": {
                                 "accepted": {"type": "integer"},
                                 "duplicates": {"type": "integer"},
+                                "cleaned": {
+                                    "type": "array",
+                                    "items": {"type": "integer"},
+                                    "description": "indexes of events stored without their "
+                                    "NUL or unpaired surrogate characters",
+                                },
                             },
                         },
                         "stored",
@@ -138,10 +144,44 @@ OPENAPI: dict[str, Any] = {
                         }
                     }
                 },
-                "responses": {"200": {"description": "stored"}},
+                "responses": {
+                    "200": {"description": "stored; `skipped`: indexes whose domain is no host"},
+                    "400": _json(_ERROR, "a malformed count (index); nothing stored"),
+                },
             }
         },
-        "/healthz": {"get": {"security": [], "responses": {"200": {"description": "up"}}}},
+        "/api/v1/status": {
+            "post": {
+                "summary": "A proxy's health report; the latest per reporter is kept",
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["reporter"],
+                                "properties": {
+                                    "reporter": {"type": "string", "description": "host:port"},
+                                    "policy_version": {"type": "string"},
+                                    "spool_backlog": {"type": "integer", "minimum": 0},
+                                    "log_failures": {"type": "integer", "minimum": 0},
+                                    "last_failure": {"type": ["string", "null"]},
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": {
+                    "204": {"description": "kept"},
+                    "400": _json(_ERROR, "a malformed report"),
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "security": [],
+                "responses": {"200": {"description": "up; `proxies`: each proxy's last report"}},
+            }
+        },
         "/proxy.pac": {
             "get": {
                 "summary": "A PAC file: hosts needing a policy decision go to the proxy",

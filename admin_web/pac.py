@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from .db import get_db
-from .layer import current_policy
+from .versions import current_policy
 
 bp = Blueprint("pac", __name__)
 ADDRESS_CHARACTERS = frozenset(".:-[]")

@@ -4,16 +4,32 @@ The form is open to staff without an admin-site account (sign-up warnings link h
 requester follows the status on an unguessable link. Approving records the approved account
 with its sponsor and designated officials, and says when the board has yet to approve the
 platform itself.
+
+Being open, the form trusts nothing: every field has a size, costs are finite non-negative
+amounts under a cap, the requester's address must be in the district's staff domains (when
+the settings name them), and each address may send only a few requests an hour.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import func, select
 
 from .auth import role_required
 from .db import get_db
@@ -22,40 +38,92 @@ from .models import Account, PermissionRequest, utcnow
 from .versions import commit_change, current_policy
 
 bp = Blueprint("permissions", __name__, url_prefix="/requests")
+LIMITS = {"requester": 200, "platform_id": 100, "purpose": 5000, "audience": 500}
+LIMITS |= {"account_name": 200, "officials": 5000, "costs": 5000, "reason": 5000}
+MAX_LINES, MAX_AMOUNT, MAX_BODY = 50, Decimal(10_000_000), 64 * 1024
+_AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?\Z")
+_EMAIL = re.compile(r"[^@\s]{1,64}@([a-z0-9.-]{1,190})\Z")
 
 
 def _costs(text: str) -> tuple[list[dict[str, str]], list[str]]:
-    """Itemized costs, one 'item: amount' a line (step 3)."""
+    """Itemized costs, one 'item: amount' a line (step 3): plain amounts such as 1,200.50,
+    never NaN, Infinity, exponents or negatives, and at most MAX_AMOUNT each."""
     costs, problems = [], []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    rows = [line for line in text.splitlines() if line.strip()]
+    if len(rows) > MAX_LINES:
+        return [], [f"at most {MAX_LINES} lines"]
+    for number, line in enumerate(rows, 1):
         item, _, amount = line.rpartition(":")
+        written = amount.strip().lstrip("$").replace(",", "")
         try:
-            value = Decimal(amount.strip().lstrip("$").replace(",", ""))
+            value = Decimal(written) if _AMOUNT.match(written) else None
         except InvalidOperation:
-            problems.append(f"line {number}: write 'item: amount', e.g. 'Canva Pro: 120.00'")
+            value = None
+        if value is None or value > MAX_AMOUNT:
+            problems.append(
+                f"line {number}: write 'item: amount' with an amount from 0 to "
+                f"{MAX_AMOUNT:,}, e.g. 'Canva Pro: 120.00'"
+            )
             continue
-        costs.append({"item": item.strip() or "cost", "amount": f"{value:.2f}"})
+        costs.append({"item": item.strip()[:200] or "cost", "amount": f"{value:.2f}"})
     return costs, problems
+
+
+def _requester_problem(requester: str, staff_domains: list[str]) -> str | None:
+    """Why this is not a staff address of the district, or None."""
+    match = _EMAIL.match(requester)
+    if match is None:
+        return "your district email address"
+    domain = match.group(1)
+    if staff_domains and not any(domain == d or domain.endswith("." + d) for d in staff_domains):
+        return "use your district email address (" + ", ".join(staff_domains) + ")"
+    return None
+
+
+def _too_many_from(address: str) -> bool:
+    count, seconds = current_app.config["REQUEST_LIMIT"]
+    since = utcnow() - dt.timedelta(seconds=seconds)
+    sent = get_db().scalar(
+        select(func.count())
+        .select_from(PermissionRequest)
+        .where(PermissionRequest.address == address, PermissionRequest.created_at >= since)
+    )
+    return (sent or 0) >= count
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Any:
     policy = current_policy(get_db())
     platforms = sorted(policy.compiled["platforms"], key=lambda p: p["name"].lower())
-    values = dict(request.form) if request.method == "POST" else dict(request.args)
+    if request.method == "POST" and (request.content_length or 0) > MAX_BODY:
+        return render_template("error.html", message="This request is far too long."), 413
+    source = request.form if request.method == "POST" else request.args
+    values = {key: value[:5000] for key, value in source.items()}  # echoed into the form
     problems: dict[str, list[str]] = {}
+    address = (request.remote_addr or "")[:64]
+    if request.method == "POST" and _too_many_from(address):
+        message = "Too many requests from this address; try again in an hour."
+        return render_template("error.html", message=message), 429
     if request.method == "POST":
         form = request.form
         for key in ("requester", "platform_id", "purpose", "audience", "account_name"):
             if not form.get(key, "").strip():
                 problems[key] = ["required"]
+        for key, limit in LIMITS.items():
+            if len(form.get(key, "")) > limit:
+                problems.setdefault(key, []).append(f"at most {limit:,} characters")
         if form.get("platform_id") and form["platform_id"] not in policy.platforms:
             problems["platform_id"] = ["choose a platform from the list"]
-        if "@" not in form.get("requester", ""):
-            problems.setdefault("requester", []).append("your district email address")
-        costs, cost_problems = _costs(form.get("costs", ""))
+        staff_domains = list(policy.settings.get("staff_domains", []))
+        requester_problem = _requester_problem(
+            form.get("requester", "").strip().lower(), staff_domains
+        )
+        if requester_problem:
+            problems.setdefault("requester", []).append(requester_problem)
+        officials = [o.strip() for o in form.get("officials", "").splitlines() if o.strip()]
+        if len(officials) > MAX_LINES or any(len(o) > 200 for o in officials):
+            problems["officials"] = [f"at most {MAX_LINES} addresses of 200 characters"]
+        costs, cost_problems = _costs(form.get("costs", "")[: LIMITS["costs"]])
         if cost_problems:
             problems["costs"] = cost_problems
         if not problems:
@@ -66,8 +134,9 @@ def new() -> Any:
                 purpose=form["purpose"].strip(),
                 audience=form["audience"].strip(),
                 account_name=form["account_name"].strip(),
-                officials=[o.strip() for o in form.get("officials", "").splitlines() if o.strip()],
+                officials=officials,
                 costs=costs,
+                address=address,
             )
             db = get_db()
             db.add(record)
@@ -96,7 +165,7 @@ def _platform(record: PermissionRequest) -> dict[str, Any]:
 @bp.get("/")
 @role_required("approver", "auditor")
 def queue() -> Any:
-    state = request.args.get("status", "pending")
+    state = request.args.get("status", "pending")[:20]
     records = get_db().scalars(
         select(PermissionRequest)
         .where(PermissionRequest.status == state)
@@ -105,7 +174,7 @@ def queue() -> Any:
     return render_template("requests.html", records=records.all(), state=state)
 
 
-@bp.route("/<int:request_id>", methods=["GET", "POST"])
+@bp.route("/<int(max=2147483647):request_id>", methods=["GET", "POST"])
 @role_required("approver", "auditor")
 def decide(request_id: int) -> Any:
     db = get_db()
@@ -116,7 +185,7 @@ def decide(request_id: int) -> Any:
         if g.user.role == "auditor":
             abort(403)
         choice = request.form.get("decision")
-        reason = request.form.get("reason", "").strip()
+        reason = request.form.get("reason", "").strip()[: LIMITS["reason"]]
         if record.status != "pending" or choice not in ("approve", "deny"):
             flash("This request was already decided.", "error")
             return redirect(url_for("permissions.decide", request_id=request_id))

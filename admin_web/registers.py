@@ -15,13 +15,15 @@ from sqlalchemy import select
 
 from .auth import role_required
 from .db import get_db
-from .layer import PolicyError, problems_by_field
+from .inputs import int_arg
+from .layer import PolicyError, problems_by_field, read_form_yaml
 from .lists import lines
 from .models import Account, Approval, ExemptionRow, Setting
 from .versions import commit_change, current_policy
 
 bp = Blueprint("registers", __name__, url_prefix="/lists")
 SETTING_FIELDS = ("district_name", "policy_url", "permission_url")
+ROW_ID = 2**31 - 1
 
 
 @bp.route("/approvals", methods=["GET", "POST"])
@@ -33,10 +35,12 @@ def approvals() -> Any:
         if g.user.role == "auditor":
             return render_template("error.html", message="Auditors cannot change lists."), 403
         form = request.form
-        if form.get("remove_approval"):
-            _remove(Approval, int(form["remove_approval"]), "approval removed")
-        elif form.get("remove_account"):
-            _remove(Account, int(form["remove_account"]), "account removed")
+        if form.get("remove_approval") or form.get("remove_account"):
+            model = Approval if form.get("remove_approval") else Account
+            row_id = int_arg(form.get("remove_approval") or form.get("remove_account"), 1, ROW_ID)
+            if row_id is None:
+                return render_template("error.html", message="No such entry to remove."), 400
+            _remove(model, row_id, f"{model.__name__.lower()} removed")
         elif form.get("kind") == "account":
             record = Account(
                 platform=form.get("platform", ""),
@@ -66,6 +70,10 @@ def approvals() -> Any:
 
 def _add(record: Any, kind: str, target: str) -> dict[str, list[str]]:
     db = get_db()
+    for column in record.__table__.columns:  # the lists check the rest; columns check size
+        length, value = getattr(column.type, "length", None), getattr(record, column.name)
+        if length and isinstance(value, str) and len(value) > length:
+            return {column.name: [f"{column.name} is longer than {length} characters"]}
     db.add(record)
     try:
         db.flush()
@@ -110,7 +118,10 @@ def exemptions() -> Any:
         if g.user.role != "admin":
             return render_template("error.html", message="Only admins change exemptions."), 403
         if request.form.get("remove"):
-            _remove(ExemptionRow, int(request.form["remove"]), "exemption removed")
+            row_id = int_arg(request.form["remove"], 1, ROW_ID)
+            if row_id is None:
+                return render_template("error.html", message="No such exemption."), 400
+            _remove(ExemptionRow, row_id, "exemption removed")
             return redirect(url_for("registers.exemptions"))
         record = ExemptionRow(
             name=request.form.get("name", "").strip(),
@@ -140,17 +151,21 @@ def settings() -> Any:
         wanted: dict[str, Any] = {}
         for key in ("continue_minutes", "retention_days"):
             value = request.form.get(key, "").strip()
-            if value:
-                wanted[key] = int(value) if value.lstrip("-").isdigit() else value
+            if value:  # not a small whole number: kept as text, which the lists refuse
+                number = int_arg(value, -(10**8), 10**8)
+                wanted[key] = number if number is not None else value[:100]
         for key in SETTING_FIELDS:
             if request.form.get(key, "").strip():
                 wanted[key] = request.form[key].strip()
+        staff_domains = lines(request.form.get("staff_domains", ""))
+        if staff_domains:
+            wanted["staff_domains"] = staff_domains
         actions_text = request.form.get("actions", "").strip()
         if actions_text:
             try:
-                wanted["actions"] = yaml.safe_load(actions_text)
-            except yaml.YAMLError as error:
-                problems = {"actions": [f"actions: not valid YAML ({error})"]}
+                wanted["actions"] = read_form_yaml("actions", actions_text)
+            except PolicyError as error:
+                problems = {"actions": [f"actions: {message}" for _, message in error.problems]}
         if not problems:
             for key, row in stored.items():
                 if key not in wanted:
@@ -173,6 +188,8 @@ def settings() -> Any:
         values = {k: s.value for k, s in stored.items()}
         if "actions" in values:
             values["actions"] = yaml.safe_dump(values["actions"], sort_keys=False)
+        if "staff_domains" in values:
+            values["staff_domains"] = "\n".join(values["staff_domains"])
     return render_template(
         "settings.html",
         values=values,

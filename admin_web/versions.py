@@ -106,7 +106,11 @@ def commit_change(
     On a PolicyError nothing is committed: the caller rolls back and shows the problems.
     """
     compiled = compile_layer(layer_data(db), feeds=feed_layers(db))
-    db.add(AuditRecord(actor=actor, kind=kind, target=target, before=before, after=after))
+    db.add(
+        AuditRecord(
+            actor=actor[:200], kind=kind[:50], target=target[:200], before=before, after=after
+        )
+    )
     row = save_version(db, compiled)
     db.commit()
     return row

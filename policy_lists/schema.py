@@ -54,7 +54,12 @@ _OPERATION = re.compile(r"[A-Za-z0-9_.:-]{1,200}\Z")
 # label characters, the empty run included.
 _HOST_PATTERN_LABEL = re.compile(r"[a-z0-9_-]*\*[a-z0-9_-]*\Z")
 SETTINGS_LIMITS = {"continue_minutes": (1, 24 * 60), "retention_days": (1, 3650)}
-SETTINGS_TEXT = {"district_name", "permission_url", "policy_url"}
+SETTINGS_TEXT = {"district_name": 200, "permission_url": 2000, "policy_url": 2000}
+SETTINGS_URLS = {"permission_url", "policy_url"}  # shown as links to staff: http(s) only
+TEXT_LIMITS = {"platform": 100, "reference": 500, "handle": 200, "sponsor": 200, "name": 200}
+MAX_PEOPLE = 1000  # officials of an account, users of an exemption
+_URL = re.compile(r"https?://[^\s/?#@\\\x00-\x1f\x7f]+(?:[/?#][^\s\\\x00-\x1f\x7f]*)?\Z", re.I)
+MAX_DOMAINS_FILE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -120,8 +125,9 @@ class Document:
 class Checker:
     """Collects problems while reading one file's mapping into a Document."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, directory: Path | None = None):
         self.file = file
+        self.directory = directory  # where a domains_file may be; None: nowhere
         self.problems: list[tuple[Where, str]] = []
 
     def where(self, node: Any, entry: str = "") -> Where:
@@ -204,9 +210,11 @@ class Checker:
                 )
         if "domains" in raw or "domains_file" in raw:
             listed = raw.get("domains", [])
-            if "domains_file" in raw:
-                listed = [*listed, *self.domains_file(raw["domains_file"], where)]
-            entry.fields["domains"] = self.domains(listed, where, "domains")
+            from_file = (
+                self.domains_file(raw["domains_file"], where) if "domains_file" in raw else []
+            )
+            checked = self.domains(listed, where, "domains") if listed or not from_file else ()
+            entry.fields["domains"] = (*checked, *from_file)
         if "rules" in raw:
             entry.fields["rules"] = self.rules(raw["rules"], where)
         if "actions" in raw:
@@ -239,16 +247,38 @@ class Checker:
         """Domains from a text file beside the list file: one a line, ``#`` starts a comment.
 
         Large lists (a district's own block list, say) load far faster this way than as YAML.
+        The file must lie inside the list file's own directory (an upload has none, so it
+        cannot name one), and problems name its lines, never its contents: a list file must
+        not be a way to read other files on the server.
         """
-        path = Path(self.file).parent / str(raw)
+        if self.directory is None:
+            self.fail(where, "domains_file works only in list files on disk, not in uploads")
+            return []
+        base = self.directory.resolve()
+        path = (base / str(raw)).resolve()
+        label = f"domains_file {str(raw)[:200]!r}"
+        if not path.is_relative_to(base) or not path.is_file():
+            self.fail(where, f"{label} must be a file inside {str(self.directory)!r}")
+            return []
         try:
+            if path.stat().st_size > MAX_DOMAINS_FILE_BYTES:
+                self.fail(where, f"{label} is larger than {MAX_DOMAINS_FILE_BYTES >> 20} MiB")
+                return []
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            self.fail(where, f"domains_file {str(raw)!r}: {error}")
+            self.fail(where, f"{label} cannot be read ({error.__class__.__name__})")
             return []
-        if "#" in text:
-            text = "\n".join(line.partition("#")[0] for line in text.splitlines())
-        return text.split()
+        result = []
+        for number, line in enumerate(text.splitlines(), 1):
+            name = line.partition("#")[0].strip()
+            if not name:
+                continue
+            domain = normalize_domain(name)
+            if domain is None or is_public_suffix(domain):
+                self.fail(where, f"{label} line {number}: not a domain name a platform can own")
+            else:
+                result.append(domain)
+        return result
 
     def rules(self, raw: Any, where: Where) -> tuple[Rule, ...]:
         if not isinstance(raw, list):
@@ -367,6 +397,8 @@ class Checker:
         if approved_on is None:
             self.fail(where, "approved_on must be a date (YYYY-MM-DD)")
             return None
+        if not self.texts_fit(raw, where, ("platform", "reference")):
+            return None
         return {**raw, "approved_on": approved_on, "where": where}
 
     def account(self, raw: Any, index: int) -> dict[str, Any] | None:
@@ -378,15 +410,37 @@ class Checker:
             self.fail(where, "an account needs a 'handle'")
             return None
         officials = raw.get("officials", [])
-        if not isinstance(officials, list):
+        if not isinstance(officials, list) or not self.people_fit(officials, where, "officials"):
             self.fail(where, "officials must be a list of email addresses")
             return None
+        if not self.texts_fit(raw, where, ("platform", "handle", "sponsor")):
+            return None
         return {**raw, "where": where}
+
+    def texts_fit(self, raw: Mapping[str, Any], where: Where, keys: tuple[str, ...]) -> bool:
+        """Register fields are short text (the admin site stores them in sized columns)."""
+        fits = True
+        for key in keys:
+            value = raw.get(key)
+            if value is not None and len(str(value)) > TEXT_LIMITS[key]:
+                self.fail(where, f"{key} is longer than {TEXT_LIMITS[key]} characters")
+                fits = False
+        return fits
+
+    def people_fit(self, people: list[Any], where: Where, key: str) -> bool:
+        if len(people) > MAX_PEOPLE or any(len(str(p)) > 200 for p in people):
+            self.fail(where, f"{key}: at most {MAX_PEOPLE} addresses of at most 200 characters")
+            return False
+        return True
 
     def exemption(self, raw: Any, index: int) -> tuple[Exemption, dict[str, Any]] | None:
         where = self.where(raw, f"exemptions[{index}]")
         if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
             self.fail(where, "an exemption needs a 'name'")
+            return None
+        if not self.texts_fit(raw, where, ("name",)) or not self.people_fit(
+            _strings(raw.get("users", [])) + _strings(raw.get("networks", [])), where, "users"
+        ):
             return None
         users = [u.strip().lower() for u in _strings(raw.get("users", []))]
         networks = []
@@ -425,10 +479,16 @@ class Checker:
                 else:
                     self.fail(where, f"{key} must be a whole number from {low} to {high}")
             elif key in SETTINGS_TEXT:
-                if isinstance(value, str):
-                    result[key] = value
+                if not isinstance(value, str) or len(value) > SETTINGS_TEXT[key]:
+                    self.fail(
+                        where, f"{key} must be text of at most {SETTINGS_TEXT[key]} characters"
+                    )
+                elif key in SETTINGS_URLS and value and not _URL.match(value):
+                    self.fail(where, f"{key} must be an http:// or https:// address")
                 else:
-                    self.fail(where, f"{key} must be text")
+                    result[key] = value
+            elif key == "staff_domains":
+                result[key] = list(self.domains(value, where, "staff_domains"))
             elif key == "actions":
                 result[key] = self.action_table(value, where)
             else:

@@ -47,3 +47,42 @@ def test_an_older_database_is_upgraded_with_its_log_counted(database_url):
         assert users == [("2026-05-12", "coach@usd999.org", 2)]
         assert connection.scalar(sqlalchemy.text("SELECT count(*) FROM events")) == 3
     engine.dispose()
+
+
+def test_the_tables_the_models_describe_are_the_ones_the_migrations_build(database_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from admin_web.models import Base
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    engine.dispose()
+
+
+def test_0003_keeps_accounts_usable_and_steps_back_down(database_url):
+    engine = make_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.execute(
+            text(
+                "INSERT INTO users (name, password_hash, role, created_at)"
+                " VALUES ('it@usd999.org', 'x', 'admin', '2026-01-01 00:00:00')"
+            )
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT disabled, session_generation FROM users")).one()
+        assert (bool(row[0]), row[1]) == (False, 0)
+        assert connection.scalar(text("SELECT count(*) FROM proxy_status")) == 0
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT name FROM users")) == "it@usd999.org"
+    engine.dispose()

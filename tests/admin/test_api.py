@@ -121,7 +121,7 @@ def test_unclassified_counts_replace_not_add(client, bearer):
 
 
 def test_healthz_and_openapi(client):
-    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/healthz").json == {"status": "ok", "proxies": []}
     spec = client.get("/api/v1/openapi.json").json
     assert set(spec["paths"]) >= {"/api/v1/policy", "/api/v1/check", "/api/v1/events"}
 

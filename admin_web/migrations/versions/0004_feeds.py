@@ -1,7 +1,7 @@
 """category feeds: the district's feed list and each feed's last good copy
 
 Revision ID: 0004
-Revises: 0003 (written against 0002 in the feeds branch; the lead re-chains it after 0003)
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
