@@ -12,7 +12,8 @@ from test_backup import event
 
 from admin_web.auth import create_token
 from admin_web.db import get_db
-from admin_web.layer import commit_change, current, layer_data, parse_import, replace_layer
+from admin_web.layer import layer_data, parse_import, replace_layer
+from admin_web.versions import commit_change, current
 
 PROXY_STATUS = sa.Table(  # the proxies' health reports (POST /api/v1/status), as migration 0003
     "proxy_status",
