@@ -2,7 +2,10 @@
 millions of events a district's log holds (``bench/admin.py`` measures both).
 
 Counts are added in the same transaction as the events they count, from the ids the INSERT
-reports as new, so a retried or concurrent batch never counts an event twice.
+reports as new, so a retried or concurrent batch never counts an event twice. Every multi-row
+upsert takes its rows in key order: two proxies posting the same days and platforms at once then
+lock the rollup rows in the same order and queue instead of deadlocking (PostgreSQL aborted one
+of them with "deadlock detected", an HTTP 500 to a proxy, before).
 """
 
 from __future__ import annotations
@@ -42,9 +45,8 @@ def _add(db: Session, model: Any, keys: list[str], counts: Counter[Any]) -> None
     statement = statement.on_conflict_do_update(
         index_elements=keys, set_={"count": model.count + statement.excluded.count}
     )
-    db.execute(
-        statement, [{**dict(zip(keys, key, strict=True)), "count": n} for key, n in counts.items()]
-    )
+    rows = [{**dict(zip(keys, key, strict=True)), "count": n} for key, n in sorted(counts.items())]
+    db.execute(statement, rows)
 
 
 def per_day(db: Session, since: str) -> list[tuple[str, str, int]]:
