@@ -92,7 +92,12 @@ class PolicySource:
         stamps = []
         for source in self.files:
             path = Path(source)
-            paths = sorted(path.rglob("*")) if path.is_dir() else [path]
+            # Only the YAML files the loader reads: the spool and policy.json in a data
+            # directory kept inside a list directory must not trigger a recompile (a loop).
+            if path.is_dir():
+                paths = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+            else:
+                paths = [path]
             for p in paths:
                 try:
                     stamps.append((str(p), p.stat().st_mtime))
