@@ -134,7 +134,8 @@ class LeanMaster(dump.DumpMaster):
         # Out of the chain only: they stay registered (their options and commands work) but
         # receive no events, as they have nothing to do with these options.
         self.addons.chain = [addon for addon in self.addons.chain if addon not in idle]
-        self.addons.forget_hooks()
+        if isinstance(self.addons, HookTable):
+            self.addons.forget_hooks()
         log.debug("staffguard: lean master without %s", [type(a).__name__ for a in idle])
         await super().run()
 
