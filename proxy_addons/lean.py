@@ -124,19 +124,24 @@ class LeanMaster(dump.DumpMaster):
             keepserving.KeepServing(), readfile.ReadFileStdin(), errorcheck.ErrorCheck()
         )
 
-    async def run(self) -> None:
+    def drop_idle(self) -> list[str]:
+        """Take the addons these options leave idle out of the chain; their names.
+
+        They stay registered (their options and commands still work) but receive no events.
+        """
         idle = [
             addon
-            for addon in list(self.addons.chain)
+            for addon in self.addons.chain
             if (keep := IDLE_UNLESS.get(addonmanager._get_name(addon))) is not None
             and not keep(self.options)
         ]
-        # Out of the chain only: they stay registered (their options and commands work) but
-        # receive no events, as they have nothing to do with these options.
         self.addons.chain = [addon for addon in self.addons.chain if addon not in idle]
         if isinstance(self.addons, HookTable):
             self.addons.forget_hooks()
-        log.debug("staffguard: lean master without %s", [type(a).__name__ for a in idle])
+        return [addonmanager._get_name(addon) for addon in idle]
+
+    async def run(self) -> None:
+        log.debug("staffguard: lean master without %s", self.drop_idle())
         await super().run()
 
 
