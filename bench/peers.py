@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/peers.py                    # a 1,000,000-domain list, 3 rounds
     .venv/bin/python bench/peers.py --domains 100000 --rounds 1 --seconds 2   # a quick look
-    .venv/bin/python bench/peers.py --lean             # also `staffguard proxy --lean`
+    .venv/bin/python bench/peers.py --lean --workers 2 # also `staffguard proxy --lean`, and
+                                                       # `--workers 2` (one port, 2 processes)
 
 Every proxy runs on loopback, from config files generated in a temporary directory (never the
 system's), with the same list (``--domains`` names, banned/warned) and the same local upstream.
@@ -108,10 +109,10 @@ def _terminate(proc: subprocess.Popen) -> Callable[[], None]:
     return stop
 
 
-def staffguard(work: Path, domains: int, lean: bool = False) -> Running:
-    from proxy_addons.cli import mitmdump_argv
+def staffguard(work: Path, domains: int, lean: bool = False, workers: int = 1) -> Running:
+    from proxy_addons.cli import lean_argv, mitmdump_argv
 
-    name = "staffguard-lean" if lean else "staffguard"
+    name = f"staffguard-w{workers}" if workers > 1 else "staffguard-lean" if lean else "staffguard"
     lists = work / "staffguard-lists"
     if not lists.exists():
         lists.mkdir()
@@ -131,9 +132,13 @@ def staffguard(work: Path, domains: int, lean: bool = False) -> Running:
         data_dir=work / name / "data",
         confdir=work / name,
     )
-    if lean:
-        from proxy_addons.cli import lean_argv
-
+    if workers > 1:  # as an operator runs it: the supervisor and its workers on one port
+        argv = [
+            str(Path(sys.executable).with_name("staffguard")), "proxy", "--workers", str(workers),
+            "--policy", str(lists / "big.yaml"), "--listen-port", str(port),
+            "--data", str(work / name / "data"), "--confdir", str(work / name),
+        ]  # fmt: skip
+    elif lean:
         argv = lean_argv(argv)
     log = (work / f"{name}.log").open("wb")
     env = {**os.environ, "STAFFGUARD_PROXY_QUIET": "1"}
@@ -361,6 +366,10 @@ def start_all(
     ]
     if args.lean:
         starters.insert(1, ("staffguard-lean", lambda: staffguard(work, args.domains, True)))
+    if args.workers > 1:
+        starters.insert(
+            2, ("staffguard workers", lambda: staffguard(work, args.domains, True, args.workers))
+        )
     running: list[Running] = []
     skipped: list[str] = []
     for name, start in starters:  # one at a time: each start time on a quiet machine
@@ -388,6 +397,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0, help="per measurement")
     parser.add_argument("--concurrency", type=int, default=4, help="client processes")
     parser.add_argument("--lean", action="store_true", help="also staffguard proxy --lean")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="also staffguard proxy --workers N (N > 1)"
+    )
     parser.add_argument("--only", nargs="+", choices=["http", "connect", "warned"], default=None)
     args = parser.parse_args()
     args.domains = max(PER_PLATFORM, args.domains // PER_PLATFORM * PER_PLATFORM)
