@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import secrets
 import socket
 import threading
@@ -105,7 +106,9 @@ class StaffGuard:
         self.source = source
         self.signer = pages.Signer(self._secret(data, opts.staffguard_secret))
         self.spool = Spool(data)
-        self.counts = UnclassifiedCounts(data, f"{socket.gethostname()}:{opts.listen_port or 8080}")
+        worker = os.environ.get("STAFFGUARD_WORKER", "")  # --workers: each reports its own counts
+        reporter = f"{socket.gethostname()}:{opts.listen_port or 8080}{worker and '/' + worker}"
+        self.counts = UnclassifiedCounts(data, reporter)
         if source.url:
             self.shipper = Shipper(self.spool, source.url, opts.staffguard_token)
             self.shipper.start()

@@ -137,7 +137,10 @@ def run_workers(argv: list[str], workers: int, data: Path) -> int:
     """Start the workers and stay with them: a signal stops all, and one ending stops the rest
     (so systemd's ``Restart=`` brings the whole set back)."""
     env = {**os.environ, "STAFFGUARD_REUSE_PORT": "1"}
-    procs = [subprocess.Popen(a, env=env) for a in worker_argvs(argv, workers, data)]
+    procs = [
+        subprocess.Popen(a, env={**env, "STAFFGUARD_WORKER": str(n)})
+        for n, a in enumerate(worker_argvs(argv, workers, data))
+    ]
 
     def stop(_signum: int = 0, _frame: object = None) -> None:
         for proc in procs:

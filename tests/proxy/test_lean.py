@@ -21,7 +21,7 @@ import pytest
 from mitmproxy import options
 from mitmproxy.proxy.layers.http import HttpRequestHook
 from mitmproxy.test import tflow
-from proxy_harness import HERE, Proxy, free_port, wait_for_port
+from proxy_harness import HERE, Proxy, free_port, running_addon, wait_for_port
 
 from proxy_addons.cli import lean_argv, mitmdump_argv, worker_argvs
 from proxy_addons.lean import LeanMaster
@@ -177,3 +177,19 @@ def test_workers_share_one_port_and_one_secret(tmp_path):
         proc.terminate()
         assert proc.wait(30) == 0, "the workers stop cleanly with their supervisor"
         log.close()
+
+
+def test_each_worker_reports_unclassified_counts_under_its_own_name(tmp_path, monkeypatch):
+    """The admin site keeps the latest running total per reporter: workers must not share one."""
+    names = []
+    for worker in ("0", "1"):
+        monkeypatch.setenv("STAFFGUARD_WORKER", worker)
+        (tmp_path / worker).mkdir()
+        with running_addon(tmp_path / worker, "settings: {continue_minutes: 10}\n") as addon:
+            assert addon.counts is not None
+            names.append(addon.counts.reporter)
+    assert names[0] != names[1] and names[1].endswith("/1")
+    monkeypatch.delenv("STAFFGUARD_WORKER")
+    (tmp_path / "single").mkdir()
+    with running_addon(tmp_path / "single", "settings: {continue_minutes: 10}\n") as addon:
+        assert addon.counts is not None and "/" not in addon.counts.reporter, "unchanged alone"
