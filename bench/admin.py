@@ -6,7 +6,8 @@
 
 ``--postgres URL`` measures ingestion into PostgreSQL instead (in a fresh schema, dropped after):
 1, 4 and 16 proxies posting at once over HTTP, each posting the same days and platforms, for
-each storing path (``admin_web/ingest.py``: COPY, and the portable ORM INSERT), alternating
+each storing path (``admin_web/ingest.py``: events by COPY or by the portable ORM INSERT;
+``rollups.py``: counts in one unnest upsert or row by row), alternating
 rounds; it prints events/s and the count of HTTP 5xx per case (median and spread of rounds).
 
 Ingestion goes through the real API over HTTP (waitress, a bearer token, batches of 500), as a
@@ -152,6 +153,10 @@ def ingest(site: Site, count: int, batch: int = 500) -> float:
     return count / (time.perf_counter() - started)
 
 
+# storing path -> (events: admin_web.ingest.METHOD, rollups: admin_web.rollups.UPSERT)
+METHODS = {"copy": ("copy", "unnest"), "copy+rows": ("copy", "rows"), "orm+rows": ("orm", "rows")}
+
+
 def ingest_concurrently(site: Site, posters: int, count: int, seed: int) -> tuple[float, int]:
     """Events/s with ``posters`` proxies posting batches of 500 at once, and their HTTP 5xx."""
     stream = list(events(count, days=30, seed=seed))
@@ -185,6 +190,7 @@ def postgres_case(url: str, count: int, rounds: int, posters: list[int]) -> None
     import sqlalchemy
 
     from admin_web import ingest as storing
+    from admin_web import rollups
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # 16 posters queue, by design
 
@@ -197,10 +203,10 @@ def postgres_case(url: str, count: int, rounds: int, posters: list[int]) -> None
         results: dict[tuple[str, int], list[tuple[float, int]]] = {}
         seed = 100
         for round_ in range(rounds):
-            methods = ["copy", "orm"] if round_ % 2 == 0 else ["orm", "copy"]
+            methods = list(METHODS) if round_ % 2 == 0 else list(METHODS)[::-1]
             for method in methods:
                 for n in posters if round_ % 2 == 0 else posters[::-1]:
-                    storing.METHOD = method
+                    storing.METHOD, rollups.UPSERT = METHODS[method]
                     seed += 1
                     results.setdefault((method, n), []).append(
                         ingest_concurrently(site, n, count, seed)
@@ -210,7 +216,7 @@ def postgres_case(url: str, count: int, rounds: int, posters: list[int]) -> None
             rates = [rate for rate, _ in runs]
             errors = sum(failed for _, failed in runs)
             print(
-                f"  {method:5} {n:3} posters: {statistics.median(rates):8,.0f} events/s"
+                f"  {method:9} {n:3} posters: {statistics.median(rates):8,.0f} events/s"
                 f"  (min {min(rates):,.0f}, max {max(rates):,.0f})  HTTP 5xx: {errors}"
             )
     finally:

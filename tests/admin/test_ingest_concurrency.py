@@ -20,7 +20,7 @@ import sqlalchemy
 from admin_harness import make_app
 from waitress.server import create_server
 
-from admin_web import ingest
+from admin_web import ingest, rollups
 from admin_web.auth import create_token
 from admin_web.db import get_db
 
@@ -68,11 +68,12 @@ def batch(rng: random.Random, size: int) -> list[dict[str, str | None]]:
     return rows
 
 
-@pytest.mark.parametrize("method", ["copy", "orm"])
+@pytest.mark.parametrize(("method", "upsert"), [("copy", "unnest"), ("orm", "rows")])
 def test_concurrent_posters_store_each_event_once_and_count_it_once(
-    pg_url: str, tmp_path, monkeypatch, method: str
+    pg_url: str, tmp_path, monkeypatch, method: str, upsert: str
 ) -> None:
     monkeypatch.setattr(ingest, "METHOD", method)
+    monkeypatch.setattr(rollups, "UPSERT", upsert)
     app = make_app(pg_url, tmp_path)
     with app.app_context():
         token = create_token("proxy-1")
@@ -96,7 +97,8 @@ def test_concurrent_posters_store_each_event_once_and_count_it_once(
                 {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
             )
             response = connection.getresponse()
-            answers.append((response.status, json.loads(response.read() or b"{}")))
+            body = response.read()
+            answers.append((response.status, json.loads(body) if response.status == 200 else {}))
         connection.close()
 
     threads = [threading.Thread(target=poster, args=(plan,)) for plan in plans]
@@ -108,6 +110,7 @@ def test_concurrent_posters_store_each_event_once_and_count_it_once(
     finally:
         server.close()
 
+    assert len(answers) == sum(len(plan) for plan in plans), "every poster got every answer"
     assert [status for status, _ in answers if status != 200] == []
     sent = {row["id"] for rows in batches for row in rows}
     assert sum(answer["accepted"] for _, answer in answers) == len(sent)
