@@ -170,9 +170,17 @@ function compileRanges(exemption) {
   });
 }
 
+let lastPolicy = null;  // the document of the last call, and its indexes: a WeakMap look-up
+let lastCompiled = null;  // per call cost as much as the rest of classify()
+
 function compile(policy) {
+  if (policy === lastPolicy) return lastCompiled;
   let compiled = compiledCache.get(policy);
-  if (compiled) return compiled;
+  if (compiled) {
+    lastPolicy = policy;
+    lastCompiled = compiled;
+    return compiled;
+  }
   const domains = new Map();
   const platforms = new Map();
   for (const raw of policy.platforms) {
@@ -195,6 +203,8 @@ function compile(policy) {
   }));
   compiled = { domains, platforms, exemptions };
   compiledCache.set(policy, compiled);
+  lastPolicy = policy;
+  lastCompiled = compiled;
   return compiled;
 }
 
@@ -393,7 +403,7 @@ export function classify(policy, url, {
   method = "GET", user = null, clientIp = null, headers = null, body = null, websocket = false,
 } = {}) {
   const target = typeof url === "string" ? parseTarget(url) : null;
-  const exemption = exemptionFor(policy, user, clientIp);
+  const exemption = user || clientIp ? exemptionFor(policy, user, clientIp) : null;
   const platform = target ? platformForHost(policy, target.host) : null;
   if (!platform) {
     return {
