@@ -358,12 +358,15 @@ def wait_ready(proxy: Running, upstream: tuple[int, int], domains: int, started:
 def start_all(
     work: Path, args: argparse.Namespace, upstream: tuple[int, int]
 ) -> tuple[list[Running], list[str]]:
-    install_peers()
     starters: list[tuple[str, Callable[[], Running | str]]] = [
-        ("staffguard", lambda: staffguard(work, args.domains)),
-        ("e2guardian", lambda: e2guardian(work, args.domains)),
-        ("squid+squidGuard", lambda: squid_guard(work, args.domains, upstream[0])),
+        ("staffguard", lambda: staffguard(work, args.domains))
     ]
+    if not args.no_peers:
+        install_peers()
+        starters += [
+            ("e2guardian", lambda: e2guardian(work, args.domains)),
+            ("squid+squidGuard", lambda: squid_guard(work, args.domains, upstream[0])),
+        ]
     if args.lean:
         starters.insert(1, ("staffguard-lean", lambda: staffguard(work, args.domains, True)))
     if args.workers > 1:
@@ -400,6 +403,7 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=1, help="also staffguard proxy --workers N (N > 1)"
     )
+    parser.add_argument("--no-peers", action="store_true", help="StaffGuard's variants only")
     parser.add_argument("--only", nargs="+", choices=["http", "connect", "warned"], default=None)
     args = parser.parse_args()
     args.domains = max(PER_PLATFORM, args.domains // PER_PLATFORM * PER_PLATFORM)
