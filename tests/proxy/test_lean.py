@@ -11,6 +11,7 @@ import asyncio
 import base64
 import http.client
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -145,6 +146,17 @@ def test_every_hook_gets_each_event_also_from_addons_added_later():
     assert seen == ["early", "early", "late"]
 
 
+def listening_sockets(port: int) -> int:
+    """Listening TCP sockets on ``port`` (each worker has its own, SO_REUSEPORT)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":
+                count += 1
+    return count
+
+
 def test_workers_share_one_port_and_one_secret(tmp_path):
     port = free_port()
     data = tmp_path / "data"
@@ -160,7 +172,10 @@ def test_workers_share_one_port_and_one_secret(tmp_path):
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, proc=proc)
-        time.sleep(3)  # both workers bound
+        deadline = time.monotonic() + 60
+        while listening_sockets(port) < 2:  # the second worker may still be loading
+            assert time.monotonic() < deadline and proc.poll() is None, "both workers listen"
+            time.sleep(0.2)
         for _ in range(60):  # new connections: the kernel spreads them over the workers
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
             conn.request("GET", "http://www.tiktok.com/@lincolnhigh", headers=NAVIGATE)
@@ -193,3 +208,22 @@ def test_each_worker_reports_unclassified_counts_under_its_own_name(tmp_path, mo
     (tmp_path / "single").mkdir()
     with running_addon(tmp_path / "single", "settings: {continue_minutes: 10}\n") as addon:
         assert addon.counts is not None and "/" not in addon.counts.reporter, "unchanged alone"
+
+
+def test_the_add_log_relay_stays_only_for_an_addon_that_takes_it():
+    """Each relayed log record cost a pipe write to wake the event loop: off when unused."""
+
+    class OldStyle:
+        def add_log(self, entry: object) -> None:
+            pass
+
+    async def relayed(*extra: object) -> bool:
+        master = LeanMaster(options.Options(), with_termlog=False)
+        master.addons.add(*extra)
+        master.drop_idle()
+        installed = master._legacy_log_events in logging.getLogger().handlers
+        master._legacy_log_events.uninstall()
+        return installed
+
+    assert asyncio.run(relayed()) is False
+    assert asyncio.run(relayed(OldStyle())) is True
