@@ -18,14 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, request, url_for
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from policy_lists.schema import normalize_domain
 from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
 
-from . import rollups
+from . import ingest
 from .auth import token_from_request
 from .db import get_db
 from .inputs import clean_text, json_body
@@ -126,18 +125,7 @@ def events() -> Any:
 
 def store_events(db: Session, rows: list[dict[str, Any]]) -> int:
     """Store checked event rows once each, count them for the dashboard, commit; how many new."""
-    unique = {row["id"]: row for row in rows}
-    existing: set[str] = set()
-    ids = list(unique)
-    for start in range(0, len(ids), 500):
-        existing |= set(db.scalars(select(Event.id).where(Event.id.in_(ids[start : start + 500]))))
-    new = [row for key, row in unique.items() if key not in existing]
-    if new:
-        stored = set(db.scalars(_insert_ignoring_duplicates(db), new))
-        new = [row for row in new if row["id"] in stored]
-        rollups.count_in(db, new)
-    db.commit()
-    return len(new)
+    return ingest.store_events(db, rows)
 
 
 def _insert_ignoring_duplicates(db: Session) -> Any:

@@ -2,6 +2,13 @@
 
     .venv/bin/python bench/admin.py                # 1,000,000 events in SQLite
     .venv/bin/python bench/admin.py --events 100000 --ingest 20000   # a quicker look
+    .venv/bin/python bench/admin.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+``--postgres URL`` measures ingestion into PostgreSQL instead (in a fresh schema, dropped after):
+1, 4 and 16 proxies posting at once over HTTP, each posting the same days and platforms, for
+each storing path (``admin_web/ingest.py``: events by COPY or by the portable ORM INSERT;
+``rollups.py``: counts in one unnest upsert or row by row), alternating
+rounds; it prints events/s and the count of HTTP 5xx per case (median and spread of rounds).
 
 Ingestion goes through the real API over HTTP (waitress, a bearer token, batches of 500), as a
 proxy sends it. The log pages are then timed over HTTP too, signed in as an auditor, after the
@@ -76,7 +83,7 @@ def events(count: int, days: int, seed: int = 1) -> Iterator[dict[str, str]]:
 class Site:
     """The admin site served by waitress on a free local port, in this process."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, threads: int = 4) -> None:
         from waitress.server import create_server
 
         from admin_web.app import create_app
@@ -90,7 +97,7 @@ class Site:
             add_user("auditor@usd999.org", "auditor", PASSWORD)
             self.token = create_token("bench-proxy")
             get_db().commit()
-        self.server = create_server(self.app, host="127.0.0.1", port=0, threads=4)
+        self.server = create_server(self.app, host="127.0.0.1", port=0, threads=threads)
         self.port = self.server.effective_port  # type: ignore[union-attr]
         threading.Thread(target=self.server.run, daemon=True).start()  # ends with the bench
         self.cookie = ""
@@ -146,6 +153,78 @@ def ingest(site: Site, count: int, batch: int = 500) -> float:
     return count / (time.perf_counter() - started)
 
 
+# storing path -> (events: admin_web.ingest.METHOD, rollups: admin_web.rollups.UPSERT)
+METHODS = {"copy": ("copy", "unnest"), "copy+rows": ("copy", "rows"), "orm+rows": ("orm", "rows")}
+
+
+def ingest_concurrently(site: Site, posters: int, count: int, seed: int) -> tuple[float, int]:
+    """Events/s with ``posters`` proxies posting batches of 500 at once, and their HTTP 5xx."""
+    stream = list(events(count, days=30, seed=seed))
+    headers = {"Authorization": f"Bearer {site.token}", "Content-Type": "application/json"}
+    bodies = [json.dumps(stream[i : i + 500]).encode() for i in range(0, count, 500)]
+    failures: list[str] = []
+
+    def poster(mine: list[bytes]) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=300)
+        for body in mine:
+            connection.request("POST", "/api/v1/events", body, headers)
+            response = connection.getresponse()
+            answer = response.read()
+            if response.status != 200:
+                failures.append(f"HTTP {response.status} {answer[:120]!r}")
+        connection.close()
+
+    threads = [threading.Thread(target=poster, args=(bodies[n::posters],)) for n in range(posters)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return count / (time.perf_counter() - started), len(failures)
+
+
+def postgres_case(url: str, count: int, rounds: int, posters: list[int]) -> None:
+    """Concurrent ingestion into PostgreSQL, per storing path and number of posters."""
+    import logging
+
+    import sqlalchemy
+
+    from admin_web import ingest as storing
+    from admin_web import rollups
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # 16 posters queue, by design
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    try:
+        site = Site(f"{url}?options=-csearch_path%3D{schema}", threads=8)  # as `staffguard web`
+        results: dict[tuple[str, int], list[tuple[float, int]]] = {}
+        seed = 100
+        for round_ in range(rounds):
+            methods = list(METHODS) if round_ % 2 == 0 else list(METHODS)[::-1]
+            for method in methods:
+                for n in posters if round_ % 2 == 0 else posters[::-1]:
+                    storing.METHOD, rollups.UPSERT = METHODS[method]
+                    seed += 1
+                    results.setdefault((method, n), []).append(
+                        ingest_concurrently(site, n, count, seed)
+                    )
+        print(f"PostgreSQL ingestion, {count:,} events a case, batches of 500, {rounds} rounds")
+        for (method, n), runs in sorted(results.items()):
+            rates = [rate for rate, _ in runs]
+            errors = sum(failed for _, failed in runs)
+            print(
+                f"  {method:9} {n:3} posters: {statistics.median(rates):8,.0f} events/s"
+                f"  (min {min(rates):,.0f}, max {max(rates):,.0f})  HTTP 5xx: {errors}"
+            )
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
 def fill(path: Path, count: int) -> None:
     """Bulk-insert synthetic events straight into the SQLite file (the API would take minutes)."""
     columns = (
@@ -197,7 +276,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="rows in the log")
     parser.add_argument("--ingest", type=int, default=50_000, help="events sent through the API")
+    parser.add_argument("--postgres", metavar="URL", help="concurrent ingestion into PostgreSQL")
+    parser.add_argument("--posters", default="1,4,16", help="concurrent posters (--postgres)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (--postgres)")
     args = parser.parse_args()
+    if args.postgres:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["STAFFGUARD_INSTANCE"] = tmp
+            posters = [int(n) for n in args.posters.split(",")]
+            postgres_case(args.postgres, min(args.ingest, 20_000), args.rounds, posters)
+        return 0
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["STAFFGUARD_INSTANCE"] = tmp

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,7 +103,8 @@ class StaffGuard:
         self.continues = Continues(self.signer, self._policy, self._record)
         self.spool = Spool(data)
         self.recorder = Recorder(self.spool)
-        reporter = f"{socket.gethostname()}:{opts.listen_port or 8080}"
+        worker = os.environ.get("STAFFGUARD_WORKER", "")  # --workers: each reports on its own
+        reporter = f"{socket.gethostname()}:{opts.listen_port or 8080}{worker and '/' + worker}"
         self.counts = UnclassifiedCounts(data, reporter)
         self.upkeep = Upkeep(source, self.recorder, self.counts, reporter)
         self.shipper = None

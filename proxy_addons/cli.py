@@ -1,10 +1,20 @@
-"""``staffguard proxy``: run mitmdump with the StaffGuard addon, and the argv others reuse."""
+"""``staffguard proxy``: run mitmdump with the StaffGuard addon, and the argv others reuse.
+
+``--lean`` runs the same command line on the lean master (``lean.py``: the hook dispatch
+StaffGuard's traffic needs); ``--workers N`` runs N such processes on one port
+(``SO_REUSEPORT``), each with its own data directory and the same signing secret.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import shutil
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,6 +53,11 @@ def mitmdump_argv(
     return argv
 
 
+def lean_argv(argv: Sequence[str]) -> list[str]:
+    """The same mitmdump command line, run on the lean master."""
+    return [str(Path(sys.executable)), "-m", "proxy_addons.lean", *argv[1:]]
+
+
 def register(sub: argparse._SubParsersAction, groups: object = None) -> None:
     proxy = sub.add_parser("proxy", help="run the StaffGuard proxy (mitmdump with the addon)")
     proxy.add_argument(
@@ -65,19 +80,80 @@ def register(sub: argparse._SubParsersAction, groups: object = None) -> None:
         dest="mitmproxy_options",
         help="any other mitmproxy option, e.g. proxyauth=@/etc/staffguard/htpasswd (repeatable)",
     )
+    proxy.add_argument(
+        "--lean",
+        action="store_true",
+        help="run on the lean mitmproxy master (same options, faster; docs/performance.md)",
+    )
+    proxy.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N proxy processes sharing the listen port (SO_REUSEPORT; implies --lean)",
+    )
     proxy.set_defaults(handler=_proxy)
 
 
 def _proxy(args: argparse.Namespace) -> int:
+    workers = args.workers > 1
     argv = mitmdump_argv(
         args.policy,
         listen_host=args.listen_host,
         listen_port=args.listen_port,
         token=args.token,
-        data_dir=args.data,
+        data_dir=None if workers else args.data,
         confdir=args.confdir,
     )
     for option in args.mitmproxy_options:
         argv += ["--set", option]
+    if workers:
+        return run_workers(argv, args.workers, Path(args.data or "~/.staffguard-proxy"))
+    if args.lean:
+        argv = lean_argv(argv)
     os.execv(argv[0], argv)
     return 0
+
+
+def worker_argvs(argv: list[str], workers: int, data: Path) -> list[list[str]]:
+    """Each worker's command line: the lean master, its own data dir (spool, policy copy), and
+    the shared secret copied in, so a "continue" signed by one worker is good at every other."""
+    data = data.expanduser()
+    data.mkdir(parents=True, exist_ok=True)
+    secret = data / "secret"
+    if not secret.exists():
+        secret.write_text(secrets.token_hex(32))
+        secret.chmod(0o600)
+    argvs = []
+    for n in range(workers):
+        own = data / f"worker-{n}"
+        own.mkdir(exist_ok=True)
+        shutil.copy2(secret, own / "secret")
+        argvs.append([*lean_argv(argv), "--set", f"staffguard_data={own}"])
+    return argvs
+
+
+def run_workers(argv: list[str], workers: int, data: Path) -> int:
+    """Start the workers and stay with them: a signal stops all, and one ending stops the rest
+    (so systemd's ``Restart=`` brings the whole set back)."""
+    env = {**os.environ, "STAFFGUARD_REUSE_PORT": "1"}
+    procs = [
+        subprocess.Popen(a, env={**env, "STAFFGUARD_WORKER": str(n)})
+        for n, a in enumerate(worker_argvs(argv, workers, data))
+    ]
+
+    def stop(_signum: int = 0, _frame: object = None) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(proc.poll() is None for proc in procs):
+            time.sleep(0.5)
+    finally:
+        stop()
+        for proc in procs:
+            proc.wait()
+    return next((proc.returncode for proc in procs if proc.returncode), 0)
