@@ -21,8 +21,8 @@ from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from policy_lists.event_schema import EVENT, MAX_BATCH, SENT_FIELDS, max_length, nullable
 from policy_lists.schema import normalize_domain
-from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
 
 from . import ingest
 from .auth import token_from_request
@@ -33,18 +33,18 @@ from .openapi import OPENAPI
 from .versions import current, current_policy
 
 bp = Blueprint("api", __name__)
-MAX_EVENTS = 1000
+MAX_EVENTS = MAX_BATCH
 MAX_COUNT = 2**31 - 1
-TEXT_LIMITS = {
-    "user": 200,
-    "client": 64,
-    "url": 2048,
-    "host": 255,
-    "platform_id": 100,
-    "justification": 1000,
-    "reason": 2000,
-    "policy_ref": 200,
+# The event check, read off policy_lists/schemas/event.schema.json in the order it has always
+# run: formats (id, ts), then the vocabulary's enums, then texts (cut, cleaned, never refused).
+_SENT = {key: EVENT["properties"][key] for key in SENT_FIELDS}
+FORMATS = {key: spec["format"] for key, spec in _SENT.items() if "format" in spec}
+ENUMS: dict[str, tuple[str, ...]] = {
+    key: tuple(spec["enum"]) for key, spec in _SENT.items() if "enum" in spec
 }
+TEXT_LIMITS = {key: max_length(key) for key, spec in _SENT.items() if "maxLength" in spec}
+NULLABLE = frozenset(key for key in TEXT_LIMITS if nullable(key))
+NON_EMPTY = tuple(key for key in TEXT_LIMITS if _SENT[key].get("minLength"))
 
 
 def authorized(session_may_read: bool = False) -> None:
@@ -68,20 +68,20 @@ def policy() -> Any:
     authorized(session_may_read=True)
     row = current(get_db())
     get_db().commit()  # token last-use time
-    etag = f'"{row.version}"'
-    if etag in request.headers.get("If-None-Match", "") or row.version in request.headers.get(
-        "If-None-Match", ""
-    ):
-        return Response(status=304, headers={"ETag": etag})
+    # Werkzeug's conditional request: ETag "<version>"; If-None-Match with that tag (quoted,
+    # weak or bare, alone or in a list) or "*" answers 304 before the document is built.
+    response = Response(status=200, content_type="application/json")
+    response.headers["Cache-Control"] = "no-cache"
+    response.set_etag(row.version)
+    response.make_conditional(request)
+    if response.status_code == 304:
+        return response
     compiled = json.loads(row.compiled)
     settings = compiled["settings"]
     if not settings.get("permission_url"):
         settings["permission_url"] = url_for("permissions.new", _external=True)
-    return Response(
-        json.dumps(compiled, ensure_ascii=False),
-        200,
-        {"Content-Type": "application/json", "ETag": etag, "Cache-Control": "no-cache"},
-    )
+    response.set_data(json.dumps(compiled, ensure_ascii=False))
+    return response
 
 
 @bp.get("/api/v1/check")
@@ -139,23 +139,14 @@ def _event_row(raw: Any) -> tuple[dict[str, Any], bool]:
     """A checked event row, and whether its text had to be cleaned to be stored."""
     if not isinstance(raw, dict):
         raise ValueError("an event must be a JSON object")
-    try:
-        event_id = str(uuid.UUID(str(raw.get("id"))[:100]))
-    except ValueError:
-        raise ValueError(f"id {str(raw.get('id'))[:100]!r} is not a UUID") from None
-    ts = _timestamp(raw.get("ts"))
-    for key, allowed in (
-        ("source", SOURCES),
-        ("category", CATEGORIES),
-        ("activity", ACTIVITIES),
-        ("action", ACTIONS),
-        ("outcome", OUTCOMES),
-    ):
+    row: dict[str, Any] = {
+        key: _FORMAT_READERS[kind](raw.get(key)) for key, kind in FORMATS.items()
+    }
+    for key, allowed in ENUMS.items():
         if not isinstance(raw.get(key), str) or raw[key] not in allowed:
             given = str(raw.get(key))[:40]
             raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {given!r}")
-    row: dict[str, Any] = {"id": event_id, "ts": ts}
-    row.update({key: raw[key] for key in ("source", "category", "activity", "action", "outcome")})
+        row[key] = raw[key]
     was_cleaned = False
     for key, limit in TEXT_LIMITS.items():
         value = raw.get(key)
@@ -164,15 +155,18 @@ def _event_row(raw: Any) -> tuple[dict[str, Any], bool]:
         if value:
             value, changed = clean_text(value)
             was_cleaned |= changed
-        row[key] = (
-            (value or "")[:limit]
-            if key not in ("user", "client", "platform_id")
-            else (value[:limit] if value else None)
-        )
-    if not row["url"] or not row["host"]:
-        raise ValueError("url and host are required")
+        row[key] = (value[:limit] if value else None) if key in NULLABLE else (value or "")[:limit]
+    if not all(row[key] for key in NON_EMPTY):
+        raise ValueError(f"{' and '.join(NON_EMPTY)} are required")
     row["url"] = row["url"].split("#", 1)[0].split("?", 1)[0]  # query strings are never stored
     return row, was_cleaned
+
+
+def _uuid(value: Any) -> str:
+    try:
+        return str(uuid.UUID(str(value)[:100]))
+    except ValueError:
+        raise ValueError(f"id {str(value)[:100]!r} is not a UUID") from None
 
 
 def _timestamp(value: Any) -> dt.datetime:
@@ -188,6 +182,9 @@ def _timestamp(value: Any) -> dt.datetime:
         return parsed.astimezone(dt.UTC).replace(tzinfo=None)
     except OverflowError:
         raise ValueError(f"ts {value!r} is outside the years 1 to 9999 in UTC") from None
+
+
+_FORMAT_READERS: dict[str, Callable[[Any], Any]] = {"uuid": _uuid, "date-time": _timestamp}
 
 
 @bp.post("/api/v1/unclassified")

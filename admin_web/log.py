@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from sqlalchemy import CursorResult, Select, and_, delete, desc, func, or_, select
 from sqlalchemy.orm import Session
 
+from policy_lists.event_schema import EVENT_FIELDS
 from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
 
 from . import rollups
@@ -37,10 +38,7 @@ CHOICES = {
     "outcome": OUTCOMES,
     "source": SOURCES,
 }
-CSV_FIELDS = (
-    "id", "ts", "source", "user", "client", "url", "host", "platform_id", "category", "activity",
-    "action", "outcome", "justification", "reason", "policy_ref",
-)  # fmt: skip
+CSV_FIELDS = EVENT_FIELDS  # policy_lists/schemas/event.schema.json's properties, in order
 
 
 def filtered(args: Any) -> Select[Any]:

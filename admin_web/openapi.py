@@ -4,49 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
+from policy_lists.event_schema import EVENT, MAX_BATCH, VERDICT
 
-_VERDICT = {
-    "type": "object",
-    "properties": {
-        "url": {"type": "string"},
-        "host": {"type": "string"},
-        "platform_id": {"type": ["string", "null"]},
-        "platform": {"type": ["string", "null"]},
-        "category": {"enum": list(CATEGORIES)},
-        "approved": {"type": "boolean"},
-        "activity": {"enum": list(ACTIVITIES)},
-        "action": {"enum": list(ACTIONS)},
-        "exempt": {"type": "boolean"},
-        "reason": {"type": "string"},
-        "policy_ref": {"type": "string"},
-        "feed": {
-            "type": ["string", "null"],
-            "description": "the category feed that classified the site (docs/feeds.md)",
-        },
-    },
-}
-_EVENT = {
-    "type": "object",
-    "required": ["id", "ts", "source", "url", "host", "category", "activity", "action", "outcome"],
-    "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "ts": {"type": "string", "format": "date-time"},
-        "source": {"enum": list(SOURCES)},
-        "user": {"type": ["string", "null"]},
-        "client": {"type": ["string", "null"]},
-        "url": {"type": "string", "description": "scheme, host and path; no query string"},
-        "host": {"type": "string"},
-        "platform_id": {"type": ["string", "null"]},
-        "category": {"enum": list(CATEGORIES)},
-        "activity": {"enum": list(ACTIVITIES)},
-        "action": {"enum": list(ACTIONS)},
-        "outcome": {"enum": list(OUTCOMES)},
-        "justification": {"type": "string"},
-        "reason": {"type": "string"},
-        "policy_ref": {"type": "string"},
-    },
-}
+# The event and the verdict are policy_lists/schemas/*.schema.json, served as they are
+# (OpenAPI 3.1 schemas are JSON Schema 2020-12).
+_VERDICT = VERDICT
+_EVENT = EVENT
 _ERROR = {
     "type": "object",
     "properties": {"error": {"type": "string"}, "index": {"type": ["integer", "null"]}},
@@ -89,10 +52,12 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/events": {
             "post": {
                 "summary": "Store warning events; idempotent by id; all or nothing",
+                "description": "Text longer than an Event field's maxLength is cut, not "
+                "refused; NUL and unpaired surrogates are removed (`cleaned`).",
                 "requestBody": {
                     "content": {
                         "application/json": {
-                            "schema": {"type": "array", "maxItems": 1000, "items": _EVENT}
+                            "schema": {"type": "array", "maxItems": MAX_BATCH, "items": _EVENT}
                         }
                     }
                 },
@@ -114,7 +79,7 @@ OPENAPI: dict[str, Any] = {
                         "stored",
                     ),
                     "400": _json(_ERROR, "a bad event (index) or body; nothing stored"),
-                    "413": _json(_ERROR, "more than 1000 events"),
+                    "413": _json(_ERROR, f"more than {MAX_BATCH} events"),
                 },
             }
         },

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from policy_lists import Verdict
+from policy_lists.event_schema import EVENT, SENT_FIELDS, max_length
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +332,7 @@ def _json(data: bytes) -> dict[str, Any]:
 # Control characters (NUL among them), lone surrogates and bidi overrides: what breaks a
 # database column or disguises a log line. Tabs and line breaks become spaces.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-LIMITS = {"justification": 500, "url": 2048, "user": 256}
+JUSTIFICATION = 500  # the choices page's maxlength, below the event's own limit
 
 
 def clean(text: str, limit: int) -> str:
@@ -343,23 +344,20 @@ def clean(text: str, limit: int) -> str:
 def new_event(
     verdict: Verdict, outcome: str, user: str | None, client: str, justification: str = ""
 ) -> dict[str, Any]:
-    """An event as DESIGN.md defines it; the verdict's URL already has no query string. Every
-    text is cleaned here, once, so no event can hold what the admin site cannot store."""
-    event: dict[str, Any] = {
+    """An event as policy_lists/schemas/event.schema.json defines it; the verdict's URL already
+    has no query string. Every text is cleaned and cut to the schema's length here, once, so no
+    event can hold what the admin site cannot store."""
+    given = {
         "id": str(uuid.uuid4()),
         "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "source": "proxy",
         "user": user,
         "client": client,
-        "url": verdict.url,
-        "host": verdict.host,
-        "platform_id": verdict.platform_id,
-        "category": verdict.category,
-        "activity": verdict.activity,
-        "action": verdict.action,
         "outcome": outcome,
-        "justification": justification,
-        "reason": verdict.reason,
-        "policy_ref": verdict.policy_ref,
+        "justification": clean(justification, JUSTIFICATION),
     }
-    return {k: clean(v, LIMITS.get(k, 1024)) if isinstance(v, str) else v for k, v in event.items()}
+    event = {key: given[key] if key in given else getattr(verdict, key) for key in SENT_FIELDS}
+    return {k: clean(v, max_length(k)) if k in _TEXTS and v else v for k, v in event.items()}
+
+
+_TEXTS = frozenset(k for k in SENT_FIELDS if "maxLength" in EVENT["properties"][k])

@@ -1,4 +1,5 @@
-// Events as DESIGN.md defines them, and the queue that carries them to the admin site.
+// Events as policy_lists/schemas/event.schema.json defines them (extension/schemas/ holds the
+// same file; tests/event_schema.test.mjs checks makeEvent against it), and their queue.
 
 export const BATCH = 500;
 export const QUEUE_LIMIT = 10_000;
@@ -13,7 +14,7 @@ function newId() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** An event for a verdict shown to, or chosen by, the staff member. */
+/** An event for a verdict shown to, or chosen by, the staff member: the schema's fields in its order. */
 export function makeEvent(verdict, outcome, { user = null, justification = "", now = new Date(), id } = {}) {
   return {
     id: id || newId(),
