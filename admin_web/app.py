@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from . import api, auth, db, layer, log, permissions, registers
 from .lists import bp as lists_bp
+from .iibgc import BLUEPRINTS as IIBGC_BLUEPRINTS
 
 csrf = CSRFProtect()
 
@@ -59,6 +60,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api.bp)
     for blueprint in (auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in IIBGC_BLUEPRINTS:  # training, the board report
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)
     app.jinja_env.globals["csrf"] = _csrf_field
