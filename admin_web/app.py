@@ -17,8 +17,8 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
 from . import api, auth, db, layer, log, permissions, registers
-from .lists import bp as lists_bp
 from .iibgc import BLUEPRINTS as IIBGC_BLUEPRINTS
+from .lists import bp as lists_bp
 
 csrf = CSRFProtect()
 

@@ -68,6 +68,10 @@ def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = No
     upgrade = db.add_parser("upgrade", help="create or upgrade the schema")
     upgrade.set_defaults(handler=_db_upgrade)
 
+    from .demo import register as register_demo  # IIBGC issue 13: `staffguard demo`
+
+    register_demo(sub)
+
 
 def _app(host: str | None = None) -> Flask:
     from .app import create_app

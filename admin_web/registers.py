@@ -24,8 +24,8 @@ from flask import (
 from sqlalchemy import select
 
 from .auth import role_required
-from .duties import account_duties, record_review, review_key
 from .db import get_db
+from .duties import account_duties, record_review, review_key
 from .layer import PolicyError, commit_change, current_policy, problems_by_field
 from .lists import lines
 from .models import Account, Approval, AuditRecord, ExemptionRow, Setting

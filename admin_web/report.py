@@ -58,6 +58,7 @@ def _counts(db: Session, start: dt.date, end: dt.date) -> dict[str, Any]:
     activities = db.execute(
         select(Event.activity, func.count())
         .where(Event.ts >= dt.datetime.combine(start, dt.time()), Event.ts < upper)
+        .where(Event.outcome.in_(WARNED))
         .group_by(Event.activity)
     ).all()
     return {
