@@ -105,13 +105,14 @@ def is_due(db: Session, email: str, period: str) -> bool:
 
 
 def acknowledge(db: Session, email: str, name: str, period: str) -> Acknowledgment:
+    revision = policy_revision(db)
     row = acknowledgment(db, email, period)
     if row is None:
         row = Acknowledgment(email=email, period=period, name=name)
         db.add(row)
     row.name = name or row.name
     row.at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    row.policy_revision = policy_revision(db)
+    row.policy_revision = revision
     return row
 
 
