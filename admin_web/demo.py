@@ -138,6 +138,12 @@ TABLES = (
     TrainingSection,
     LayerEntry,
 )
+COSTS = (
+    {"item": "Canva Pro for Education seats", "amount": "119.99"},
+    {"item": "Scheduling tool (Later), school year", "amount": "200.00"},
+    {"item": "Boosted post for the fall play", "amount": "45.00"},
+    {"item": "Sports photo licence", "amount": "75.50"},
+)
 SECTIONS = (
     (
         "Our procedures",
@@ -233,10 +239,12 @@ def fill(db: Session, today: dt.date, seed: int = 999) -> dict[str, int]:
 
     coaches = [p for p in roster if p.role in ("coach", "teacher")]
     principals = {p.building: p.email for p in roster if p.role == "administrator"}
+    # Requests for platforms the board has not approved are the ones most often denied.
+    others = [p for p in ("tiktok", "snapchat", "discord", "reddit") if p in ids] or ids
     requests = []
     for n in range(16):
         who = rng.choice(coaches)
-        platform = approved[n % len(approved)] if n % 4 else rng.choice(ids)
+        platform = approved[n % len(approved)] if n % 4 else rng.choice(others)
         created = dt.datetime.combine(
             start + dt.timedelta(days=rng.randint(0, 110)), dt.time(14, 5)
         )
@@ -245,7 +253,7 @@ def fill(db: Session, today: dt.date, seed: int = 999) -> dict[str, int]:
             if created.date() > today - dt.timedelta(days=6)
             else rng.choices(("approved", "denied"), (3, 1))[0]
         )
-        costs = [{"item": "Canva Pro for Teams", "amount": "119.99"}] if n % 5 == 0 else []
+        costs = [COSTS[n % len(COSTS)]] if n % 3 == 0 else []
         handle = f"pv_{who.building.split()[-2].lower()}_{who.email.split('@')[0]}"
         officials = [principals.get(who.building, f"comms@{DOMAIN}"), f"comms@{DOMAIN}"]
         record = PermissionRequest(
@@ -272,11 +280,12 @@ def fill(db: Session, today: dt.date, seed: int = 999) -> dict[str, int]:
             )
             db.add(account)
             db.flush()
-            if rng.random() < 0.6:
+            reviewed = decided + dt.timedelta(days=rng.randint(10, 40))
+            if rng.random() < 0.6 and reviewed.date() < today:
                 db.add(
                     AccountReview(
                         account_id=account.id,
-                        at=decided + dt.timedelta(days=20),
+                        at=reviewed,
                         reviewer=who.email,
                         officials_have_access=rng.random() > 0.1,
                         monitored=True,
