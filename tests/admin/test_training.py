@@ -170,3 +170,8 @@ def test_without_a_mail_server_reminders_wait_in_the_outbox(client, auth, monkey
     response = client.post("/training/remind", follow_redirects=True).get_data(as_text=True)
     assert "0 sent, 3 kept in the outbox" in response
     assert "Reminder outbox" in response and "cy@usd999.org" in response
+
+
+def test_the_status_call_is_in_the_openapi_description(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert "due" in str(spec["paths"]["/api/v1/training/status"])
