@@ -79,6 +79,9 @@ def test_the_board_report_shows_and_prints(page, site, tmp_path):
     assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 50_000
     expect(page.locator("#total-warnings")).not_to_have_text("0")
     expect(page.get_by_role("heading", name="Register of approved accounts")).to_be_visible()
+    page.emulate_media(media="print")  # the packet has no site navigation or date form
+    expect(page.locator("header")).to_be_hidden()
+    expect(page.get_by_role("button", name="Show")).to_be_hidden()
     pdf = page.pdf(format="Letter")  # Chromium's own print path, beside WeasyPrint's /report.pdf
     assert pdf.startswith(b"%PDF-")
     assert io.BytesIO(pdf).getbuffer().nbytes > 10_000

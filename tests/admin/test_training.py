@@ -175,3 +175,11 @@ def test_without_a_mail_server_reminders_wait_in_the_outbox(client, auth, monkey
 def test_the_status_call_is_in_the_openapi_description(client):
     spec = client.get("/api/v1/openapi.json").json
     assert "due" in str(spec["paths"]["/api/v1/training/status"])
+
+
+def test_the_completion_csv_defuses_spreadsheet_formulas(client, auth):
+    auth.login()
+    roster = 'email,name,building,role\nx@usd999.org,"=HYPERLINK(""http://evil"")",LHS,teacher\n'
+    client.post("/training/roster", data={"roster": (io.BytesIO(roster.encode()), "r.csv")})
+    rows = list(csv.reader(io.StringIO(client.get("/training/completion.csv").get_data(True))))
+    assert rows[1][1] == '\'=HYPERLINK("http://evil")'
