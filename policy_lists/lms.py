@@ -4,11 +4,13 @@ assignment or announcement in Google Classroom, Canvas or Schoology, which socia
 platforms do its text and attachments link to?
 
 ``required_platforms`` is a pure function of the policy and the request. It reads at most
-``MAX_BODY`` bytes of the body, returns platform ids and names only (never the links or the
-text, so nothing of the assignment is kept), and never raises on a malformed body: it then
-reads the body as plain text. Links to district platforms, educational sites, email and
-anything the lists do not classify never count; link wrappers (t.co, l.facebook.com) do not
-either, as their destination is unknown. The proxy and the extension decide what to show.
+``MAX_BODY`` bytes of the body (links with a scheme, ``www.`` links, and ``tiktok.com/@x``
+written bare; never an email address or a platform merely named), returns platform ids and
+names only (never the links or the text, so nothing of the assignment is kept), and never
+raises on a malformed body: it then reads the body as plain text. Links to district
+platforms, educational sites, email and anything the lists do not classify never count; link
+wrappers (t.co, l.facebook.com) do not either, as their destination is unknown. The proxy and
+the extension decide what to show.
 
 Routes (each with the public source it comes from):
 
@@ -148,6 +150,12 @@ def find_route(
 
 
 _LINK = re.compile(r"(?:https?://|\bwww\.)[^\s\"'<>\\()\[\]{}|^`]+", re.IGNORECASE)
+# "tiktok.com/@lhs" written without a scheme; never part of an email address or a longer name.
+_BARE = re.compile(
+    r"(?<![@\w.-])(?:[a-z0-9-]+\.)+(?:com|net|org|gg|tv|me|app|co|io|social)"
+    r"(?![\w-])(?:/[^\s\"'<>\\()\[\]{}|^`]*)?",
+    re.IGNORECASE,
+)
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -188,7 +196,7 @@ def linked_urls(body: bytes | str | None, content_type: str = "") -> list[str]:
     found: dict[str, None] = {}
     for chunk in texts:
         chunk = html.unescape(chunk.replace("\\/", "/").replace("\\u002F", "/"))
-        for match in _LINK.finditer(chunk):
+        for match in (*_LINK.finditer(chunk), *_BARE.finditer(_LINK.sub(" ", chunk))):
             link = match.group(0).rstrip(".,;:!?")
             found.setdefault(link if "://" in link else "https://" + link)
             if len(found) >= MAX_LINKS:
