@@ -7,6 +7,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policy_lists import load_policy
 from policy_lists.engine import Policy
@@ -15,6 +17,9 @@ from policy_lists.lms import MAX_BODY, MAX_LINKS, find_route, linked_urls, requi
 VECTORS = json.loads(
     (Path(__file__).parents[1] / "vectors" / "lms" / "lms.json").read_text(encoding="utf-8")
 )["cases"]
+
+
+CONTENT = ("application/json", "application/x-www-form-urlencoded", "text/plain", "")
 
 
 @cache
@@ -71,3 +76,26 @@ def test_bad_bodies_never_raise(body):
 def test_at_most_max_links_are_classified():
     body = " ".join(f"https://site{i}.example/p" for i in range(5000))
     assert len(linked_urls(body)) == MAX_LINKS
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=2048), st.text(max_size=2048)), st.sampled_from(CONTENT))
+def test_no_body_makes_it_raise(body, content_type):
+    required_platforms(
+        policy(),
+        "https://x.instructure.com/api/v1/courses/1/assignments",
+        headers={"Content-Type": content_type},
+        body=body,
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=" abc.,;\n\t<>", max_size=200), st.text(alphabet=" xyz.!?\n", max_size=200))
+def test_a_tiktok_link_is_found_wherever_it_sits_in_the_text(before, after):
+    text = f"{before} https://www.tiktok.com/@lhs {after}"
+    found = required_platforms(
+        policy(),
+        "https://classroom.googleapis.com/v1/courses/9/announcements",
+        body=json.dumps({"text": text}),
+    )
+    assert found is not None and [p[0] for p in found.platforms] == ["tiktok"]
