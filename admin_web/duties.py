@@ -6,8 +6,8 @@ them, and flags for what needs attention. An account is matched to its request b
 account name and sponsor, exactly as ``permissions.decide`` writes it on approval.
 
 The users table has no "disabled" flag yet: a sponsor or official is flagged when they are
-neither an admin-site user nor on the staff roster, and when a ``disabled`` attribute (if a
-later schema adds one) is true.
+neither an admin-site user nor on the staff roster, and as disabled when a later schema marks
+the user so (``disabled``, ``disabled_at`` or ``active``).
 """
 
 from __future__ import annotations
@@ -60,10 +60,19 @@ def _people(db: Session) -> tuple[dict[str, User], set[str]]:
     return users, roster
 
 
+def _disabled(user: User) -> bool:
+    """Whichever way a later schema marks a disabled user (none does yet)."""
+    return bool(
+        getattr(user, "disabled", False)
+        or getattr(user, "disabled_at", None) is not None
+        or getattr(user, "active", True) is False
+    )
+
+
 def _person_flag(who: str, what: str, users: dict[str, User], roster: set[str]) -> str | None:
     email = who.strip().lower()
     user = users.get(email)
-    if user is not None and getattr(user, "disabled", False):
+    if user is not None and _disabled(user):
         return f"{what} {who} is disabled in StaffGuard"
     if user is None and email not in roster:
         return f"{what} {who} is not a known user (not an admin-site user, not on the roster)"
