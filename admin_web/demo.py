@@ -400,7 +400,8 @@ def _events(
     return rows
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = None) -> None:
+    """Adds ``staffguard demo`` (the same signature as every part's command hook)."""
     demo = sub.add_parser("demo", help="fill a new database with a demo district's semester")
     demo.add_argument(
         "--force", action="store_true", help="replace the demo-able data already there"
