@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
 from . import api, auth, db, feeds, health, log, permissions, registers, versions
+from .iibgc import BLUEPRINTS as IIBGC_BLUEPRINTS
 from .inputs import refuse_unstorable
 from .lists import bp as lists_bp
 from .metrics import init_app as init_metrics
@@ -68,6 +69,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     blueprints = [auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp, health.bp]
     blueprints.append(feeds.bp)
     for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    for blueprint in IIBGC_BLUEPRINTS:  # training, the board report
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)
     app.jinja_env.globals["csrf"] = _csrf_field

@@ -77,6 +77,10 @@ def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = No
 
     register_backup(db)
 
+    from .demo import register as register_demo  # IIBGC issue 13: `staffguard demo`
+
+    register_demo(sub)
+
 
 def _app(host: str | None = None) -> Flask:
     from .app import create_app

@@ -10,15 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
 from .auth import role_required
 from .db import get_db
+from .duties import account_duties, record_review, review_key
 from .inputs import int_arg
 from .layer import PolicyError, problems_by_field, read_form_yaml
 from .lists import lines
-from .models import Account, Approval, ExemptionRow, Setting
+from .models import Account, Approval, AuditRecord, ExemptionRow, Setting
 from .versions import commit_change, current_policy
 
 bp = Blueprint("registers", __name__, url_prefix="/lists")
@@ -63,9 +74,51 @@ def approvals() -> Any:
         "approvals.html",
         approvals=db.scalars(select(Approval).order_by(Approval.approved_on)).all(),
         accounts=db.scalars(select(Account).order_by(Account.platform)).all(),
+        duties=account_duties(db),
         platforms=sorted(policy.compiled["platforms"], key=lambda p: p["name"].lower()),
         problems=problems,
     )
+
+
+@bp.route("/accounts/<int:account_id>/review", methods=["GET", "POST"])
+def review(account_id: int) -> Any:
+    """The sponsor's yearly review: by the link an approver sends (``key``), or recorded by a
+    signed-in approver on the sponsor's word."""
+    db = get_db()
+    account = db.get(Account, account_id)
+    if account is None:
+        abort(404)
+    key = request.values.get("key", "")
+    by_link = key == review_key(current_app.config["SECRET_KEY"], account)
+    if not by_link and not (g.user is not None and g.user.role in ("admin", "approver")):
+        abort(403)
+    if request.method == "POST":
+        reviewer = account.sponsor if by_link else f"{g.user.name} (for {account.sponsor})"
+        record_review(db, account, reviewer, request.form)
+        db.add(
+            AuditRecord(
+                actor=reviewer,
+                kind="account review",
+                target=f"{account.platform}/{account.handle}",
+                before=None,
+                after={k: bool(request.form.get(k)) for k in REVIEW_CHECKS},
+            )
+        )
+        db.commit()
+        flash("Review recorded. Thank you.", "ok")
+        if by_link:
+            return redirect(url_for("registers.review", account_id=account_id, key=key))
+        return redirect(url_for("registers.approvals"))
+    link = url_for(
+        "registers.review",
+        account_id=account_id,
+        key=review_key(current_app.config["SECRET_KEY"], account),
+        _external=True,
+    )
+    return render_template("account_review.html", a=account, link=link, by_link=by_link, key=key)
+
+
+REVIEW_CHECKS = ("officials_have_access", "monitored", "one_way_only")
 
 
 def _add(record: Any, kind: str, target: str) -> dict[str, list[str]]:

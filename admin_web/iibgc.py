@@ -1,0 +1,50 @@
+"""The rest of IIBGC's admin-site features, registered by ``app.create_app`` in one line.
+
+Importing ``models_iibgc`` here puts its tables into ``models.Base.metadata``; the training
+status call is added to the OpenAPI description here too, so ``openapi.py`` stays as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from . import models_iibgc, report, training
+from .openapi import OPENAPI
+
+BLUEPRINTS: tuple[Blueprint, ...] = (training.bp, report.bp)
+
+TRAINING_STATUS: dict[str, Any] = {
+    "get": {
+        "summary": "Whether a staff member owes the yearly training acknowledgment (IIBGC)",
+        "parameters": [
+            {"name": "user", "in": "query", "required": True, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": {
+                "description": "due: show a one-time 'read and acknowledge' step linking to url",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "user": {"type": "string"},
+                                "period": {"type": "string", "examples": ["2026-27"]},
+                                "in_scope": {"type": "boolean"},
+                                "due": {"type": "boolean"},
+                                "acknowledged_at": {"type": ["string", "null"]},
+                                "policy_revision": {"type": "string"},
+                                "url": {"type": "string", "format": "uri"},
+                            },
+                        }
+                    }
+                },
+            },
+            "400": {"description": "no user given"},
+            "401": {"description": "no valid token"},
+        },
+    }
+}
+OPENAPI["paths"].setdefault("/api/v1/training/status", TRAINING_STATUS)
+__all__ = ["BLUEPRINTS", "models_iibgc"]
