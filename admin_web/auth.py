@@ -179,7 +179,7 @@ def users() -> Any:
             db.rollback()
             flash(str(error), "error")
         return redirect(url_for("auth.users"))
-    return _users_page()
+    return _users_page(new_token=session.pop("new_token", None))
 
 
 def _users_page(new_token: str | None = None) -> Any:
@@ -219,4 +219,5 @@ def tokens() -> Any:
         return redirect(url_for("auth.users"))
     db.add(AuditRecord(actor=g.user.name, kind="token", target=name, before=None, after="created"))
     db.commit()
-    return _users_page(new_token=token)
+    session["new_token"] = token  # shown by the next GET only: a reload never re-submits
+    return redirect(url_for("auth.users"))

@@ -239,7 +239,7 @@ def replace_layer(db: Session, data: dict[str, Any]) -> None:
 FORM_FIELDS = {
     "id", "name", "category", "domains", "rules", "actions", "source", "note", "approved_on",
     "platform", "handle", "officials", "users", "networks", "network", "continue_minutes",
-    "retention_days", "district_name", "permission_url", "policy_url",
+    "retention_days", "district_name", "permission_url", "policy_url", "time_zone",
 }  # fmt: skip
 RULE_WORDS = {"path", "paths", "activity", "methods", "hosts", "headers", "a", "unknown"}
 

@@ -20,7 +20,7 @@ from .lists import lines
 from .models import Account, Approval, ExemptionRow, Setting
 
 bp = Blueprint("registers", __name__, url_prefix="/lists")
-SETTING_FIELDS = ("district_name", "policy_url", "permission_url")
+SETTING_FIELDS = ("district_name", "policy_url", "permission_url", "time_zone")
 
 
 @bp.route("/approvals", methods=["GET", "POST"])
