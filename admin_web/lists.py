@@ -36,8 +36,14 @@ from .models import AuditRecord, LayerEntry, Setting
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 bp.add_app_template_filter(describe.audit_kind, "audit_kind")
-bp.add_app_template_global(timefmt.zone_names, "time_zones")
-bp.add_app_template_global(vocabulary, "vocabulary")
+
+
+@bp.app_context_processor
+def _words() -> dict[str, Any]:
+    """The vocabulary and the zone names, for the forms' inline help and suggestions."""
+    return {"vocabulary": vocabulary, "time_zones": timefmt.zone_names}
+
+
 EDITABLE_CATEGORIES = [c for c in CATEGORIES if c != "unclassified"]
 
 
