@@ -208,7 +208,7 @@ def dashboard() -> Any:
     asked = request.args.get("days", "30")
     days = min(max(int(asked), 1), 365) if asked.isdigit() else 30
     today = utcnow().date()
-    since = (today - dt.timedelta(days=days)).isoformat()
+    since = (today - dt.timedelta(days=days - 1)).isoformat()  # "last 7 days": today and 6 more
     district = current_policy(db).settings
     return render_template(
         "dashboard.html",
