@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import ipaddress
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -82,8 +83,9 @@ def problems(args: Any) -> list[str]:
 
 
 def filtered(args: Any) -> Select[Any]:
-    """Events matching the log's filters: user by part of the name, client by its first
-    characters (``10.1.`` is one subnet), the rest exactly; days are the district's days."""
+    """Events matching the log's filters: a user by part of the name (a user's whole name exactly),
+    a client by its first characters (``10.1.`` is one subnet; a whole address exactly), the
+    rest exactly; days are the district's days."""
     query = select(Event)
     for key in EXACT:
         value = args.get(key, "").strip()
@@ -91,9 +93,13 @@ def filtered(args: Any) -> Select[Any]:
             column = Event.platform_id if key == "platform" else getattr(Event, key)
             query = query.where(column == value)
     user, client = args.get("user", "").strip(), args.get("client", "").strip()
-    if user:
+    if user and _known_user(user):  # one staff member: the (user, ts) index, not a scan
+        query = query.where(Event.user == user)
+    elif user:
         query = query.where(func.lower(Event.user).contains(user.lower(), autoescape=True))
-    if client:
+    if _is_address(client):
+        query = query.where(Event.client == client)
+    elif client:
         query = query.where(Event.client.startswith(client, autoescape=True))
     start, end = _date(args.get("from")), _date(args.get("to"))
     if start:
@@ -101,6 +107,18 @@ def filtered(args: Any) -> Select[Any]:
     if end:
         query = query.where(Event.ts < timefmt.day_start(end + dt.timedelta(days=1)))
     return query
+
+
+def _known_user(name: str) -> bool:
+    return get_db().scalar(select(Event.id).where(Event.user == name).limit(1)) is not None
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def platform_groups() -> list[tuple[str, list[tuple[str, str]]]]:
