@@ -218,6 +218,10 @@ def test_the_approvals_form_offers_social_media_and_others_on_request(client, au
     every = client.get("/lists/approvals?all=1").get_data(as_text=True)
     select = every.split('<select id="a-platform"', 1)[1].split("</select>", 1)[0]
     assert select.index("Instagram") < select.index("MathLab")
+    refused = client.post(
+        "/lists/approvals", data={"kind": "approval", "platform": "x", "approved_on": "someday"}
+    ).get_data(as_text=True)
+    assert re.search(r'<option value="x" selected>X \(Twitter\)', refused), "kept after an error"
 
 
 def test_the_permission_request_form_lists_social_media_first(client):
