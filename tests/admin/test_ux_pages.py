@@ -337,3 +337,10 @@ def test_creating_a_token_redirects_and_shows_it_once(client, auth):
     first = client.get("/users").get_data(as_text=True)
     assert '<code id="new-token">sg_' in first
     assert 'id="new-token"' not in client.get("/users").get_data(as_text=True)
+
+
+def test_a_part_that_many_users_share_is_searched_in_the_events(app, client, auth, monkeypatch):
+    store(app, event(user="j.smith@usd999.org"), event(user="b.smith@usd999.org"), event(user="c"))
+    monkeypatch.setattr("admin_web.log.MANY_USERS", 1)
+    auth.login("auditor")
+    assert rows(client.get("/log?user=smith").get_data(as_text=True)) == 2
