@@ -236,7 +236,7 @@ def users() -> Any:
             db.rollback()
             flash(str(error), "error")
         return redirect(url_for("auth.users"))
-    return _users_page()
+    return _users_page(new_token=session.pop("new_token", None))
 
 
 def _users_page(new_token: str | None = None) -> Any:
@@ -276,7 +276,8 @@ def tokens() -> Any:
         return redirect(url_for("auth.users"))
     db.add(AuditRecord(actor=g.user.name, kind="token", target=name, before=None, after="created"))
     db.commit()
-    return _users_page(new_token=token)
+    session["new_token"] = token  # shown by the next GET only: a reload never re-submits
+    return redirect(url_for("auth.users"))
 
 
 @bp.post("/users/<int(max=2147483647):user_id>")

@@ -184,6 +184,7 @@ FORM_FIELDS = {
     "id", "name", "category", "domains", "rules", "actions", "source", "note", "approved_on",
     "platform", "handle", "officials", "users", "networks", "network", "continue_minutes",
     "retention_days", "district_name", "permission_url", "policy_url", "staff_domains",
+    "time_zone",
 }  # fmt: skip
 RULE_WORDS = {"path", "paths", "activity", "methods", "hosts", "headers", "a", "unknown"}
 

@@ -13,9 +13,11 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from policy_lists import vocabulary
 from policy_lists.schema import Where
 from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES
 
+from . import describe, timefmt
 from .auth import role_required
 from .db import get_db
 from .layer import (
@@ -30,10 +32,19 @@ from .layer import (
     replace_layer,
     to_yaml,
 )
-from .models import AuditRecord, LayerEntry
+from .models import AuditRecord, LayerEntry, Setting
 from .versions import commit_change, current_policy
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
+bp.add_app_template_filter(describe.audit_kind, "audit_kind")
+
+
+@bp.app_context_processor
+def _words() -> dict[str, Any]:
+    """The vocabulary and the zone names, for the forms' inline help and suggestions."""
+    return {"vocabulary": vocabulary, "time_zones": timefmt.zone_names}
+
+
 EDITABLE_CATEGORIES = [c for c in CATEGORIES if c != "unclassified"]
 
 
@@ -249,8 +260,39 @@ def import_lists() -> Any:
     return redirect(url_for("lists.platforms"))
 
 
+@bp.post("/welcome")
+@role_required()
+def welcome() -> Response:
+    """First sign-in: the district's name (every warning page shows it) and its time zone,
+    added to the settings without touching the others."""
+    db = get_db()
+    stored = {s.key: s for s in db.scalars(select(Setting))}
+    before = {k: s.value for k, s in stored.items()}
+    wanted = {k: request.form.get(k, "").strip() for k in ("district_name", "time_zone")}
+    for key, value in wanted.items():
+        if not value:
+            continue
+        if key in stored:
+            stored[key].value = value
+        else:
+            db.add(Setting(key=key, value=value))
+    try:
+        db.flush()
+        after = {**before, **{k: v for k, v in wanted.items() if v}}
+        commit_change(db, g.user.name, "settings", "settings", before, after)
+        flash("Saved; every warning page now shows the district's name.", "ok")
+    except PolicyError as error:
+        db.rollback()
+        flash(f"Not saved: {error}", "error")
+    return redirect(url_for("log.dashboard"))
+
+
 @bp.get("/audit")
 @role_required("approver", "auditor")
 def audit() -> Any:
     records = get_db().scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(500))
-    return render_template("audit.html", records=records.all())
+    return render_template(
+        "audit.html",
+        records=[(r, describe.changes(r.before, r.after)) for r in records],
+        zone=timefmt.district_zone(),
+    )

@@ -9,28 +9,47 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import ipaddress
+import re
 from collections.abc import Iterator
 from typing import Any, cast
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy import CursorResult, Select, and_, delete, desc, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from policy_lists.event_schema import EVENT_FIELDS
 from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
 
-from . import rollups
-from .auth import role_required
-from .charts import stacked_bars
+from . import describe, rollups, timefmt
+from .auth import can, role_required
+from .charts import day_range, stacked_bars
 from .db import get_db
 from .health import proxies
+from .infrastructure import is_infrastructure
 from .inputs import day_arg, int_arg
 from .models import Event, LoginFailure, Unclassified, utcnow
 from .versions import current_policy
 
 bp = Blueprint("log", __name__)
+bp.add_app_template_filter(timefmt.when, "when")
+bp.add_app_template_filter(timefmt.day, "day")
+bp.add_app_template_filter(describe.word, "word")
 PAGE = 50
-FILTERS = ("user", "client", "platform", "category", "activity", "action", "outcome", "source")
+WHOLE_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MANY_USERS = 50
+EXACT = ("platform", "category", "activity", "action", "outcome", "source")
 CHOICES = {
     "category": CATEGORIES,
     "activity": ACTIVITIES,
@@ -41,24 +60,85 @@ CHOICES = {
 CSV_FIELDS = EVENT_FIELDS  # policy_lists/schemas/event.schema.json's properties, in order
 
 
+def _date(text: str | None) -> dt.date | None:
+    """A From/To day the log can hold: a day either side of it exists in every time zone."""
+    day = day_arg(text.strip()) if text else None
+    if day is None or not dt.date(2, 1, 1) <= day.date() <= dt.date(9998, 12, 30):
+        return None
+    return day.date()
+
+
+def problems(args: Any) -> list[str]:
+    """Why a filter cannot match anything, in words the person who typed it can act on."""
+    found = []
+    for key, label in (("from", "From"), ("to", "To")):
+        if args.get(key, "").strip() and _date(args.get(key)) is None:
+            found.append(f"{label} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-30.")
+    start, end = _date(args.get("from")), _date(args.get("to"))
+    if start and end and start > end:
+        found.append(f"From ({start}) is after To ({end}): no day is in that range.")
+    return found
+
+
 def filtered(args: Any) -> Select[Any]:
+    """Events matching the log's filters: a user by part of the name (a whole address exactly),
+    a client by its first characters (``10.1.`` is one subnet; a whole address exactly), the
+    rest exactly; days are the district's days."""
     query = select(Event)
-    for key in FILTERS:
+    for key in EXACT:
         value = args.get(key, "").strip()[:255]
         if value:
             column = Event.platform_id if key == "platform" else getattr(Event, key)
             query = query.where(column == value)
-    start, end = day_arg(args.get("from")), day_arg(args.get("to"))
+    user, client = args.get("user", "").strip()[:255], args.get("client", "").strip()[:64]
+    if user:
+        query = query.where(_user_matches(user))
+    if _is_address(client):
+        query = query.where(Event.client == client)
+    elif client:
+        query = query.where(Event.client.startswith(client, autoescape=True))
+    start, end = _date(args.get("from")), _date(args.get("to"))
     if start:
-        query = query.where(Event.ts >= start)
+        query = query.where(Event.ts >= timefmt.day_start(start))
     if end:
-        query = query.where(Event.ts < end + dt.timedelta(days=1))
+        query = query.where(Event.ts < timefmt.day_start(end + dt.timedelta(days=1)))
     return query
+
+
+def _user_matches(text: str) -> ColumnElement[bool]:
+    """A whole address is that user; part of a name is every user whose name contains it,
+    looked up among the distinct names (an index-only scan) so the (user, ts) index serves the
+    page, unless so many match that scanning the newest events finds a page sooner."""
+    if WHOLE_ADDRESS.fullmatch(text):
+        return Event.user == text
+    wanted = text.lower()
+    everyone = get_db().scalars(select(Event.user).distinct())
+    names = [n for n in everyone if n and wanted in n.lower()]
+    if len(names) <= MANY_USERS:
+        return Event.user.in_(names)
+    return func.lower(Event.user).contains(wanted, autoescape=True)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def platform_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """(category, [(id, name)]) in the vocabulary's order: social media first."""
+    groups: dict[str, list[tuple[str, str]]] = {c: [] for c in CATEGORIES}
+    for raw in current_policy(get_db()).compiled["platforms"]:
+        groups.setdefault(raw["category"], []).append((raw["id"], raw["name"]))
+    return [(c, sorted(ps, key=lambda p: p[1].lower())) for c, ps in groups.items() if ps]
 
 
 @bp.get("/log")
 @role_required("approver", "auditor")
 def events() -> Any:
+    wrong = problems(request.args)
     query = filtered(request.args).order_by(desc(Event.ts), desc(Event.id))
     after = request.args.get("after", "")
     if "|" in after:
@@ -66,7 +146,7 @@ def events() -> Any:
         ts = day_arg(ts_text)
         if ts is not None:
             query = query.where(or_(Event.ts < ts, and_(Event.ts == ts, Event.id < event_id[:36])))
-    rows = get_db().scalars(query.limit(PAGE + 1)).all()
+    rows = [] if wrong else get_db().scalars(query.limit(PAGE + 1)).all()
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
@@ -81,7 +161,9 @@ def events() -> Any:
         next_url=next_url,
         csv_url=url_for("log.export", **args),
         choices=CHOICES,
-        platforms=sorted(p["id"] for p in current_policy(get_db()).compiled["platforms"]),
+        platform_groups=platform_groups(),
+        problems=wrong,
+        zone=timefmt.district_zone(),
     )
 
 
@@ -91,7 +173,13 @@ def detail(event_id: str) -> Any:
     event = get_db().get(Event, event_id)
     if event is None:
         abort(404)
-    return render_template("event.html", e=event, fields=CSV_FIELDS)
+    platform = current_policy(get_db()).platforms.get(event.platform_id or "")
+    return render_template(
+        "event.html",
+        e=event,
+        labels=describe.EVENT_FIELDS,
+        platform_name=getattr(platform, "name", None),
+    )
 
 
 def defuse(value: Any) -> str:
@@ -105,6 +193,8 @@ def defuse(value: Any) -> str:
 @bp.get("/log.csv")
 @role_required("approver", "auditor")
 def export() -> Response:
+    if wrong := problems(request.args):
+        return Response(" ".join(wrong), 400, {"Content-Type": "text/plain; charset=utf-8"})
     query = filtered(request.args).order_by(desc(Event.ts), desc(Event.id))
     session: Session = get_db()
 
@@ -140,11 +230,18 @@ def export() -> Response:
 def dashboard() -> Any:
     db = get_db()
     days = min(int_arg(request.args.get("days"), 1, 10**9) or 30, 365)
-    since = (utcnow() - dt.timedelta(days=days)).date().isoformat()
+    today = utcnow().date()
+    since = (today - dt.timedelta(days=days - 1)).isoformat()  # "last 7 days": today and 6 more
+    district = current_policy(db).settings
     return render_template(
         "dashboard.html",
         days=days,
-        chart=stacked_bars(rollups.per_day(db, since)),
+        ask_district=can() and not district.get("district_name"),
+        time_zone=district.get("time_zone") or "",
+        zones=timefmt.zone_names(),
+        chart=stacked_bars(
+            rollups.per_day(db, since), day_range(dt.date.fromisoformat(since), today)
+        ),
         top=rollups.top_platforms(db, since),
         outcomes=rollups.outcomes(db, since),
         repeat=rollups.repeat_users(db, since),
@@ -154,7 +251,8 @@ def dashboard() -> Any:
 
 
 def top_unclassified(db: Session, since: str, limit: int = 15) -> list[tuple[str, int]]:
-    """The domains staff visit most that no list classifies (still unclassified today)."""
+    """The domains staff visit most that no list classifies (still unclassified today), less
+    the browser's and the system's own background hosts (``infrastructure``)."""
     policy = current_policy(db)
     total = func.sum(Unclassified.count).label("n")
     rows = db.execute(
@@ -162,9 +260,21 @@ def top_unclassified(db: Session, since: str, limit: int = 15) -> list[tuple[str
         .where(Unclassified.day >= since)
         .group_by(Unclassified.domain)
         .order_by(desc("n"))
-        .limit(limit * 3)
+        .limit(limit * 4)
     ).all()
-    return [(d, int(n)) for d, n in rows if policy.platform_for_host(d) is None][:limit]
+    return [
+        (d, int(n))
+        for d, n in rows
+        if policy.platform_for_host(d) is None and not is_infrastructure(d)
+    ][:limit]
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says; answer it, not with a 404."""
+    return send_from_directory(
+        current_app.static_folder or "static", "favicon.ico", mimetype="image/x-icon", max_age=86400
+    )
 
 
 def purge(db: Session, retention_days: int) -> dict[str, int]:

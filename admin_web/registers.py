@@ -33,7 +33,7 @@ from .models import Account, Approval, AuditRecord, ExemptionRow, Setting
 from .versions import commit_change, current_policy
 
 bp = Blueprint("registers", __name__, url_prefix="/lists")
-SETTING_FIELDS = ("district_name", "policy_url", "permission_url")
+SETTING_FIELDS = ("district_name", "policy_url", "permission_url", "time_zone")
 ROW_ID = 2**31 - 1
 
 

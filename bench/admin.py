@@ -310,6 +310,9 @@ def main() -> int:
             ("filtered: platform + outcome", "/log?platform=tiktok&outcome=continued"),
             ("filtered: last 7 days + activity", f"/log?from={week_ago}&activity=signup"),
             ("filtered: rare match (no rows)", "/log?user=nobody@usd999.org"),
+            ("filtered: part of a user name", "/log?user=" + USERS[42][:5]),
+            ("filtered: client prefix", "/log?client=10.1."),
+            ("filtered: rare part (no rows)", "/log?user=nobody"),
             ("dashboard (30 days)", "/"),
         ]
         for label, page in pages:

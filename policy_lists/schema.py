@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import idna
 
@@ -489,6 +490,11 @@ class Checker:
                     result[key] = value
             elif key == "staff_domains":
                 result[key] = list(self.domains(value, where, "staff_domains"))
+            elif key == "time_zone":
+                if isinstance(value, str) and is_time_zone(value):
+                    result[key] = value
+                else:
+                    self.fail(where, f"time_zone: {value!r} is not a zone such as America/Chicago")
             elif key == "actions":
                 result[key] = self.action_table(value, where)
             else:
@@ -520,6 +526,15 @@ class Checker:
                     actions, where, f"settings.actions.{category}.{approval}"
                 )
         return table
+
+
+def is_time_zone(name: str) -> bool:
+    """An IANA time zone name (``America/Chicago``) this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def normalize_domain(value: Any) -> str | None:

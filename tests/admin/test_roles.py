@@ -93,7 +93,8 @@ def test_pages_carry_security_headers(client, auth):
 
 def test_an_admin_creates_a_token_shown_once_and_revokes_it(client, auth):
     auth.login("admin")
-    page = client.post("/tokens", data={"name": "chromebooks-hs"}).get_data(as_text=True)
+    created = client.post("/tokens", data={"name": "chromebooks-hs"}, follow_redirects=True)
+    page = created.get_data(as_text=True)
     token = page.split('<code id="new-token">', 1)[1].split("</code>", 1)[0]
     bearer = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/check?url=tiktok.com", headers=bearer).status_code == 200
