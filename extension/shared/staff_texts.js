@@ -4,7 +4,6 @@ export default {
   "presentation": {
     "navigation": {"allow": null, "notice": "banner", "warn": "interstitial", "block": "block"},
     "request": {"allow": null, "notice": "banner", "warn": "banner", "block": "blocked"},
-    "request_browse": null,
     "subresource_fetch_dests": ["audio", "audioworklet", "embed", "font", "image", "manifest", "object", "paintworklet", "report", "script", "serviceworker", "sharedworker", "style", "track", "video", "worker", "xslt"],
     "subresource_resource_types": ["image", "script", "stylesheet", "font", "media", "object", "csp_report", "ping"],
     "subresource_extensions": [".ico", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".css", ".js", ".mjs", ".woff", ".woff2", ".ttf", ".map", ".mp4", ".webm", ".mp3"]
