@@ -19,18 +19,28 @@ def mitmdump_argv(
     token: str | None = None,
     data_dir: str | Path | None = None,
     confdir: str | Path | None = None,
+    quiet: bool = False,
 ) -> list[str]:
-    """The command line that runs the proxy; ``staffguard run`` and the tests start it so."""
+    """The command line that runs the proxy; ``staffguard run`` and the tests start it so.
+
+    ``quiet`` (``staffguard run``) leaves out mitmproxy's line per client connection. The
+    upstream connection is lazy: the client's CONNECT is answered at once and the site is
+    reached only for a request that goes to it, so a warning never depends on the platform
+    being reachable (eager, an unreachable site is ERR_TUNNEL_CONNECTION_FAILED instead of
+    the interstitial). A later ``--set connection_strategy=eager`` overrides it."""
     mitmdump = Path(sys.executable).with_name("mitmdump")
+    quiet = quiet or bool(os.environ.get("STAFFGUARD_PROXY_QUIET"))
     argv = [
         str(mitmdump),
-        "--quiet" if os.environ.get("STAFFGUARD_PROXY_QUIET") else "--flow-detail=0",
+        "--quiet" if quiet else "--flow-detail=0",
         "--listen-host",
         listen_host,
         "--listen-port",
         str(listen_port),
         "-s",
         str(SCRIPT),
+        "--set",
+        "connection_strategy=lazy",
     ]
     for source in policy:
         argv += ["--set", f"staffguard_policy={source}"]
