@@ -23,11 +23,7 @@ def mitmdump_argv(
 ) -> list[str]:
     """The command line that runs the proxy; ``staffguard run`` and the tests start it so.
 
-    ``quiet`` (``staffguard run``) leaves out mitmproxy's line per client connection. The
-    upstream connection is lazy: the client's CONNECT is answered at once and the site is
-    reached only for a request that goes to it, so a warning never depends on the platform
-    being reachable (eager, an unreachable site is ERR_TUNNEL_CONNECTION_FAILED instead of
-    the interstitial). A later ``--set connection_strategy=eager`` overrides it."""
+    ``quiet`` (``staffguard run``) leaves out mitmproxy's line per client connection."""
     mitmdump = Path(sys.executable).with_name("mitmdump")
     quiet = quiet or bool(os.environ.get("STAFFGUARD_PROXY_QUIET"))
     argv = [
@@ -39,8 +35,6 @@ def mitmdump_argv(
         str(listen_port),
         "-s",
         str(SCRIPT),
-        "--set",
-        "connection_strategy=lazy",
     ]
     for source in policy:
         argv += ["--set", f"staffguard_policy={source}"]
@@ -50,6 +44,20 @@ def mitmdump_argv(
         argv += ["--set", f"staffguard_data={data_dir}"]
     if confdir:
         argv += ["--set", f"confdir={confdir}"]
+    return argv
+
+
+def with_options(argv: list[str], options: Sequence[str]) -> list[str]:
+    """``argv`` with the operator's ``--set`` options, and StaffGuard's default for the one
+    they do not set. The upstream connection is lazy: the client's CONNECT is answered at once
+    and the site is reached only for a request that goes to it, so a warning never depends on
+    the platform being reachable (eager, an unreachable site is ERR_TUNNEL_CONNECTION_FAILED
+    instead of the interstitial). mitmproxy refuses an option given twice, hence the check."""
+    argv = list(argv)
+    if not any(option.startswith("connection_strategy=") for option in options):
+        argv += ["--set", "connection_strategy=lazy"]
+    for option in options:
+        argv += ["--set", option]
     return argv
 
 
@@ -87,7 +95,6 @@ def _proxy(args: argparse.Namespace) -> int:
         data_dir=args.data,
         confdir=args.confdir,
     )
-    for option in args.mitmproxy_options:
-        argv += ["--set", option]
+    argv = with_options(argv, args.mitmproxy_options)
     os.execv(argv[0], argv)
     return 0
