@@ -241,7 +241,7 @@ def _web_url(value: object) -> bool:
 
 
 def went_back_page(nonce: str) -> str:
-    return _template("back.html").substitute(nonce=nonce)
+    return _template("back.html").substitute(nonce=nonce, stylesheet=STYLESHEET)
 
 
 def banner(verdict: Verdict, settings: Any = None) -> str:
