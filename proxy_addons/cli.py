@@ -11,6 +11,20 @@ from pathlib import Path
 SCRIPT = Path(__file__).with_name("staffguard.py")
 
 
+def with_options(argv: list[str], options: Sequence[str]) -> list[str]:
+    """``argv`` with the operator's ``--set`` options, and StaffGuard's default for the one
+    they do not set. The upstream connection is lazy: the client's CONNECT is answered at once
+    and the site is reached only for a request that goes to it, so a warning never depends on
+    the platform being reachable (eager, an unreachable site is ERR_TUNNEL_CONNECTION_FAILED
+    instead of the interstitial). mitmproxy refuses an option given twice, hence the check."""
+    argv = list(argv)
+    if not any(option.startswith("connection_strategy=") for option in options):
+        argv += ["--set", "connection_strategy=lazy"]
+    for option in options:
+        argv += ["--set", option]
+    return argv
+
+
 def mitmdump_argv(
     policy: Sequence[str],
     *,
@@ -44,20 +58,6 @@ def mitmdump_argv(
         argv += ["--set", f"staffguard_data={data_dir}"]
     if confdir:
         argv += ["--set", f"confdir={confdir}"]
-    return argv
-
-
-def with_options(argv: list[str], options: Sequence[str]) -> list[str]:
-    """``argv`` with the operator's ``--set`` options, and StaffGuard's default for the one
-    they do not set. The upstream connection is lazy: the client's CONNECT is answered at once
-    and the site is reached only for a request that goes to it, so a warning never depends on
-    the platform being reachable (eager, an unreachable site is ERR_TUNNEL_CONNECTION_FAILED
-    instead of the interstitial). mitmproxy refuses an option given twice, hence the check."""
-    argv = list(argv)
-    if not any(option.startswith("connection_strategy=") for option in options):
-        argv += ["--set", "connection_strategy=lazy"]
-    for option in options:
-        argv += ["--set", option]
     return argv
 
 
