@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import importlib.util
-import os
 import secrets
 import signal
 import subprocess
@@ -38,6 +37,14 @@ def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = No
         "--proxy-port", type=int, default=8081, help="the proxy's port (default %(default)s)"
     )
     run.add_argument("--no-proxy", action="store_true", help="serve the admin site only")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        dest="mitmproxy_options",
+        help="a mitmproxy option for the proxy, as `staffguard proxy --set` (repeatable)",
+    )
     run.set_defaults(handler=_run)
 
     users = sub.add_parser("users", help="admin-site accounts").add_subparsers(metavar="ACTION")
@@ -158,19 +165,15 @@ def _run(args: argparse.Namespace) -> int:
     start_feed_schedule(app)
     proxy = None
     if token and importlib.util.find_spec("proxy_addons.cli"):
-        from proxy_addons.cli import mitmdump_argv
-
-        data = Path(app.instance_path) / "proxy"
-        argv = mitmdump_argv(
-            [base], listen_host=args.host, listen_port=args.proxy_port, token=token, data_dir=data
-        )
-        proxy = subprocess.Popen(argv, env={**os.environ, "STAFFGUARD_PROXY_QUIET": "1"})
+        argv = proxy_argv(args, base, token, Path(app.instance_path) / "proxy")
+        proxy = subprocess.Popen(argv)
         print(
             f"StaffGuard proxy on http://{args.host}:{args.proxy_port} "
             f"(policy from {base}/api/v1/policy; its CA is in ~/.mitmproxy)",
             flush=True,
         )
-    print(f"StaffGuard admin site on {base}/  (Ctrl-C stops both)", flush=True)
+    stops = "both" if proxy is not None else "it"
+    print(f"StaffGuard admin site on {base}/  (Ctrl-C stops {stops})", flush=True)
     # A service manager (or a test) stops us with SIGTERM: stop the proxy with us.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
@@ -180,6 +183,23 @@ def _run(args: argparse.Namespace) -> int:
             proxy.terminate()
             proxy.wait(10)
     return 0
+
+
+def proxy_argv(args: argparse.Namespace, base: str, token: str, data: Path) -> list[str]:
+    """The proxy ``run`` starts: quiet (no line per client connection on the console; the
+    option is built here, in the parent, where the command line is made) and with the
+    operator's ``--set`` options (StaffGuard's defaults for the others)."""
+    from proxy_addons.cli import mitmdump_argv, with_options
+
+    argv = mitmdump_argv(
+        [base],
+        listen_host=args.host,
+        listen_port=args.proxy_port,
+        token=token,
+        data_dir=data,
+        quiet=True,
+    )
+    return with_options(argv, args.mitmproxy_options)
 
 
 def _exit_on_signal(signum: int, _frame: Any) -> None:

@@ -20,6 +20,7 @@ import {
 } from "./background/state.js";
 import { applyRules, compileRules, refused } from "./background/dnr.js";
 import { showBanner } from "./lib/banner.js";
+import { TEXTS, permissionUrl } from "./lib/texts.js";
 import {
   continueKey,
   forNavigation,
@@ -49,7 +50,12 @@ async function banner(tabId, verdict, tone, unlessProxyBanner = false, text = ve
     await chrome.scripting.executeScript({
       target: { tabId },
       func: showBanner,
-      args: [text, verdict.policy_ref, tone, unlessProxyBanner],
+      // The shared words, and a sign-up's permission form link, as the proxy's banner has them.
+      args: [text, verdict.policy_ref, tone, unlessProxyBanner, {
+        prefix: TEXTS.banner_prefix,
+        link: permissionUrl(verdict, loadedPolicy()?.settings || {}),
+        linkText: TEXTS.banner_permission,
+      }],
     });
   } catch (error) {
     console.warn("StaffGuard: banner not shown", error);

@@ -221,8 +221,15 @@ class StaffGuard:
             return
         navigation = flows.is_navigation(req)
         flow.metadata["staffguard"] = verdict
-        if navigation and verdict.action in ("warn", "block"):
+        if pages.presentation(verdict, navigation) in ("interstitial", "block"):
             return self._show(flow, verdict, passes)
+        if flows.is_subresource(req):  # a favicon, an image: marked, answered, never an event
+            if verdict.action == "block":
+                flow.metadata["staffguard_page"] = True
+                flow.response = http.Response.make(
+                    403, b"Blocked by district policy", flows.marker(verdict)
+                )
+            return
         site = site_of(verdict.host)
         if verdict.action == "block":  # an API call, a comment post, a websocket handshake
             flow.metadata["staffguard_page"] = True
@@ -342,7 +349,7 @@ class StaffGuard:
             return
         flow.response.headers.update(flows.marker(verdict))
         if verdict.action == "notice" and flows.is_navigation(flow.request):
-            flows.inject_banner(flow.response, verdict)
+            flows.inject_banner(flow.response, verdict, self._policy().settings)
 
     # --- the proxy's own answers ------------------------------------------------------
 

@@ -21,6 +21,20 @@ from pathlib import Path
 SCRIPT = Path(__file__).with_name("staffguard.py")
 
 
+def with_options(argv: list[str], options: Sequence[str]) -> list[str]:
+    """``argv`` with the operator's ``--set`` options, and StaffGuard's default for the one
+    they do not set. The upstream connection is lazy: the client's CONNECT is answered at once
+    and the site is reached only for a request that goes to it, so a warning never depends on
+    the platform being reachable (eager, an unreachable site is ERR_TUNNEL_CONNECTION_FAILED
+    instead of the interstitial). mitmproxy refuses an option given twice, hence the check."""
+    argv = list(argv)
+    if not any(option.startswith("connection_strategy=") for option in options):
+        argv += ["--set", "connection_strategy=lazy"]
+    for option in options:
+        argv += ["--set", option]
+    return argv
+
+
 def mitmdump_argv(
     policy: Sequence[str],
     *,
@@ -29,12 +43,16 @@ def mitmdump_argv(
     token: str | None = None,
     data_dir: str | Path | None = None,
     confdir: str | Path | None = None,
+    quiet: bool = False,
 ) -> list[str]:
-    """The command line that runs the proxy; ``staffguard run`` and the tests start it so."""
+    """The command line that runs the proxy; ``staffguard run`` and the tests start it so.
+
+    ``quiet`` (``staffguard run``) leaves out mitmproxy's line per client connection."""
     mitmdump = Path(sys.executable).with_name("mitmdump")
+    quiet = quiet or bool(os.environ.get("STAFFGUARD_PROXY_QUIET"))
     argv = [
         str(mitmdump),
-        "--quiet" if os.environ.get("STAFFGUARD_PROXY_QUIET") else "--flow-detail=0",
+        "--quiet" if quiet else "--flow-detail=0",
         "--listen-host",
         listen_host,
         "--listen-port",
@@ -105,8 +123,7 @@ def _proxy(args: argparse.Namespace) -> int:
         data_dir=None if workers else args.data,
         confdir=args.confdir,
     )
-    for option in args.mitmproxy_options:
-        argv += ["--set", option]
+    argv = with_options(argv, args.mitmproxy_options)
     if workers:
         return run_workers(argv, args.workers, Path(args.data or "~/.staffguard-proxy"))
     if args.lean:

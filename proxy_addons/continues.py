@@ -127,15 +127,17 @@ class Continues:
         to = self._platform_url(form.get("to", ""), platform_id) if form.get("to") else None
         url = to or f"{_origin(req)}{flows.same_site_path(form.get('return', '/'))}"
         verdict = self._continued(url, activity, flows.user_of(flow), client)
-        if verdict is None:
-            return
+        blocked = verdict is not None and verdict.action == "block"
+        if verdict is None or (blocked and choice == "continue"):
+            return  # a block page offers Go back only
         justification = clean(form.get("justification", ""), 500)
         if choice == "back":
             nonce = secrets.token_urlsafe(12)
             flow.response = http.Response.make(
                 200, pages.went_back_page(nonce).encode(), flows.page_headers(f"'nonce-{nonce}'")
             )
-            self.record(flow, verdict, "went_back", justification)
+            if not blocked:  # leaving a block page is no choice: its event is "blocked"
+                self.record(flow, verdict, "went_back", justification)
             return
         minutes = pages.continue_minutes(self.policy().settings)
         expires = int(time.time()) + minutes * 60

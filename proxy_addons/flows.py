@@ -10,6 +10,7 @@ import ipaddress
 import time
 import urllib.parse
 from collections.abc import Hashable
+from typing import Any
 
 from mitmproxy import http
 from mitmproxy.net.http import url
@@ -46,6 +47,20 @@ def is_navigation(req: http.Request) -> bool:
     if mode or dest:
         return mode == "navigate" and dest in (None, "document")
     return req.method == "GET" and "text/html" in req.headers.get("accept", "")
+
+
+def is_subresource(req: http.Request) -> bool:
+    """An asset a page loads by itself (a favicon, an image, a script): nothing a person did,
+    so never an event of its own. Sec-Fetch-Dest when the browser sends it (fetch/XHR calls are
+    "empty" and websockets "websocket": those are sends, not assets), else a GET of an asset
+    file name. The lists are the shared ones (staff.json), which the extension applies too."""
+    dest = req.headers.get("sec-fetch-dest")
+    if dest:
+        return dest in pages.PRESENTATION["subresource_fetch_dests"]
+    if req.method != "GET" or "text/html" in req.headers.get("accept", ""):
+        return False
+    path = req.path.split("?", 1)[0].lower()
+    return path.endswith(tuple(pages.PRESENTATION["subresource_extensions"]))
 
 
 def same_site_path(path: str) -> str:
@@ -154,7 +169,7 @@ def page_headers(script_src: str) -> dict[str, str]:
     }
 
 
-def inject_banner(response: http.Response, verdict: Verdict) -> None:
+def inject_banner(response: http.Response, verdict: Verdict, settings: Any = None) -> None:
     if response.status_code != 200 or "text/html" not in response.headers.get("content-type", ""):
         return
     text = response.get_text(strict=False)
@@ -165,7 +180,7 @@ def inject_banner(response: http.Response, verdict: Verdict) -> None:
     end = lower.find(">", start) if start >= 0 else -1
     if end < 0:
         return
-    response.set_text(text[: end + 1] + pages.banner(verdict) + text[end + 1 :])
+    response.set_text(text[: end + 1] + pages.banner(verdict, settings) + text[end + 1 :])
 
 
 class Recent:

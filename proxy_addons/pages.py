@@ -34,10 +34,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import json
 import logging
 import re
 import secrets
 import time
+import urllib.parse
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -111,12 +113,53 @@ def _e(value: Any) -> str:
     return html.escape(str(value or ""), quote=True)
 
 
-ACTIVITY_WORDS = {
-    "browse": "using",
-    "comment": "commenting on",
-    "direct_message": "direct messaging on",
-    "signup": "setting up an account on",
-}
+def _texts() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((_TEMPLATES / "staff.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+# One set of words and one stylesheet for the proxy's pages and the extension's (which ships
+# a copy of both in extension/shared/, written by ``python -m proxy_addons.pages``).
+TEXTS = _texts()
+STYLESHEET = (_TEMPLATES / "staff.css").read_text(encoding="utf-8")
+ACTIVITY_WORDS: dict[str, str] = TEXTS["activity_words"]
+PRESENTATION: dict[str, Any] = TEXTS["presentation"]
+
+
+def presentation(verdict: Verdict, navigation: bool) -> str | None:
+    """What the staff member sees for this verdict: for a top-level navigation "interstitial",
+    "block", "banner" or None; for any other request "banner", "blocked" or None. A function of
+    the verdict alone, defined in staff.json, so the proxy and the extension (decide.js) show
+    the same thing for the same verdict (tests/vectors/cases/presentation.json holds both)."""
+    if navigation:
+        shown: str | None = PRESENTATION["navigation"].get(verdict.action)
+        return shown
+    if verdict.activity == "browse":
+        return None  # page assets and reads: the page they belong to was the verdict
+    shown = PRESENTATION["request"].get(verdict.action)
+    return shown
+
+
+def heading(verdict: Verdict, blocked: bool) -> str:
+    """The page's heading, worded by activity: a block of sign-up is not a block of the site."""
+    platform = verdict.platform or verdict.host
+    doing = ACTIVITY_WORDS.get(verdict.activity, ACTIVITY_WORDS["browse"])
+    if not blocked:
+        pattern = TEXTS["heading"]["warn"]
+    elif verdict.activity == "browse":
+        pattern = TEXTS["heading"]["block_browse"]
+    else:
+        pattern = TEXTS["heading"]["block"]
+    return str(pattern).format(doing=doing, Doing=doing[:1].upper() + doing[1:], platform=platform)
+
+
+def permission_link(verdict: Verdict, settings: Any) -> str | None:
+    """The permission form for this platform (settings ``permission_url``, which the admin site
+    fills in), for a sign-up only: that is what staff need the superintendent's permission for."""
+    url = settings.get("permission_url")
+    if verdict.activity != "signup" or not _web_url(url) or not verdict.platform_id:
+        return None
+    return f"{url}?platform={urllib.parse.quote(verdict.platform_id, safe='')}"
 
 
 def interstitial(
@@ -129,42 +172,57 @@ def interstitial(
     to: str = "",
 ) -> str:
     """The warn (or block) page for a navigation, ready to send. ``to``: the URL on another
-    domain of the platform to continue to, when the page is shown at the platform's home."""
-    platform = verdict.platform or verdict.host
+    domain of the platform to continue to, when the page is shown at the platform's home.
+    A block page offers Go back only; a warn page Go back and Continue."""
     permission = ""
-    if verdict.activity == "signup" and _web_url(settings.get("permission_url")):
-        link = f"{settings['permission_url']}?platform={verdict.platform_id}"
+    if link := permission_link(verdict, settings):
         permission = (
-            f'<p><a class="button secondary" href="{_e(link)}">Ask the superintendent for '
-            "permission</a></p>"
+            f'<p><a class="button secondary" href="{_e(link)}">{_e(TEXTS["permission_link"])}'
+            "</a></p>"
         )
     policy_link = ""
     if _web_url(settings.get("policy_url")):
-        policy_link = f'<p><a href="{_e(settings["policy_url"])}">Read policy IIBGC</a></p>'
-    choices = ""
-    if not blocked:
-        choices = _template("choices.html").substitute(
-            action=_e(ACTION_PATH + "continue"),
-            back=_e(ACTION_PATH + "back"),
-            offer=_e(offer),
-            return_path=_e(return_path),
-            to=_e(to),
-            activity=_e(verdict.activity),
-            minutes=_e(continue_minutes(settings)),
+        policy_link = (
+            f'<p><a href="{_e(settings["policy_url"])}">{_e(TEXTS["policy_link"])}</a></p>'
         )
-    return _template("page.html").substitute(
-        title="Blocked by district policy" if blocked else "Check the district policy first",
-        heading=(
-            f"{_e(platform)} is blocked on district devices"
+    choices = _template("choices.html").substitute(
+        action=_e(ACTION_PATH + "continue"),
+        back=_e(ACTION_PATH + "back"),
+        offer=_e(offer),
+        return_path=_e(return_path),
+        to=_e(to),
+        activity=_e(verdict.activity),
+        justify=(
+            ""
             if blocked
-            else f"You are about to start {ACTIVITY_WORDS.get(verdict.activity, 'using')} "
-            f"{_e(platform)}"
+            else f'<label for="justification">{_e(TEXTS["justification_label"])}</label>\n'
+            '    <textarea id="justification" name="justification" maxlength="500"></textarea>'
         ),
+        go_back=_e(TEXTS["go_back"]),
+        continue_button=(
+            ""
+            if blocked
+            else '<button class="secondary" type="submit" name="choice" value="continue">'
+            f"{_e(TEXTS['continue'])}</button>"
+        ),
+        remember=(
+            ""
+            if blocked
+            else f"<p><small>{_e(TEXTS['remember'].format(minutes=continue_minutes(settings)))}"
+            "</small></p>"
+        ),
+    )
+    return _template("page.html").substitute(
+        title=_e(TEXTS["title"]["block" if blocked else "warn"]),
+        stylesheet=STYLESHEET,
+        heading=_e(heading(verdict, blocked)),
         reason=_e(verdict.reason),
         policy_ref=_e(verdict.policy_ref),
         category=_e(verdict.category.replace("_", " ")),
         host=_e(verdict.host),
-        district=_e(settings.get("district_name") or "Your district"),
+        site_label=_e(TEXTS["site"]),
+        category_label=_e(TEXTS["category"]),
+        district=_e(settings.get("district_name") or TEXTS["district_fallback"]),
         permission=permission,
         policy_link=policy_link,
         choices=choices,
@@ -183,17 +241,23 @@ def _web_url(value: object) -> bool:
 
 
 def went_back_page(nonce: str) -> str:
-    return _template("back.html").substitute(nonce=nonce)
+    return _template("back.html").substitute(nonce=nonce, stylesheet=STYLESHEET)
 
 
-def banner(verdict: Verdict) -> str:
+def banner(verdict: Verdict, settings: Any = None) -> str:
     """A small notice placed at the top of an HTML document; styled inline so it needs nothing
-    from the page and survives a page CSP that blocks inline styles (it is then plain text)."""
+    from the page and survives a page CSP that blocks inline styles (it is then plain text).
+    A sign-up notice links the permission form, as the interstitial does."""
+    link = permission_link(verdict, settings or {})
+    ask = (
+        f' <a href="{_e(link)}" style="{TEXTS["banner_link_style"]}">'
+        f"{_e(TEXTS['banner_permission'])}</a>"
+        if link
+        else ""
+    )
     return (
-        '<div role="status" data-staffguard="notice" style="all:initial;display:block;'
-        "font:14px/1.4 system-ui,sans-serif;background:#fff4ce;color:#222;padding:8px 12px;"
-        'border-bottom:1px solid #c9a800;position:relative;z-index:2147483647">'
-        f"<strong>District policy notice:</strong> {_e(verdict.reason)} "
+        f'<div role="status" data-staffguard="notice" style="{TEXTS["banner_style"]}">'
+        f"<strong>{_e(TEXTS['banner_prefix'])}</strong> {_e(verdict.reason)}{ask} "
         f"<small>({_e(verdict.policy_ref)})</small></div>"
     )
 
@@ -211,3 +275,26 @@ def fallback(blocked: bool) -> bytes:
     StaffGuard stumbled while drawing it. It holds no request data, so it cannot fail itself."""
     heading = "Blocked by district policy" if blocked else "Check the district policy first"
     return _FALLBACK.format(heading=heading).encode()
+
+
+def write_extension_copies(root: Path) -> list[Path]:
+    """Write the extension's copies of the shared words and stylesheet (it cannot read files
+    outside its own directory); tests/proxy/test_staff_pages.py checks they are current."""
+    shared = root / "extension" / "shared"
+    shared.mkdir(parents=True, exist_ok=True)
+    texts = shared / "staff_texts.js"
+    texts.write_text(extension_texts_module(), encoding="utf-8")
+    css = shared / "staff.css"
+    css.write_text(STYLESHEET, encoding="utf-8")
+    return [texts, css]
+
+
+def extension_texts_module() -> str:
+    body = (_TEMPLATES / "staff.json").read_text(encoding="utf-8").rstrip()
+    note = "// Written by `python -m proxy_addons.pages` from proxy_addons/templates/staff.json."
+    return f"{note}\nexport default {body};\n"
+
+
+if __name__ == "__main__":
+    for written in write_extension_copies(Path(__file__).resolve().parent.parent):
+        print(written)

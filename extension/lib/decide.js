@@ -1,4 +1,5 @@
 // What the extension shows for a verdict: pure rules, so Node tests them.
+import { TEXTS } from "./texts.js";
 
 /** The key a "continue" is remembered under: per platform (all its domains) and activity. */
 export function continueKey(verdict) {
@@ -21,18 +22,30 @@ export function remember(continues, verdict, minutes, now) {
 /**
  * For a top-level navigation: "interstitial", "block", "banner" or null (nothing to show).
  *
- * Two-way activity on a board-approved platform (its DM pages) gets a banner, not a stop:
- * the staff member is where the board allows, and is reminded of the one-way rule. Behind
- * the district proxy, the proxy answers every navigation (its interstitial, block page or
- * injected notice), so the extension adds nothing of its own: no warning twice for one
- * navigation. It still shows what the proxy marks with its X-StaffGuard header.
+ * The presentation is a function of the verdict's action, defined once in the shared texts
+ * (staff.json's `presentation`, which the proxy applies too): one verdict, one presentation on
+ * both paths. Behind the district proxy, the proxy answers every navigation (its interstitial,
+ * block page or injected notice), so the extension adds nothing of its own: no warning twice
+ * for one navigation. It still shows what the proxy marks with its X-StaffGuard header.
  */
 export function forNavigation(verdict, { continues = {}, now = Date.now(), behindProxy = false } = {}) {
-  if (verdict.action === "allow" || behindProxy) return null;
-  if (verdict.action === "notice") return "banner";
-  if (verdict.approved && verdict.activity !== "browse") return "banner";
-  if (verdict.action === "block") return "block";
-  return continued(continues, verdict, now) ? null : "interstitial";
+  if (behindProxy) return null;
+  const shown = presentation(verdict, true);
+  if (shown === "interstitial" && continued(continues, verdict, now)) return null;
+  return shown;
+}
+
+/** What the shared rule shows for this verdict, as the proxy's `pages.presentation`. */
+export function presentation(verdict, navigation) {
+  const rule = TEXTS.presentation;
+  if (navigation) return rule.navigation[verdict.action] ?? null;
+  if (verdict.activity === "browse") return null;
+  return rule.request[verdict.action] ?? null;
+}
+
+/** A page asset (an image, a script, a favicon): nothing a person did, never an event. */
+export function isSubresource(details) {
+  return TEXTS.presentation.subresource_resource_types.includes(details.type);
 }
 
 /** Parse the proxy's `X-StaffGuard: action=warn; activity=comment; ref=...` header. */
@@ -94,13 +107,13 @@ export function firstInWindow(recent, key, now, ms = 60_000) {
  * what it flagged (X-StaffGuard) and the extension shows that instead.
  */
 export function forRequest(verdict, { behindProxy = false } = {}) {
-  if (behindProxy || verdict.activity === "browse" || verdict.action === "allow") return null;
-  return verdict.action === "block" ? "blocked" : "banner";
+  if (behindProxy) return null;
+  return presentation(verdict, false);
 }
 
 /** Whether a request that is not a navigation is worth deciding: sends, and websockets. */
 export function isSend(details) {
-  if (details.tabId < 0 || details.type === "main_frame") return false;
+  if (details.tabId < 0 || details.type === "main_frame" || isSubresource(details)) return false;
   if (details.type === "websocket") return true;
   return !["GET", "HEAD", "OPTIONS"].includes((details.method || "GET").toUpperCase());
 }

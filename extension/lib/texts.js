@@ -1,22 +1,33 @@
-// Words on the interstitial, matching the proxy's page (proxy_addons/pages.py).
+// Words on the interstitial and the banner: the proxy's own (proxy_addons/templates/staff.json,
+// copied into extension/shared/ by `python -m proxy_addons.pages`), so both paths say the same.
+import TEXTS from "../shared/staff_texts.js";
 
-const ACTIVITY_WORDS = {
-  browse: "using",
-  comment: "commenting on",
-  direct_message: "direct messaging on",
-  signup: "setting up an account on",
-};
+export { TEXTS };
+
+/** The permission form for this platform, for a sign-up only (as the proxy links it). */
+export function permissionUrl(verdict, settings = {}) {
+  const url = settings.permission_url;
+  if (verdict.activity !== "signup" || !verdict.platform_id) return null;
+  if (typeof url !== "string" || !/^https?:\/\//i.test(url)) return null;
+  return `${url}?platform=${encodeURIComponent(verdict.platform_id)}`;
+}
+
+/** The heading, worded by activity: a block of sign-up is not a block of the whole site. */
+export function heading(verdict, blocked) {
+  const platform = verdict.platform || verdict.host;
+  const doing = TEXTS.activity_words[verdict.activity] || TEXTS.activity_words.browse;
+  let pattern = TEXTS.heading.warn;
+  if (blocked) pattern = verdict.activity === "browse" ? TEXTS.heading.block_browse : TEXTS.heading.block;
+  return pattern
+    .replace("{doing}", doing)
+    .replace("{Doing}", doing.charAt(0).toUpperCase() + doing.slice(1))
+    .replace("{platform}", platform);
+}
 
 export function interstitialText(verdict, settings = {}, blocked = false) {
-  const platform = verdict.platform || verdict.host;
-  const permissionUrl = verdict.activity === "signup" && settings.permission_url
-    ? `${settings.permission_url}?platform=${encodeURIComponent(verdict.platform_id)}`
-    : null;
   return {
-    title: blocked ? "Blocked by district policy" : "Check the district policy first",
-    heading: blocked
-      ? `${platform} is blocked on district devices`
-      : `You are about to start ${ACTIVITY_WORDS[verdict.activity] || "using"} ${platform}`,
-    permissionUrl,
+    title: TEXTS.title[blocked ? "block" : "warn"],
+    heading: heading(verdict, blocked),
+    permissionUrl: permissionUrl(verdict, settings),
   };
 }

@@ -1,5 +1,5 @@
 // The extension's interstitial: the same content and choices as the proxy's page.
-import { interstitialText } from "../lib/texts.js";
+import { TEXTS, interstitialText } from "../lib/texts.js";
 
 // ?tab= when the service worker opened this page; none when the browser's own rule redirected
 // the navigation here (then the worker knows the tab from the message's sender).
@@ -17,7 +17,15 @@ async function main() {
   const blocked = verdict.action === "block";
   const text = interstitialText(verdict, settings, blocked);
   document.title = text.title;
-  $("district").textContent = `${settings.district_name || "Your district"} · StaffGuard`;
+  $("district").textContent = `${settings.district_name || TEXTS.district_fallback} · StaffGuard`;
+  // The shared words (the proxy's page uses the same ones).
+  $("site-label").textContent = TEXTS.site;
+  $("category-label").textContent = TEXTS.category;
+  $("permission-link").textContent = TEXTS.permission_link;
+  $("policy-link").textContent = TEXTS.policy_link;
+  $("justification-label").textContent = TEXTS.justification_label;
+  $("back").textContent = TEXTS.go_back;
+  $("continue").textContent = TEXTS.continue;
   $("heading").textContent = text.heading;
   $("reason").textContent = verdict.reason;
   $("ref").textContent = verdict.policy_ref;
@@ -35,7 +43,7 @@ async function main() {
     $("justify").hidden = true;
     $("continue").hidden = true;
   } else {
-    $("remember").textContent = `Continuing is remembered on this device for ${settings.continue_minutes || 60} minutes and is logged.`;
+    $("remember").textContent = TEXTS.remember.replace("{minutes}", settings.continue_minutes || 60);
   }
   $("choices").hidden = false;
   const choose = async (choice) => {

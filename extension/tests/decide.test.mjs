@@ -33,7 +33,9 @@ test("block, notice, allow and approved two-way activity", () => {
   assert.equal(forNavigation({ ...warn, action: "block" }), "block");
   assert.equal(forNavigation({ ...warn, action: "notice" }), "banner");
   assert.equal(forNavigation({ ...warn, action: "allow" }), null);
-  assert.equal(forNavigation({ ...warn, approved: true, activity: "direct_message" }), "banner");
+  // One verdict, one presentation (issue 12 item 1): a warned DM page on an approved platform
+  // gets the interstitial, as the proxy shows it; a district wanting a banner sets "notice".
+  assert.equal(forNavigation({ ...warn, approved: true, activity: "direct_message" }), "interstitial");
 });
 
 test("behind the district proxy the extension never warns a second time", () => {

@@ -56,5 +56,6 @@ def test_vector(case):
         headers=headers,
         body=case.get("body"),
     )
-    got = {key: getattr(verdict, key) for key in case["expect"]}
-    assert got == case["expect"]
+    expect = {k: v for k, v in case["expect"].items() if k != "presentation"}  # test_presentation
+    got = {key: getattr(verdict, key) for key in expect}
+    assert got == expect
