@@ -16,7 +16,7 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
-from . import api, auth, db, feeds, health, log, permissions, registers, versions
+from . import api, auth, db, feeds, health, identity_api, log, permissions, registers, versions
 from .inputs import refuse_unstorable
 from .lists import bp as lists_bp
 from .metrics import init_app as init_metrics
@@ -65,8 +65,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api.bp)
     csrf.exempt(health.bp)
+    csrf.exempt(identity_api.bp)
     blueprints = [auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp, health.bp]
-    blueprints.append(feeds.bp)
+    blueprints += [feeds.bp, identity_api.bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)

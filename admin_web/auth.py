@@ -40,6 +40,13 @@ from .models import AuditRecord, LoginFailure, Token, User, utcnow
 
 bp = Blueprint("auth", __name__)
 ROLES = ("admin", "approver", "auditor")
+# What each token scope may call (docs/security.md, "Tokens and sessions").
+SCOPES = {
+    "proxy": "read the policy and sessions; write events, unclassified counts and status",
+    "device": "read the policy; write events for its own user only",
+    "session": "say who uses a client address (a logon script)",
+    "read": "read events (integrations)",
+}
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 BACKOFF_START, BACKOFF_CAP = 15, 15 * 60  # seconds to wait after the free attempts
 NAME_LIMIT = 200
@@ -178,15 +185,25 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(name: str) -> str:
-    """A new API token; only its digest is stored, so it is shown once."""
+def create_token(name: str, scope: str = "proxy", user: str | None = None) -> str:
+    """A new API token; only its digest is stored, so it is shown once.
+
+    A ``device`` token names the one user whose events it may report.
+    """
     db = get_db()
     if not name or len(name) > NAME_LIMIT:
         raise ValueError(f"a token name has 1 to {NAME_LIMIT} characters")
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
+    user = (user or "").strip() or None
+    if (scope == "device") != (user is not None):
+        raise ValueError("a device token needs its user (email); other scopes take none")
+    if user is not None and len(user) > NAME_LIMIT:
+        raise ValueError(f"a user has at most {NAME_LIMIT} characters")
     if db.scalar(select(Token).where(Token.name == name)):
         raise ValueError(f"a token named {name!r} exists; revoke it first")
     token = "sg_" + secrets.token_urlsafe(32)
-    db.add(Token(name=name, digest=digest(token)))
+    db.add(Token(name=name, digest=digest(token), scope=scope, user=user))
     return token
 
 
@@ -247,6 +264,7 @@ def _users_page(new_token: str | None = None) -> Any:
         users=db.scalars(select(User).order_by(User.name)).all(),
         tokens=db.scalars(select(Token).order_by(Token.name)).all(),
         roles=ROLES,
+        scopes=SCOPES,
         new_token=new_token,
     )
 
@@ -269,12 +287,13 @@ def tokens() -> Any:
     if not name:
         flash("A token needs a name (the proxy or device group it is for).", "error")
         return redirect(url_for("auth.users"))
+    scope = request.form.get("scope", "proxy")
     try:
-        token = create_token(name)
+        token = create_token(name, scope, request.form.get("user"))
     except ValueError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.users"))
-    db.add(AuditRecord(actor=g.user.name, kind="token", target=name, before=None, after="created"))
+    db.add(AuditRecord(actor=g.user.name, kind="token", target=name, before=None, after=scope))
     db.commit()
     return _users_page(new_token=token)
 

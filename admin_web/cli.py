@@ -49,6 +49,13 @@ def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = No
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(metavar="ACTION")
     create = tokens.add_parser("create", help="create a token; printed once, on the last line")
     create.add_argument("name")
+    create.add_argument(
+        "--scope",
+        default="proxy",
+        choices=("proxy", "device", "session", "read"),
+        help="what the token may do (default %(default)s; docs/security.md)",
+    )
+    create.add_argument("--user", help="a device token's user (email); its events name only them")
     create.set_defaults(handler=_tokens_create)
     revoke = tokens.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
@@ -213,12 +220,12 @@ def _tokens_create(args: argparse.Namespace) -> int:
 
     with _app().app_context():
         try:
-            token = create_token(args.name)
+            token = create_token(args.name, args.scope, args.user)
         except ValueError as error:
             print(f"staffguard: {error}", file=sys.stderr)
             return 2
         get_db().commit()
-    print(f"token {args.name!r} (shown once; only its hash is stored):")
+    print(f"{args.scope} token {args.name!r} (shown once; only its hash is stored):")
     print(token)
     return 0
 
