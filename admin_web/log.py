@@ -29,7 +29,9 @@ from .versions import current_policy
 
 bp = Blueprint("log", __name__)
 PAGE = 50
-FILTERS = ("user", "client", "platform", "category", "activity", "action", "outcome", "source")
+FILTERS = (
+    "user", "client", "platform", "category", "activity", "action", "outcome", "source", "reporter",
+)  # fmt: skip
 CHOICES = {
     "category": CATEGORIES,
     "activity": ACTIVITIES,
@@ -39,7 +41,7 @@ CHOICES = {
 }
 CSV_FIELDS = (
     "id", "ts", "source", "user", "client", "url", "host", "platform_id", "category", "activity",
-    "action", "outcome", "justification", "reason", "policy_ref",
+    "action", "outcome", "justification", "reason", "policy_ref", "reporter",
 )  # fmt: skip
 
 
