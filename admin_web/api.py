@@ -125,7 +125,9 @@ def events() -> Any:
         except ValueError as error:
             return jsonify(error=str(error)[:500], index=index), 400
         if token.scope == "device" and (row["user"] or "").lower() != (token.user or "").lower():
-            return jsonify(error="a device token reports its own user's events only", index=index), 400
+            return jsonify(
+                error="a device token reports its own user's events only", index=index
+            ), 400
         row["reporter"] = token.name
         rows.append(row)
         if was_cleaned:

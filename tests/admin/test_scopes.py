@@ -104,7 +104,11 @@ def test_the_read_feed_pages_by_time_and_id_without_repeats(app, client):
     assert client.post("/api/v1/events", json=sent, headers=proxy).json["accepted"] == 8
     seen, cursor = [], None
     for _ in range(10):
-        query = {"since": "2026-11-20T00:00:00Z", "limit": 3, **({"after": cursor} if cursor else {})}
+        query = {
+            "since": "2026-11-20T00:00:00Z",
+            "limit": 3,
+            **({"after": cursor} if cursor else {}),
+        }
         page = client.get("/api/v1/events", query_string=query, headers=reader).json
         seen += page["events"]
         cursor = page["next"]
