@@ -16,7 +16,19 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
-from . import api, auth, db, feeds, health, identity_api, log, permissions, registers, versions
+from . import (
+    accounts,
+    api,
+    auth,
+    db,
+    feeds,
+    health,
+    identity_api,
+    log,
+    permissions,
+    registers,
+    versions,
+)
 from .inputs import refuse_unstorable
 from .lists import bp as lists_bp
 from .metrics import init_app as init_metrics
@@ -67,7 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(health.bp)
     csrf.exempt(identity_api.bp)
     blueprints = [auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp, health.bp]
-    blueprints += [feeds.bp, identity_api.bp]
+    blueprints += [feeds.bp, identity_api.bp, accounts.bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)

@@ -253,11 +253,12 @@ def users() -> Any:
             db.rollback()
             flash(str(error), "error")
         return redirect(url_for("auth.users"))
-    return _users_page()
+    return users_page()
 
 
-def _users_page(new_token: str | None = None) -> Any:
-    """Accounts and tokens; a new token is shown on this one page and never again."""
+def users_page(new_token: str | None = None, one_time: tuple[str, str] | None = None) -> Any:
+    """Accounts and tokens; a new token or a reset password is shown on this one page and
+    never again."""
     db = get_db()
     return render_template(
         "users.html",
@@ -266,6 +267,7 @@ def _users_page(new_token: str | None = None) -> Any:
         roles=ROLES,
         scopes=SCOPES,
         new_token=new_token,
+        one_time=one_time,
     )
 
 
@@ -295,7 +297,7 @@ def tokens() -> Any:
         return redirect(url_for("auth.users"))
     db.add(AuditRecord(actor=g.user.name, kind="token", target=name, before=None, after=scope))
     db.commit()
-    return _users_page(new_token=token)
+    return users_page(new_token=token)
 
 
 @bp.post("/users/<int(max=2147483647):user_id>")
@@ -306,30 +308,16 @@ def change_user(user_id: int) -> Any:
     user = db.get(User, user_id)
     if user is None:
         abort(404)
+    from .accounts import update
+
     role = request.form.get("role", user.role)
     disabled = request.form.get("disabled") == "yes"
-    if role not in ROLES:
-        flash(f"role must be one of {', '.join(ROLES)}", "error")
+    try:
+        changed = update(db, user, g.user.name, role, disabled)
+    except ValueError as error:
+        flash(str(error), "error")
         return redirect(url_for("auth.users"))
-    demoted = user.role == "admin" and not user.disabled and (role != "admin" or disabled)
-    if demoted and _active_admins() <= 1:
-        flash("Keep at least one active admin account.", "error")
-        return redirect(url_for("auth.users"))
-    before = {"role": user.role, "disabled": user.disabled}
-    after = {"role": role, "disabled": disabled}
-    if before != after:
-        user.role, user.disabled = role, disabled
-        end_sessions(user)
-        db.add(
-            AuditRecord(
-                actor=g.user.name, kind="user", target=user.name, before=before, after=after
-            )
-        )
+    if changed:
         db.commit()
         flash(f"Account {user.name} changed; its sessions have ended.", "ok")
     return redirect(url_for("auth.users"))
-
-
-def _active_admins() -> int:
-    query = select(func.count()).select_from(User).where(User.role == "admin", ~User.disabled)
-    return get_db().scalar(query) or 0

@@ -33,6 +33,8 @@ class User(Base):
     # A session cookie names the generation it was issued in; signing out, disabling the
     # account or changing its role moves the generation on, which ends every older cookie.
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    # Set by an admin's password reset: the one-time password only leads to choosing a new one.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class LoginFailure(Base):

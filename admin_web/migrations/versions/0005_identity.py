@@ -1,4 +1,5 @@
-"""identity: token scopes and bound users, the reporter of each event, client sessions
+"""identity: token scopes and bound users, the reporter of each event, client sessions,
+accounts that must choose a new password
 
 Revision ID: 0005_identity
 Revises: 0004
@@ -23,6 +24,12 @@ def upgrade() -> None:
             sa.Column("scope", sa.String(length=20), nullable=False, server_default="proxy")
         )
         batch.add_column(sa.Column("user", sa.String(length=200), nullable=True))
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(
+            sa.Column(
+                "must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
     with op.batch_alter_table("events") as batch:
         batch.add_column(sa.Column("reporter", sa.String(length=200), nullable=True))
     op.create_table(
@@ -42,6 +49,8 @@ def downgrade() -> None:
     op.drop_table("client_sessions")
     with op.batch_alter_table("events") as batch:
         batch.drop_column("reporter")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("must_change_password")
     with op.batch_alter_table("tokens") as batch:
         batch.drop_column("user")
         batch.drop_column("scope")
