@@ -19,6 +19,7 @@ from .api import _timestamp, authorized
 from .db import get_db
 from .inputs import clean_text, json_body
 from .models import ClientSession, Event, utcnow
+from .openapi import OPENAPI
 
 bp = Blueprint("identity_api", __name__)
 PAGE = 500
@@ -148,3 +149,44 @@ def _client(value: Any) -> str:
         return str(ipaddress.ip_address(value.strip()))
     except ValueError:
         raise ValueError(f"client {value[:64]!r} is not an IP address") from None
+
+
+def _document() -> None:
+    """These calls in the API's OpenAPI document (kept here, beside them)."""
+    query = [
+        {"name": n, "in": "query", "required": n == "since", "schema": {"type": "string"}}
+        for n in ("since", "after", "limit")
+    ]
+    session = {
+        "type": "object",
+        "properties": {
+            "client": {"type": "string"},
+            "user": {"type": "string"},
+            "expires": {"type": "string", "format": "date-time"},
+        },
+    }
+    answers = {"400": {"description": "bad input"}, "403": {"description": "outside its scope"}}
+    OPENAPI["paths"]["/api/v1/events"]["get"] = {
+        "summary": "Events from `since` in (ts, id) order, for `read` tokens; `after` = `next`",
+        "parameters": query,
+        "responses": {"200": {"description": "{events: [...], next: cursor or null}"}, **answers},
+    }
+    OPENAPI["paths"]["/api/v1/sessions"] = {
+        "get": {
+            "summary": "Address-to-user sessions changed after `since` (proxy tokens)",
+            "parameters": [{"name": "since", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "{now, sessions: [session]}"}, **answers},
+        },
+        "post": {
+            "summary": "A logon: {client, user, minutes} (session or proxy tokens)",
+            "requestBody": {"content": {"application/json": {"schema": session}}},
+            "responses": {"200": {"description": "the stored session"}, **answers},
+        },
+        "delete": {
+            "summary": "A logoff: {client} or ?client= (session or proxy tokens)",
+            "responses": {"204": {"description": "ended"}, **answers},
+        },
+    }
+
+
+_document()

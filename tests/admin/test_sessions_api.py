@@ -80,3 +80,9 @@ def test_bad_sessions_are_refused_with_a_reason(app, client):
     assert (
         client.get("/api/v1/sessions", headers=proxy).json["sessions"][0]["client"] == "2001:db8::1"
     )
+
+
+def test_the_openapi_document_lists_the_identity_calls(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/events"])
+    assert {"get", "post", "delete"} <= set(paths["/api/v1/sessions"])

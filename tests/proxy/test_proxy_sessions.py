@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from proxy_harness import Proxy, Upstream, free_port, wait_for_port
 
-pytestmark = pytest.mark.e2e
+from proxy_addons.sessions import ClientSessions
 
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
@@ -32,6 +32,27 @@ def until(condition, timeout: float = 40.0):
     raise AssertionError("condition not met in time")
 
 
+def test_the_table_follows_logons_logoffs_and_expiry():
+    table = ClientSessions("http://admin.invalid", "t")
+    soon = "2999-01-01T00:00:00Z"
+    table.apply(
+        {
+            "now": "2026-11-30T06:00:00Z",
+            "sessions": [
+                {"client": "10.0.0.1", "user": "a@usd999.org", "expires": soon},
+                {"client": "10.0.0.2", "user": "b@usd999.org", "expires": "2020-01-01T00:00:00Z"},
+            ],
+        }
+    )
+    assert table.user_at("10.0.0.1") == "a@usd999.org"
+    assert table.user_at("::ffff:10.0.0.1") == "a@usd999.org"  # an IPv4 client on a v6 socket
+    assert table.user_at("10.0.0.2") is None and table.since == "2026-11-30T06:00:00Z"
+    ended = {"client": "10.0.0.1", "user": "a@usd999.org", "expires": "2026-11-30T06:00:01Z"}
+    table.apply({"now": "2026-11-30T06:00:05Z", "sessions": [ended]})
+    assert table.user_at("10.0.0.1") is None and table.users == {}
+
+
+@pytest.mark.e2e
 def test_a_logon_session_names_the_user_of_proxy_events(tmp_path, monkeypatch):
     database = tmp_path / "site.sqlite3"
     env = {
