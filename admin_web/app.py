@@ -33,6 +33,7 @@ from .inputs import refuse_unstorable
 from .lists import bp as lists_bp
 from .metrics import init_app as init_metrics
 from .pac import bp as pac_bp
+from .sso import init_app as init_sso
 from .transport import init_app as init_transport
 
 csrf = CSRFProtect()
@@ -86,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["csrf"] = _csrf_field
     init_transport(app)  # trusted reverse proxies; a page, not a bare 400, for sign-in over HTTP
     init_metrics(app)  # /metrics
+    init_sso(app)  # OpenID Connect sign-in, when configured
     app.register_blueprint(pac_bp)
     return app
 
