@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from sqlalchemy import and_, or_, select
 
-from .api import _timestamp, authorized
+from .api import authorized
 from .db import get_db
 from .inputs import clean_text, json_body
 from .models import ClientSession, Event, utcnow
@@ -140,6 +140,19 @@ def list_sessions() -> Any:
             for r in rows
         ],
     }
+
+
+def _timestamp(value: Any) -> dt.datetime:
+    """An RFC 3339 time with its zone, as naive UTC (how the tables keep times)."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("since must be an RFC 3339 time")
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            raise ValueError
+        return parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{value!r} is not an RFC 3339 time with a zone ('Z')") from None
 
 
 def _client(value: Any) -> str:
