@@ -28,7 +28,7 @@ from . import ingest
 from .auth import token_from_request
 from .db import get_db
 from .inputs import clean_text, json_body
-from .models import Event, Unclassified
+from .models import Event, Token, Unclassified
 from .openapi import OPENAPI
 from .versions import current, current_policy
 
@@ -47,13 +47,17 @@ NULLABLE = frozenset(key for key in TEXT_LIMITS if nullable(key))
 NON_EMPTY = tuple(key for key in TEXT_LIMITS if _SENT[key].get("minLength"))
 
 
-def authorized(session_may_read: bool = False) -> None:
-    """A valid bearer token; for reading calls, a signed-in browser session will do too.
+def authorized(*scopes: str, session_may_read: bool = False) -> Token | None:
+    """A valid bearer token of one of ``scopes`` (401 without one, 403 outside its scope); for
+    reading calls, a signed-in browser session will do too (then None is returned).
 
     Writing calls never take the session: the API is exempt from CSRF tokens, so a page
     elsewhere must not be able to post events through a reviewer's browser.
     """
-    if token_from_request() is None and not (session_may_read and g.get("user") is not None):
+    token = token_from_request()
+    if token is None and session_may_read and g.get("user") is not None:
+        return None
+    if token is None:
         abort(
             Response(
                 json.dumps({"error": "a valid bearer token is required"}),
@@ -61,11 +65,16 @@ def authorized(session_may_read: bool = False) -> None:
                 {"Content-Type": "application/json", "WWW-Authenticate": "Bearer"},
             )
         )
+    if token.scope not in scopes:
+        get_db().commit()  # its last use still counts
+        message = f"a {token.scope} token may not make this call (it needs {' or '.join(scopes)})"
+        abort(Response(json.dumps({"error": message}), 403, {"Content-Type": "application/json"}))
+    return token
 
 
 @bp.get("/api/v1/policy")
 def policy() -> Any:
-    authorized(session_may_read=True)
+    authorized("proxy", "device", session_may_read=True)
     row = current(get_db())
     get_db().commit()  # token last-use time
     # Werkzeug's conditional request: ETag "<version>"; If-None-Match with that tag (quoted,
@@ -86,7 +95,7 @@ def policy() -> Any:
 
 @bp.get("/api/v1/check")
 def check() -> Any:
-    authorized(session_may_read=True)
+    authorized("proxy", "device", session_may_read=True)
     url = request.args.get("url", "")
     if not url:
         return jsonify(error="url is required"), 400
@@ -101,7 +110,8 @@ def check() -> Any:
 
 @bp.post("/api/v1/events")
 def events() -> Any:
-    authorized()
+    token = authorized("proxy", "device")
+    assert token is not None  # no session may write
     batch = json_body()
     if not isinstance(batch, list):
         return jsonify(error="the body must be a JSON list of events", index=None), 400
@@ -113,6 +123,11 @@ def events() -> Any:
             row, was_cleaned = _event_row(raw)
         except ValueError as error:
             return jsonify(error=str(error)[:500], index=index), 400
+        if token.scope == "device" and (row["user"] or "").lower() != (token.user or "").lower():
+            return jsonify(
+                error="a device token reports its own user's events only", index=index
+            ), 400
+        row["reporter"] = token.name
         rows.append(row)
         if was_cleaned:
             cleaned.append(index)
@@ -194,7 +209,7 @@ def unclassified() -> Any:
     A count whose domain is no host name (nothing an admin could classify) is skipped and
     named in ``skipped``; a malformed count refuses the report with its index.
     """
-    authorized()
+    authorized("proxy")
     body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("reporter"), str):
         return jsonify(error="expected {'reporter': str, 'counts': [...]}", index=None), 400

@@ -16,12 +16,25 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
 
-from . import api, auth, db, feeds, health, log, permissions, registers, versions
+from . import (
+    accounts,
+    api,
+    auth,
+    db,
+    feeds,
+    health,
+    identity_api,
+    log,
+    permissions,
+    registers,
+    versions,
+)
 from .iibgc import BLUEPRINTS as IIBGC_BLUEPRINTS
 from .inputs import refuse_unstorable
 from .lists import bp as lists_bp
 from .metrics import init_app as init_metrics
 from .pac import bp as pac_bp
+from .sso import init_app as init_sso
 from .transport import init_app as init_transport
 
 csrf = CSRFProtect()
@@ -66,8 +79,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api.bp)
     csrf.exempt(health.bp)
+    csrf.exempt(identity_api.bp)
     blueprints = [auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp, health.bp]
-    blueprints.append(feeds.bp)
+    blueprints += [feeds.bp, identity_api.bp, accounts.bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     for blueprint in IIBGC_BLUEPRINTS:  # training, the board report
@@ -76,6 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["csrf"] = _csrf_field
     init_transport(app)  # trusted reverse proxies; a page, not a bare 400, for sign-in over HTTP
     init_metrics(app)  # /metrics
+    init_sso(app)  # OpenID Connect sign-in, when configured
     app.register_blueprint(pac_bp)
     return app
 

@@ -40,6 +40,13 @@ from .models import AuditRecord, LoginFailure, Token, User, utcnow
 
 bp = Blueprint("auth", __name__)
 ROLES = ("admin", "approver", "auditor")
+# What each token scope may call (docs/security.md, "Tokens and sessions").
+SCOPES = {
+    "proxy": "read the policy and sessions; write events, unclassified counts and status",
+    "device": "read the policy; write events for its own user only",
+    "session": "say who uses a client address (a logon script)",
+    "read": "read events (integrations)",
+}
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 BACKOFF_START, BACKOFF_CAP = 15, 15 * 60  # seconds to wait after the free attempts
 NAME_LIMIT = 200
@@ -178,15 +185,25 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(name: str) -> str:
-    """A new API token; only its digest is stored, so it is shown once."""
+def create_token(name: str, scope: str = "proxy", user: str | None = None) -> str:
+    """A new API token; only its digest is stored, so it is shown once.
+
+    A ``device`` token names the one user whose events it may report.
+    """
     db = get_db()
     if not name or len(name) > NAME_LIMIT:
         raise ValueError(f"a token name has 1 to {NAME_LIMIT} characters")
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
+    user = (user or "").strip() or None
+    if (scope == "device") != (user is not None):
+        raise ValueError("a device token needs its user (email); other scopes take none")
+    if user is not None and len(user) > NAME_LIMIT:
+        raise ValueError(f"a user has at most {NAME_LIMIT} characters")
     if db.scalar(select(Token).where(Token.name == name)):
         raise ValueError(f"a token named {name!r} exists; revoke it first")
     token = "sg_" + secrets.token_urlsafe(32)
-    db.add(Token(name=name, digest=digest(token)))
+    db.add(Token(name=name, digest=digest(token), scope=scope, user=user))
     return token
 
 
@@ -236,18 +253,21 @@ def users() -> Any:
             db.rollback()
             flash(str(error), "error")
         return redirect(url_for("auth.users"))
-    return _users_page(new_token=session.pop("new_token", None))
+    return users_page(new_token=session.pop("new_token", None))
 
 
-def _users_page(new_token: str | None = None) -> Any:
-    """Accounts and tokens; a new token is shown on this one page and never again."""
+def users_page(new_token: str | None = None, one_time: tuple[str, str] | None = None) -> Any:
+    """Accounts and tokens; a new token or a reset password is shown on this one page and
+    never again."""
     db = get_db()
     return render_template(
         "users.html",
         users=db.scalars(select(User).order_by(User.name)).all(),
         tokens=db.scalars(select(Token).order_by(Token.name)).all(),
         roles=ROLES,
+        scopes=SCOPES,
         new_token=new_token,
+        one_time=one_time,
     )
 
 
@@ -269,12 +289,13 @@ def tokens() -> Any:
     if not name:
         flash("A token needs a name (the proxy or device group it is for).", "error")
         return redirect(url_for("auth.users"))
+    scope = request.form.get("scope", "proxy")
     try:
-        token = create_token(name)
+        token = create_token(name, scope, request.form.get("user"))
     except ValueError as error:
         flash(str(error), "error")
         return redirect(url_for("auth.users"))
-    db.add(AuditRecord(actor=g.user.name, kind="token", target=name, before=None, after="created"))
+    db.add(AuditRecord(actor=g.user.name, kind="token", target=name, before=None, after=scope))
     db.commit()
     session["new_token"] = token  # shown by the next GET only: a reload never re-submits
     return redirect(url_for("auth.users"))
@@ -288,30 +309,16 @@ def change_user(user_id: int) -> Any:
     user = db.get(User, user_id)
     if user is None:
         abort(404)
+    from .accounts import update
+
     role = request.form.get("role", user.role)
     disabled = request.form.get("disabled") == "yes"
-    if role not in ROLES:
-        flash(f"role must be one of {', '.join(ROLES)}", "error")
+    try:
+        changed = update(db, user, g.user.name, role, disabled)
+    except ValueError as error:
+        flash(str(error), "error")
         return redirect(url_for("auth.users"))
-    demoted = user.role == "admin" and not user.disabled and (role != "admin" or disabled)
-    if demoted and _active_admins() <= 1:
-        flash("Keep at least one active admin account.", "error")
-        return redirect(url_for("auth.users"))
-    before = {"role": user.role, "disabled": user.disabled}
-    after = {"role": role, "disabled": disabled}
-    if before != after:
-        user.role, user.disabled = role, disabled
-        end_sessions(user)
-        db.add(
-            AuditRecord(
-                actor=g.user.name, kind="user", target=user.name, before=before, after=after
-            )
-        )
+    if changed:
         db.commit()
         flash(f"Account {user.name} changed; its sessions have ended.", "ok")
     return redirect(url_for("auth.users"))
-
-
-def _active_admins() -> int:
-    query = select(func.count()).select_from(User).where(User.role == "admin", ~User.disabled)
-    return get_db().scalar(query) or 0

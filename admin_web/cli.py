@@ -52,10 +52,30 @@ def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = No
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=("admin", "approver", "auditor"))
     add.set_defaults(handler=_users_add)
+    for action, what in (
+        ("disable", "disable an account (ends its sessions)"),
+        ("enable", "enable a disabled account"),
+        ("delete", "delete an account"),
+        ("reset-password", "give an account a one-time password (printed on the last line)"),
+    ):
+        command = users.add_parser(action, help=what)
+        command.add_argument("name")
+        command.set_defaults(handler=_users_change, action=action)
+    role = users.add_parser("role", help="change an account's role (ends its sessions)")
+    role.add_argument("name")
+    role.add_argument("role", choices=("admin", "approver", "auditor"))
+    role.set_defaults(handler=_users_change, action="role")
 
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(metavar="ACTION")
     create = tokens.add_parser("create", help="create a token; printed once, on the last line")
     create.add_argument("name")
+    create.add_argument(
+        "--scope",
+        default="proxy",
+        choices=("proxy", "device", "session", "read"),
+        help="what the token may do (default %(default)s; docs/security.md)",
+    )
+    create.add_argument("--user", help="a device token's user (email); its events name only them")
     create.set_defaults(handler=_tokens_create)
     revoke = tokens.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
@@ -231,18 +251,53 @@ def _users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users_change(args: argparse.Namespace) -> int:
+    """disable, enable, delete, role or reset-password: the site's rules, audited as "cli"."""
+    from . import accounts
+    from .db import get_db
+    from .models import User
+
+    with _app().app_context():
+        db = get_db()
+        user = db.scalar(select(User).where(User.name == args.name.strip().lower()))
+        if user is None:
+            print(f"staffguard: no account named {args.name!r}", file=sys.stderr)
+            return 2
+        actor = f"cli:{getpass.getuser()}"
+        password = None
+        try:
+            if args.action == "delete":
+                accounts.delete(db, user, actor)
+            elif args.action == "reset-password":
+                password = accounts.reset_password(db, user, actor)
+            else:
+                role = args.role if args.action == "role" else user.role
+                disabled = {"disable": True, "enable": False}.get(args.action, user.disabled)
+                accounts.update(db, user, actor, role, disabled)
+        except ValueError as error:
+            print(f"staffguard: {error}", file=sys.stderr)
+            return 2
+        db.commit()
+    if password is not None:
+        print(f"one-time password for {user.name} (shown once; they choose their own next):")
+        print(password)
+    else:
+        print(f"{args.action}: {user.name} done; its sessions have ended")
+    return 0
+
+
 def _tokens_create(args: argparse.Namespace) -> int:
     from .auth import create_token
     from .db import get_db
 
     with _app().app_context():
         try:
-            token = create_token(args.name)
+            token = create_token(args.name, args.scope, args.user)
         except ValueError as error:
             print(f"staffguard: {error}", file=sys.stderr)
             return 2
         get_db().commit()
-    print(f"token {args.name!r} (shown once; only its hash is stored):")
+    print(f"{args.scope} token {args.name!r} (shown once; only its hash is stored):")
     print(token)
     return 0
 

@@ -28,6 +28,7 @@ EVENT_FIELDS = {
     "justification": "Their reason",
     "reason": "Why StaffGuard warned",
     "policy_ref": "Policy section",
+    "reporter": "Reported by (token)",
 }
 WORDS = {
     "went_back": "went back",

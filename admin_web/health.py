@@ -34,7 +34,7 @@ def healthz() -> Any:
 
 @bp.post("/api/v1/status")
 def status() -> Any:
-    authorized()
+    authorized("proxy")
     body = json_body()
     try:
         report = _report(body)

@@ -49,7 +49,7 @@ bp.add_app_template_filter(describe.word, "word")
 PAGE = 50
 WHOLE_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MANY_USERS = 50
-EXACT = ("platform", "category", "activity", "action", "outcome", "source")
+EXACT = ("platform", "category", "activity", "action", "outcome", "source", "reporter")
 CHOICES = {
     "category": CATEGORIES,
     "activity": ACTIVITIES,

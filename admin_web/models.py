@@ -33,6 +33,8 @@ class User(Base):
     # A session cookie names the generation it was issued in; signing out, disabling the
     # account or changing its role moves the generation on, which ends every older cookie.
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    # Set by an admin's password reset: the one-time password only leads to choosing a new one.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class LoginFailure(Base):
@@ -46,12 +48,16 @@ class LoginFailure(Base):
 
 
 class Token(Base):
-    """A bearer token for a proxy or a device; only its SHA-256 is stored."""
+    """A bearer token for a proxy, a device, a logon script or an integration; only its
+    SHA-256 is stored. ``scope`` says which calls it may make (``auth.SCOPES``); a ``device``
+    token is bound to one ``user`` and may report events for that user only."""
 
     __tablename__ = "tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(20), default="proxy")
+    user: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
@@ -159,6 +165,7 @@ class Event(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     policy_ref: Mapped[str] = mapped_column(String(200), default="")
     received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reporter: Mapped[str | None] = mapped_column(String(200))  # the name of the token that sent it
 
     __table_args__ = (
         Index("ix_events_ts_id", "ts", "id"),
@@ -202,6 +209,21 @@ class ProxyStatus(Base):
     spool_backlog: Mapped[int] = mapped_column(BigInteger, default=0)
     log_failures: Mapped[int] = mapped_column(BigInteger, default=0)
     last_failure: Mapped[str | None] = mapped_column(String(500))
+
+
+class ClientSession(Base):
+    """Who uses a client address until when, as a logon script said (``/api/v1/sessions``).
+
+    A logoff sets ``expires_at`` to now rather than deleting the row, so proxies polling with
+    ``since`` learn of it; ``changed_at`` orders that polling.
+    """
+
+    __tablename__ = "client_sessions"
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    reporter: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Unclassified(Base):
@@ -249,6 +271,7 @@ __all__ = [
     "Approval",
     "AuditRecord",
     "Base",
+    "ClientSession",
     "Event",
     "EventDay",
     "ExemptionRow",

@@ -45,7 +45,7 @@ def district_zone() -> str:
         return "UTC"
     if "time_zone" not in g:
         from .db import get_db
-        from .layer import current_policy
+        from .versions import current_policy
 
         g.time_zone = current_policy(get_db()).settings.get("time_zone") or "UTC"
     return str(g.time_zone)

@@ -26,7 +26,7 @@ from mitmproxy import ctx, exceptions, http, tls
 
 from policy_lists import Policy, PolicyError, Verdict
 
-from . import flows, pages
+from . import flows, pages, sessions
 from .continues import Continues, site_of
 from .counts import UnclassifiedCounts
 from .recorder import Recorder
@@ -39,6 +39,18 @@ log = logging.getLogger(__name__)
 PING_HOST = "staffguard.invalid"
 RECORD_EVERY_SECONDS = 60.0
 BODY_BYTES = 64 * 1024
+
+
+def api_token(opts: Any) -> str:
+    """The admin site's token: the option, else its file, else ``STAFFGUARD_TOKEN``."""
+    if opts.staffguard_token:
+        return str(opts.staffguard_token)
+    if opts.staffguard_token_file:
+        try:
+            return Path(opts.staffguard_token_file).expanduser().read_text().strip()
+        except OSError as error:
+            raise exceptions.OptionsError(f"staffguard_token_file: {error}") from error
+    return os.environ.get("STAFFGUARD_TOKEN", "").strip()
 
 
 class StaffGuard:
@@ -66,7 +78,15 @@ class StaffGuard:
             "staffguard_token",
             str,
             "",
-            "Bearer token for the admin site (staffguard tokens create).",
+            "Bearer token for the admin site (staffguard tokens create); better in "
+            "staffguard_token_file, mitmproxy's config.yaml or STAFFGUARD_TOKEN than on a "
+            "command line.",
+        )
+        loader.add_option(
+            "staffguard_token_file",
+            str,
+            "",
+            "File holding the bearer token for the admin site.",
         )
         loader.add_option(
             "staffguard_secret",
@@ -94,7 +114,7 @@ class StaffGuard:
             # proxy that does not start leaves every device unwarned (the PAC falls back to DIRECT).
             log.warning("staffguard: data directory unusable (%s); events held in memory", error)
         try:
-            source = PolicySource(list(opts.staffguard_policy), data, opts.staffguard_token)
+            source = PolicySource(list(opts.staffguard_policy), data, api_token(opts))
         except (OSError, ValueError, PolicyError) as error:
             raise exceptions.OptionsError(f"staffguard_policy: {error}") from error
         self._shutdown()
@@ -109,7 +129,7 @@ class StaffGuard:
         self.upkeep = Upkeep(source, self.recorder, self.counts, reporter)
         self.shipper = None
         if source.url:
-            self.shipper = Shipper(self.spool, source.url, opts.staffguard_token)
+            self.shipper = Shipper(self.spool, source.url, api_token(opts))
         if self._running:
             self._start()
         log.info("staffguard: policy version %s, data in %s", source.policy.version, data)
@@ -120,12 +140,15 @@ class StaffGuard:
         self._start()
 
     def _start(self) -> None:
+        if self.source:
+            sessions.start(self.source.url, self.source.token)  # lab logons name users
         if self.shipper:
             self.shipper.start()
         if self.upkeep:
             self.upkeep.start()
 
     def _shutdown(self) -> None:
+        sessions.stop()
         if self.upkeep:
             self.upkeep.stop()
         if self.shipper:

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,8 +63,8 @@ def mitmdump_argv(
     ]
     for source in policy:
         argv += ["--set", f"staffguard_policy={source}"]
-    if token:
-        argv += ["--set", f"staffguard_token={token}"]
+    if token:  # by a private file: a command line is readable by every account (ps)
+        argv += ["--set", f"staffguard_token_file={token_file(token, data_dir)}"]
     if data_dir:
         argv += ["--set", f"staffguard_data={data_dir}"]
     if confdir:
@@ -74,6 +75,19 @@ def mitmdump_argv(
 def lean_argv(argv: Sequence[str]) -> list[str]:
     """The same mitmdump command line, run on the lean master."""
     return [str(Path(sys.executable)), "-m", "proxy_addons.lean", *argv[1:]]
+
+
+def token_file(token: str, data_dir: str | Path | None) -> Path:
+    """``token`` written where only this account may read it: the data directory, or a new
+    private temporary directory."""
+    directory = Path(data_dir).expanduser() if data_dir else Path(tempfile.mkdtemp(prefix="sg-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "api-token"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(token + "\n")
+    os.chmod(path, 0o600)
+    return path
 
 
 def register(sub: argparse._SubParsersAction, groups: object = None) -> None:
@@ -87,7 +101,11 @@ def register(sub: argparse._SubParsersAction, groups: object = None) -> None:
     )
     proxy.add_argument("--listen-host", default="127.0.0.1")
     proxy.add_argument("--listen-port", type=int, default=8081)
-    proxy.add_argument("--token", help="API token for the admin site")
+    proxy.add_argument(
+        "--token-file",
+        help="file holding the admin site's API token (or set STAFFGUARD_TOKEN; never the "
+        "token itself on a command line, where ps shows it)",
+    )
     proxy.add_argument("--data", help="directory for the spool and the last good policy")
     proxy.add_argument("--confdir", help="mitmproxy's directory (its CA lives there)")
     proxy.add_argument(
@@ -119,10 +137,11 @@ def _proxy(args: argparse.Namespace) -> int:
         args.policy,
         listen_host=args.listen_host,
         listen_port=args.listen_port,
-        token=args.token,
         data_dir=None if workers else args.data,
         confdir=args.confdir,
     )
+    if args.token_file:
+        argv += ["--set", f"staffguard_token_file={Path(args.token_file).resolve()}"]
     argv = with_options(argv, args.mitmproxy_options)
     if workers:
         return run_workers(argv, args.workers, Path(args.data or "~/.staffguard-proxy"))

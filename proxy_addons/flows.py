@@ -17,12 +17,13 @@ from mitmproxy.net.http import url
 
 from policy_lists import Verdict
 
-from . import pages
+from . import pages, sessions
 
 
 def user_of(flow: http.HTTPFlow) -> str | None:
+    """The proxy-auth user, else the user a lab logon script named for the client address."""
     auth = flow.metadata.get("proxyauth")
-    return str(auth[0]) if auth else None
+    return str(auth[0]) if auth else sessions.user_at(client_of(flow))
 
 
 def client_of(flow: http.HTTPFlow) -> str:

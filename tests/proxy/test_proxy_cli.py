@@ -32,10 +32,13 @@ def test_the_argv_runs_the_venvs_mitmdump_with_the_addon_and_its_options(tmp_pat
     assert sets == [
         "staffguard_policy=policy_lists/defaults",
         "staffguard_policy=district/",
-        "staffguard_token=t0k",
+        f"staffguard_token_file={tmp_path / 'data' / 'api-token'}",
         f"staffguard_data={tmp_path / 'data'}",
         f"confdir={tmp_path / 'conf'}",
     ]
+    assert "t0k" not in " ".join(argv)  # a command line is visible to every account (ps)
+    token_file = tmp_path / "data" / "api-token"
+    assert token_file.read_text().strip() == "t0k" and token_file.stat().st_mode & 0o077 == 0
     assert argv[argv.index("--listen-host") + 1] == "0.0.0.0"
     assert argv[argv.index("--listen-port") + 1] == "3128"
 

@@ -1,0 +1,135 @@
+"""Sign-in with the district's OpenID Connect provider (Authlib), beside local passwords.
+
+Configured by environment (or app config of the same name without ``STAFFGUARD_``):
+``STAFFGUARD_OIDC_ISSUER`` — ``google``, ``microsoft`` (with ``STAFFGUARD_OIDC_TENANT``) or any
+issuer URL (its ``/.well-known/openid-configuration`` is read); ``STAFFGUARD_OIDC_CLIENT_ID``;
+``STAFFGUARD_OIDC_CLIENT_SECRET_FILE`` (or ``..._SECRET``); ``STAFFGUARD_OIDC_DOMAINS``, the
+email domains that may sign in (required: without it SSO stays off).
+
+The provider vouches for the email; the site decides what it may do. A first sign-in creates
+the account with no role (it reaches nothing until an admin gives it one), and an account an
+admin disabled stays out. The ID token's signature, issuer, audience and nonce are checked by
+Authlib against the provider's published keys.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from authlib.integrations.flask_client import OAuth
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from .db import get_db
+from .models import AuditRecord, User
+
+bp = Blueprint("sso", __name__)
+NO_ROLE = "none"
+PRESETS = {
+    "google": "https://accounts.google.com",
+    "microsoft": "https://login.microsoftonline.com/{tenant}/v2.0",
+}
+oauth = OAuth()
+
+
+def _setting(app: Flask, name: str) -> str:
+    value = app.config.get(f"OIDC_{name}") or os.environ.get(f"STAFFGUARD_OIDC_{name}", "")
+    if not value and name == "CLIENT_SECRET":
+        path = app.config.get("OIDC_CLIENT_SECRET_FILE") or os.environ.get(
+            "STAFFGUARD_OIDC_CLIENT_SECRET_FILE", ""
+        )
+        value = Path(path).read_text().strip() if path else ""
+    return str(value)
+
+
+def init_app(app: Flask) -> None:
+    issuer = _setting(app, "ISSUER")
+    domains = [d.strip().lower().lstrip("@") for d in _setting(app, "DOMAINS").split(",")]
+    app.config["SSO_DOMAINS"] = [d for d in domains if d]
+    app.config["SSO_ENABLED"] = bool(issuer and app.config["SSO_DOMAINS"])
+    app.register_blueprint(bp)
+    if not app.config["SSO_ENABLED"]:
+        return
+    issuer = PRESETS.get(issuer, issuer).format(tenant=_setting(app, "TENANT") or "organizations")
+    oauth.init_app(app)
+    oauth.register(
+        "district",
+        client_id=_setting(app, "CLIENT_ID"),
+        client_secret=_setting(app, "CLIENT_SECRET"),
+        server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
+        overwrite=True,
+    )
+
+
+@bp.app_context_processor
+def sso_enabled() -> dict[str, Any]:
+    return {"sso_enabled": current_app.config.get("SSO_ENABLED", False)}
+
+
+@bp.get("/login/sso")
+def start() -> Any:
+    if not current_app.config.get("SSO_ENABLED"):
+        abort(404)
+    callback = url_for("sso.callback", _external=True)
+    return oauth.create_client("district").authorize_redirect(callback)
+
+
+@bp.get("/login/sso/callback")
+def callback() -> Any:
+    if not current_app.config.get("SSO_ENABLED"):
+        abort(404)
+    client = oauth.create_client("district")
+    try:
+        token = client.authorize_access_token()
+        claims = dict(token.get("userinfo") or {})  # the checked ID token's claims
+        if "email" not in claims:  # some providers keep it for the userinfo endpoint
+            info = client.userinfo(token=token)
+            if info.get("sub") != claims.get("sub"):
+                raise ValueError("userinfo names another subject than the ID token")
+            claims.update(info)
+    except Exception as error:  # refused, expired, forged: sign-in simply does not happen
+        current_app.logger.warning("SSO sign-in refused: %s", error)
+        flash("Single sign-on did not complete; try again.", "error")
+        return redirect(url_for("auth.login"))
+    email = str(claims.get("email") or "").strip().lower()
+    domain = email.rpartition("@")[2]
+    if not email or claims.get("email_verified") is False:
+        flash("Your provider did not give a verified email address.", "error")
+        return redirect(url_for("auth.login")), 303
+    if domain not in current_app.config["SSO_DOMAINS"]:
+        flash(f"Accounts of {domain} cannot sign in here.", "error")
+        return render_template("login.html"), 403
+    db = get_db()
+    user = db.scalar(select(User).where(User.name == email))
+    if user is None:
+        unusable = generate_password_hash(secrets.token_urlsafe(32))  # SSO only
+        user = User(name=email, role=NO_ROLE, password_hash=unusable)
+        db.add(user)
+        db.add(AuditRecord(actor=email, kind="user", target=email, before=None, after="sso"))
+        db.flush()
+    if user.disabled:
+        flash("This account is disabled.", "error")
+        return render_template("login.html"), 403
+    db.commit()
+    session.clear()
+    session["user_id"] = user.id
+    session["generation"] = user.session_generation
+    session.permanent = True
+    if user.role == NO_ROLE:
+        return render_template("sso_waiting.html", name=email)
+    return redirect(url_for("log.dashboard"))
