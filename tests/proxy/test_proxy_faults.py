@@ -193,15 +193,17 @@ def test_an_older_admin_site_or_none_at_all_is_tolerated(tmp_path, admin, caplog
 
 
 def test_the_background_upkeep_reports_health_and_writes_held_events(tmp_path, admin, monkeypatch):
-    monkeypatch.setattr(upkeep, "TICK_SECONDS", 0.02)
+    for interval in ("HELD_EVENTS_SECONDS", "HEALTH_SECONDS"):
+        monkeypatch.setattr(upkeep, interval, 0.02)
     guard = StaffGuard()
-    with taddons.context(guard) as tctx:
+    background = upkeep.Upkeep(guard)
+    with taddons.context(guard, background) as tctx:
         tctx.configure(guard, staffguard_policy=[admin.url], staffguard_data=str(tmp_path))
         guard.spool.close()
         guard.spool.path.unlink()
         guard.spool.path.symlink_to("/dev/full")
         guard.request(flow("https://www.tiktok.com/"))
-        guard.running()
+        background.running()
         deadline = time.monotonic() + 10
         while not admin.statuses and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -212,6 +214,8 @@ def test_the_background_upkeep_reports_health_and_writes_held_events(tmp_path, a
             time.sleep(0.05)
         assert [e["outcome"] for e in admin.stored.values()] == ["shown"]
     guard.done()
+    background.done()
+    assert background.schedule is None and background.shipper is None
 
 
 # --- a real mitmdump: it starts, and keeps warning -------------------------------------
@@ -329,3 +333,43 @@ def test_a_damaged_last_good_policy_is_no_policy(tmp_path, text, caplog):
     with pytest.raises(PolicyError, match=r"district\.yaml"):  # nothing good to run on
         PolicySource([str(district)], data)
     assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_background_jobs_run_on_their_named_intervals(tmp_path, admin):
+    """An admin site is polled every 30 s and reported to every minute; list files are checked
+    every two seconds and nothing is reported without an admin site."""
+    guard = StaffGuard()
+    background = upkeep.Upkeep(guard)
+    with taddons.context(guard, background) as tctx:
+        tctx.configure(guard, staffguard_policy=[admin.url], staffguard_data=str(tmp_path))
+        polled = {job.name: job.seconds for job in background.jobs()}
+        tctx.configure(guard, staffguard_policy=[], staffguard_data=str(tmp_path))
+        local = {job.name: job.seconds for job in background.jobs()}
+    guard.done()
+    assert polled == {
+        "policy poll": 30.0,
+        "held events": 2.0,
+        "unclassified counts": 60.0,
+        "counts report": 60.0,
+        "health report": 60.0,
+    }
+    assert local == {"policy files": 2.0, "held events": 2.0, "unclassified counts": 60.0}
+
+
+def test_a_failing_job_does_not_stop_the_others():
+    ran: list[str] = []
+
+    def broken() -> None:
+        ran.append("broken")
+        raise RuntimeError("boom")
+
+    schedule = upkeep.Schedule(
+        [upkeep.Every("broken", 0.01, broken), upkeep.Every("fine", 0.01, lambda: ran.append("ok"))]
+    )
+    schedule.start()
+    deadline = time.monotonic() + 5
+    while ran.count("ok") < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    schedule.stop()
+    schedule.join(2)
+    assert ran.count("ok") >= 3 and ran.count("broken") >= 3 and not schedule.is_alive()
