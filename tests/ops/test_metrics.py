@@ -11,7 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from admin_web.auth import create_token
 from admin_web.db import get_db
-from admin_web.layer import commit_change, current, layer_data, parse_import, replace_layer
+from admin_web.layer import layer_data, parse_import, replace_layer
+from admin_web.versions import commit_change, current
 from staffguard_testkit.events import event
 
 PROXY_STATUS = sa.Table(  # the proxies' health reports (POST /api/v1/status), as migration 0003
