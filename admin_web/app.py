@@ -8,13 +8,14 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from markupsafe import Markup
+
+from staffguard_common.files import secret_file
 
 from . import (
     accounts,
@@ -103,11 +104,7 @@ def _secret_key(instance: Path) -> str:
     """A per-installation key kept in the instance folder (or STAFFGUARD_SECRET_KEY)."""
     if os.environ.get("STAFFGUARD_SECRET_KEY"):
         return os.environ["STAFFGUARD_SECRET_KEY"]
-    path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return secret_file(instance / "secret_key")
 
 
 def _security_headers(response: Response) -> Response:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policy_lists.feeds import MAX_BYTES, MAX_DOMAINS, FeedError, parse, shipped_definitions
+from staffguard_common.http import build_request
 
 from .layer import PolicyError
 from .models import Feed, utcnow
@@ -44,11 +45,12 @@ class Download:
 
 def download(feed: Feed, max_bytes: int, timeout: float) -> Download:
     """GET the feed's URL, conditionally; FeedError when it fails, is too large or too slow."""
-    request = urllib.request.Request(feed.url, headers={"User-Agent": "StaffGuard feeds"})
+    headers = {"User-Agent": "StaffGuard feeds"}
     if feed.etag:
-        request.add_header("If-None-Match", feed.etag)
+        headers["If-None-Match"] = feed.etag
     if feed.last_modified:
-        request.add_header("If-Modified-Since", feed.last_modified)
+        headers["If-Modified-Since"] = feed.last_modified
+    request = build_request(feed.url, headers=headers)  # streamed below: the size limit holds
     deadline = time.monotonic() + timeout
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -126,7 +126,8 @@ def parse_import(name: str, text: str) -> dict[str, Any]:
     document = read_text(name, text)  # file, line and entry in every problem
     long_ids = [e for e in document.platforms if len(e.id) > ID_LIMIT]
     if long_ids:
-        raise PolicyError([(e.where, f"id is longer than {ID_LIMIT} characters") for e in long_ids])
+        message = f"id is longer than {ID_LIMIT} characters"
+        raise PolicyError([(e.where.about("id"), message) for e in long_ids])
     compile_documents([*base_documents(), document])
     data = read_yaml(name, text) or {}
     return {key: _plain(value) for key, value in data.items() if value}
@@ -180,27 +181,24 @@ def replace_layer(db: Session, data: dict[str, Any]) -> None:
     db.flush()
 
 
-FORM_FIELDS = {
-    "id", "name", "category", "domains", "rules", "actions", "source", "note", "approved_on",
-    "platform", "handle", "officials", "users", "networks", "network", "continue_minutes",
-    "retention_days", "district_name", "permission_url", "policy_url", "staff_domains",
-    "time_zone",
-}  # fmt: skip
-RULE_WORDS = {"path", "paths", "activity", "methods", "hosts", "headers", "a", "unknown"}
+# The fields the admin site's list forms show problems beside (see templates/_macros.html);
+# a problem with any other field (platform, source, note, ...) is shown above the form.
+FORM_FIELDS = frozenset(
+    {
+        "id", "name", "category", "domains", "rules", "actions", "approved_on", "handle",
+        "officials", "users", "networks", "continue_minutes", "retention_days", "district_name",
+        "permission_url", "policy_url", "staff_domains", "time_zone",
+    }
+)  # fmt: skip
 
 
 def problems_by_field(error: PolicyError) -> dict[str, list[str]]:
-    """Problems keyed by the form field they belong to ('' for the form as a whole)."""
+    """Problems keyed by the form field they belong to ('' for the form as a whole), from the
+    field each problem names (``Problem.field``), never from its wording."""
     result: dict[str, list[str]] = {}
-    for where, message in error.problems:
-        head = message.split(":", 1)[0].split(" ", 1)[0].split(".", 1)[0]
-        if "rules[" in str(getattr(where, "entry", "")) or head in RULE_WORDS - {"unknown"}:
-            key = "rules"
-        elif head == "network":
-            key = "networks"
-        else:
-            key = head if head in FORM_FIELDS else ""
-        result.setdefault(key, []).append(message)
+    for problem in error.problems:
+        key = problem.field if problem.field in FORM_FIELDS else ""
+        result.setdefault(key, []).append(problem.message)
     return result
 
 

@@ -124,7 +124,7 @@ def platform(platform_id: str | None = None) -> Any:
                 if isinstance(entry.get("rules"), str):  # kept as typed: it does not read
                     raise PolicyError(
                         [
-                            (Where("form", None, "rules"), f"rules: {m}")
+                            (Where("form", None, "rules", "rules"), f"rules: {m}")
                             for m in _yaml_problems(entry["rules"])
                         ]
                     )

@@ -61,11 +61,22 @@ CSV_FIELDS = EVENT_FIELDS  # policy_lists/schemas/event.schema.json's properties
 
 
 def _date(text: str | None) -> dt.date | None:
-    """A From/To day the log can hold: a day either side of it exists in every time zone."""
-    day = day_arg(text.strip()) if text else None
-    if day is None or not dt.date(2, 1, 1) <= day.date() <= dt.date(9998, 12, 30):
+    """A From/To day as typed (YYYY-MM-DD), or None when it is not one."""
+    if not text or len(text.strip()) > 10:
         return None
-    return day.date()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _day_start(day: dt.date, days_later: int = 0) -> dt.datetime | None:
+    """When a district day begins, in stored (UTC) time; None past the calendar's ends
+    (year 1 or 9999): such a bound leaves nothing out."""
+    try:
+        return timefmt.day_start(day + dt.timedelta(days=days_later))
+    except OverflowError:
+        return None
 
 
 def problems(args: Any) -> list[str]:
@@ -98,10 +109,12 @@ def filtered(args: Any) -> Select[Any]:
     elif client:
         query = query.where(Event.client.startswith(client, autoescape=True))
     start, end = _date(args.get("from")), _date(args.get("to"))
-    if start:
-        query = query.where(Event.ts >= timefmt.day_start(start))
-    if end:
-        query = query.where(Event.ts < timefmt.day_start(end + dt.timedelta(days=1)))
+    since = _day_start(start) if start else None
+    until = _day_start(end, days_later=1) if end else None
+    if since is not None:
+        query = query.where(Event.ts >= since)
+    if until is not None:
+        query = query.where(Event.ts < until)
     return query
 
 

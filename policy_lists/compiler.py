@@ -38,7 +38,8 @@ def compile_documents(documents: list[Document], feeds: Sequence[FeedLayer] = ()
     accounts = [a for d in documents for a in d.accounts]
     for record in approvals + accounts:
         if record["platform"] not in platforms:
-            problems.append((record["where"], f"unknown platform {record['platform']!r}"))
+            where = record["where"].about("platform")
+            problems.append((where, f"unknown platform {record['platform']!r}"))
     if problems:
         raise PolicyError(problems)
 
@@ -77,7 +78,7 @@ def compile_documents(documents: list[Document], feeds: Sequence[FeedLayer] = ()
                 "network_ranges": [_network_range(n) for n in exemption.networks],
             }
             for document in documents
-            for exemption, _ in document.exemptions
+            for exemption in document.exemptions
         ],
         "unclassified": {"reason": UNCLASSIFIED_REASON, "policy_ref": REF_DEFINITIONS},
         "exempt": {"reason": EXEMPT_REASON, "policy_ref": REF_VIRTUAL},
@@ -125,7 +126,10 @@ def _layer_platforms(
             for host in rule.hosts:
                 if not any(host == d or host.endswith("." + d) for d in fields["domains"]):
                     problems.append(
-                        (fields["where"], f"rule host {host!r} is not under the platform's domains")
+                        (
+                            fields["where"].about("rules"),
+                            f"rule host {host!r} is not under the platform's domains",
+                        )
                     )
     platforms = {}
     for pid, fields in merged.items():

@@ -234,7 +234,9 @@ def merge_files(documents: list[Document]) -> Document:
     for document in documents:
         for entry in document.platforms:
             if entry.id in ids:
-                problems.append((entry.where, f"duplicate id; also defined at {ids[entry.id]}"))
+                problems.append(
+                    (entry.where.about("id"), f"duplicate id; also defined at {ids[entry.id]}")
+                )
                 continue
             ids[entry.id] = entry.where
             merged.platforms.append(entry)
@@ -246,11 +248,14 @@ def merge_files(documents: list[Document]) -> Document:
     for entry in merged.platforms:
         domains = entry.fields.get("domains", ())
         for domain in sorted(owners.keys() & domains):
-            problems.append((entry.where, f"domain {domain!r} is also claimed by {owners[domain]}"))
+            message = f"domain {domain!r} is also claimed by {owners[domain]}"
+            problems.append((entry.where.about("domains"), message))
         owners.update(dict.fromkeys(domains, entry.where))
         if len(set(domains)) < len(domains):
             twice = sorted({d for d in domains if domains.count(d) > 1})
-            problems.append((entry.where, f"domains listed twice: {', '.join(twice)}"))
+            problems.append(
+                (entry.where.about("domains"), f"domains listed twice: {', '.join(twice)}")
+            )
     if problems:
         raise PolicyError(problems)
     return merged

@@ -20,19 +20,21 @@ import os
 import socket
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mitmproxy import ctx, exceptions, http, tls
 
 from policy_lists import Policy, PolicyError, Verdict
 
-from . import flows, pages, sessions
+from . import flows, pages
 from .continues import Continues, site_of
 from .counts import UnclassifiedCounts
 from .recorder import Recorder
 from .source import PolicySource
 from .spool import Shipper, Spool, new_event
-from .upkeep import Upkeep
+
+if TYPE_CHECKING:
+    from .upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,8 @@ class StaffGuard:
         self.signer = pages.Signer(b"")
         self.continues = Continues(self.signer, self._policy, self._record)
         self.recent = flows.Recent(RECORD_EVERY_SECONDS)
-        self.upkeep: Upkeep | None = None
-        self._running = False
+        self.reporter = ""
+        self.background: Upkeep | None = None  # the addon doing the background work, if any
 
     def load(self, loader: Any) -> None:
         loader.add_option(
@@ -124,44 +126,35 @@ class StaffGuard:
         self.spool = Spool(data)
         self.recorder = Recorder(self.spool)
         worker = os.environ.get("STAFFGUARD_WORKER", "")  # --workers: each reports on its own
-        reporter = f"{socket.gethostname()}:{opts.listen_port or 8080}{worker and '/' + worker}"
-        self.counts = UnclassifiedCounts(data, reporter)
-        self.upkeep = Upkeep(source, self.recorder, self.counts, reporter)
+        self.reporter = (
+            f"{socket.gethostname()}:{opts.listen_port or 8080}{worker and '/' + worker}"
+        )
+        self.counts = UnclassifiedCounts(data, self.reporter)
         self.shipper = None
         if source.url:
             self.shipper = Shipper(self.spool, source.url, api_token(opts))
-        if self._running:
-            self._start()
         log.info("staffguard: policy version %s, data in %s", source.policy.version, data)
 
-    def running(self) -> None:
-        """Threads start once mitmdump runs: what they log can no longer stop it starting."""
-        self._running = True
-        self._start()
-
-    def _start(self) -> None:
-        if self.source:
-            sessions.start(self.source.url, self.source.token)  # lab logons name users
-        if self.shipper:
-            self.shipper.start()
-        if self.upkeep:
-            self.upkeep.start()
-
     def _shutdown(self) -> None:
-        sessions.stop()
-        if self.upkeep:
-            self.upkeep.stop()
-        if self.shipper:
-            self.shipper.stop()
+        """Stop the background work on the parts about to go, then flush and close them."""
+        if self.background:
+            self.background.stop()
         if self.recorder:
             self.recorder.retry()
-        if self.upkeep:
-            self.upkeep.save_counts()
+        self.save_counts()
         if self.spool:
             self.spool.close()
 
     def done(self) -> None:
         self._shutdown()
+
+    def save_counts(self) -> None:
+        if self.counts is None:
+            return
+        try:
+            self.counts.save()
+        except OSError as error:
+            log.warning("staffguard: unclassified counts not saved (%s)", error)
 
     def _policy(self) -> Policy:
         assert self.source is not None, "configure() runs before any traffic"

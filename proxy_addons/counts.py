@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 from policy_lists import registrable_domain
+from staffguard_common.files import write_atomic
+from staffguard_common.http import call
 
 log = logging.getLogger(__name__)
 KEEP_DAYS = 2
@@ -63,9 +62,7 @@ class UnclassifiedCounts:
             for day in sorted(self.days)[:-KEEP_DAYS]:
                 del self.days[day]
             text = json.dumps(self.days)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomic(self.path, text)
 
     def report(self, base_url: str, token: str) -> bool:
         """Send the running totals to ``POST {base}/api/v1/unclassified``; True when accepted."""
@@ -77,15 +74,15 @@ class UnclassifiedCounts:
             ]
         if not counts:
             return True
-        request = urllib.request.Request(
-            base_url.rstrip("/") + "/api/v1/unclassified",
-            data=json.dumps({"reporter": self.reporter, "counts": counts}).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError) as error:
+            reply = call(
+                base_url.rstrip("/") + "/api/v1/unclassified",
+                token=token,
+                json_body={"reporter": self.reporter, "counts": counts},
+            )
+        except OSError as error:
             log.warning("staffguard: unclassified counts not reported (%s)", error)
             return False
+        if reply.status != 200:
+            log.warning("staffguard: unclassified counts not reported (HTTP %s)", reply.status)
+        return reply.status == 200

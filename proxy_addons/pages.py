@@ -46,6 +46,7 @@ from string import Template
 from typing import Any
 
 from policy_lists import Verdict
+from staffguard_common.files import secret_file
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +89,8 @@ def secret_key(data: Path, option: str) -> bytes:
     memory, with a warning: passes then last until the restart and are not shared."""
     if option:
         return option.encode()
-    path = data / "secret"
     try:
-        if not path.exists() or len(path.read_text().strip()) < 32:
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(secrets.token_hex(32))
-            tmp.chmod(0o600)
-            tmp.replace(path)
-        return path.read_text().strip().encode()
+        return secret_file(data / "secret").encode()
     except OSError as error:
         log.warning("staffguard: cannot keep the continue key in %s (%s)", data, error)
         return secrets.token_hex(32).encode()

@@ -9,14 +9,13 @@ to the admin site as the proxy's health report (``POST /api/v1/status``).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import deque
 from typing import Any
+
+from staffguard_common.http import call
 
 from .spool import Spool, encode
 
@@ -96,21 +95,15 @@ class Recorder:
 def report_status(base_url: str, token: str, status: dict[str, Any]) -> bool:
     """Send the health report; True when the admin site took it. A 404 (an admin site older
     than the status API) is not a failure worth more than a debug line."""
-    request = urllib.request.Request(
-        base_url.rstrip("/") + "/api/v1/status",
-        data=json.dumps(status).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-    )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return bool(response.status in (200, 204))
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            log.debug("staffguard: the admin site has no status API yet")
-        else:
-            log.warning("staffguard: health report answered %s", error.code)
-        return False
+        reply = call(base_url.rstrip("/") + "/api/v1/status", token=token, json_body=status)
     except OSError as error:
         log.warning("staffguard: health report not sent (%s)", error)
         return False
+    if reply.status in (200, 204):
+        return True
+    if reply.status == 404:
+        log.debug("staffguard: the admin site has no status API yet")
+    else:
+        log.warning("staffguard: health report answered %s", reply.status)
+    return False

@@ -11,14 +11,13 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import os
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from policy_lists import DEFAULTS, Policy, PolicyError, compile_sources
+from staffguard_common.files import write_atomic
+from staffguard_common.http import call
 
 log = logging.getLogger(__name__)
 
@@ -121,31 +120,26 @@ class PolicySource:
 
     def _fetch(self) -> dict[str, Any] | None:
         headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
         if self.etag:
             headers["If-None-Match"] = self.etag
-        request = urllib.request.Request(f"{self.url}/api/v1/policy", headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                compiled = json.loads(response.read())
-                self.etag = response.headers.get("ETag", "")
-        except urllib.error.HTTPError as error:
-            if error.code != 304:
-                log.warning("staffguard: admin site answered %s for the policy", error.code)
-            return None
+            reply = call(f"{self.url}/api/v1/policy", token=self.token, headers=headers)
         except OSError as error:
             log.warning("staffguard: admin site unreachable (%s)", error)
             return None
+        if reply.status >= 300:
+            if reply.status != 304:
+                log.warning("staffguard: admin site answered %s for the policy", reply.status)
+            return None
+        compiled = reply.json()
+        self.etag = reply.header("ETag")
         Policy(compiled)  # refuse a document the engine cannot use before it replaces anything
         return compiled
 
     def _save(self, compiled: Mapping[str, Any]) -> None:
         try:
             self.cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache.with_suffix(".tmp")
-            tmp.write_text(json.dumps(compiled), encoding="utf-8")
-            os.replace(tmp, self.cache)
+            write_atomic(self.cache, json.dumps(compiled))
         except OSError as error:
             log.warning("staffguard: cannot keep the policy on disk: %s", error)
 

@@ -23,14 +23,14 @@ import os
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from policy_lists import Verdict
 from policy_lists.event_schema import EVENT, SENT_FIELDS, max_length
+from staffguard_common.files import write_atomic
+from staffguard_common.http import call
 
 log = logging.getLogger(__name__)
 
@@ -207,9 +207,7 @@ class Spool:
         self._rotate_if_done(end)
 
     def _store(self, end: int) -> None:
-        tmp = self.offset_path.with_suffix(".tmp")
-        tmp.write_text(f"{end} {self._mark(end)}")
-        os.replace(tmp, self.offset_path)
+        write_atomic(self.offset_path, f"{end} {self._mark(end)}")
 
     def reject(self, event: dict[str, Any], error: str) -> None:
         try:
@@ -301,20 +299,12 @@ class Shipper(threading.Thread):
         return 0
 
     def _post(self, events: list[dict[str, Any]]) -> tuple[int, dict[str, Any]]:
-        request = urllib.request.Request(
-            self.url,
-            data=json.dumps(events).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
-        )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, _json(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, _json(error.read())
+            reply = call(self.url, token=self.token, json_body=events)
         except (OSError, ValueError) as error:
             log.warning("staffguard: admin site unreachable (%s); events stay spooled", error)
             return 0, {}
+        return reply.status, _json(reply.body)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -1,6 +1,8 @@
 """What the tests and the benches share: the real parts of this machine (``machine``), a
-throwaway TLS certificate (``tls``), and the admin site, platform pages and Chromium with the
-unpacked extension (``extension``).
+throwaway TLS certificate (``tls``), the admin site, platform pages and Chromium with the
+unpacked extension (``extension``), free ports and waiting on what happens (``net``: one
+``free_port``, ``wait_for_port``, ``until``), a browser's request headers (``headers``:
+``NAVIGATE``) and events as the API takes them (``events``).
 
 A package (installed with the others, editable) rather than files under ``tests/``, so
 ``bench/`` scripts import it like any module, without putting test directories on ``sys.path``.

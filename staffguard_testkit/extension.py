@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
 import ssl
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from .net import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout
 EXTENSION = ROOT / "extension"
@@ -29,12 +29,6 @@ HOSTS = (
 # Hosts on Chromium's HSTS preload list: reached over https only, so the local server answers
 # them with TLS (a throwaway certificate; Chromium runs with --ignore-certificate-errors).
 TLS_HOSTS = ("www.facebook.com", "www.instagram.com", "www.youtube.com", "youtu.be")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # What the district proxy adds to a response it lets through but flags (proxy_addons/flows.py).
@@ -183,14 +177,8 @@ class AdminSite:
         self.proc = subprocess.Popen(
             [STAFFGUARD, "web", "--port", str(self.port)], env=self.env, stdout=log, stderr=log
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError("the admin site did not start")
+        wait_for_port(self.port, 20, self.proc)
+        return self
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

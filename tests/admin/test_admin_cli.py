@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from staffguard_testkit.net import free_port
+
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
 
 
@@ -55,14 +57,6 @@ def test_a_new_database_url_just_works(tmp_path):
     assert run(["db", "upgrade"], tmp_path, url=url).returncode == 0
     assert (tmp_path / "elsewhere" / "new.sqlite3").exists()
     assert run(["retention", "purge"], tmp_path, url=url).returncode == 0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.e2e

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
+import re
 
 import pytest
 from sqlalchemy import func, select
 
 from admin_web.db import get_db
 from admin_web.models import Event
-
-
-def event(**overrides):
-    base = {
-        "id": str(uuid.uuid4()),
-        "ts": "2026-11-20T14:03:00Z",
-        "source": "proxy",
-        "user": "jdoe@usd999.org",
-        "client": "10.1.2.3",
-        "url": "https://www.tiktok.com/messages?u=secret",
-        "host": "www.tiktok.com",
-        "platform_id": "tiktok",
-        "category": "social_media",
-        "activity": "direct_message",
-        "action": "warn",
-        "outcome": "shown",
-        "justification": "",
-        "reason": "Direct messages on TikTok are private communication.",
-        "policy_ref": "IIBGC (4/26), Prohibitions Regarding Social Media Platforms",
-    }
-    return {**base, **overrides}
+from staffguard_testkit.events import event
 
 
 def stored(app) -> int:
@@ -123,7 +103,40 @@ def test_unclassified_counts_replace_not_add(client, bearer):
 def test_healthz_and_openapi(client):
     assert client.get("/healthz").json == {"status": "ok", "proxies": []}
     spec = client.get("/api/v1/openapi.json").json
-    assert set(spec["paths"]) >= {"/api/v1/policy", "/api/v1/check", "/api/v1/events"}
+    assert spec["openapi"].startswith("3.")
+    # Every API route the site serves is described, with the methods it answers, and nothing
+    # else is: the document cannot drift from the routes.
+    served: dict[str, set[str]] = {}
+    for rule in client.application.url_map.iter_rules():
+        api = rule.rule.startswith("/api/v1/") or rule.rule in ("/healthz", "/proxy.pac")
+        if api and rule.rule != "/api/v1/openapi.json":
+            path = rule.rule.replace("<", "{").replace(">", "}")
+            path = re.sub(r"\{[a-z_]+:([a-z_]+)\}", r"{\1}", path)
+            served.setdefault(path, set()).update(m.lower() for m in rule.methods or ())
+    described = {
+        path: {m for m in item if m in ("get", "post", "put", "patch", "delete")}
+        for path, item in spec["paths"].items()
+        if path != "/api/v1/openapi.json"
+    }
+    assert described == {p: ms - {"head", "options"} for p, ms in served.items()}
+    assert spec["security"] == [{"bearer": []}]
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_the_openapi_event_schema_is_what_the_api_accepts(client, bearer):
+    """An event with just the fields the document requires is stored; without any one of them,
+    refused. The document describes the validation, not an idea of it."""
+    spec = client.get("/api/v1/openapi.json").json
+    schema = spec["paths"]["/api/v1/events"]["post"]["requestBody"]["content"]
+    items = schema["application/json"]["schema"]["items"]
+    required = items["required"]
+    assert set(required) <= set(items["properties"])
+    minimal = {key: value for key, value in event().items() if key in required}
+    assert client.post("/api/v1/events", json=[minimal], headers=bearer).status_code == 200
+    for key in required:
+        short = {k: v for k, v in event().items() if k in required and k != key}
+        answer = client.post("/api/v1/events", json=[short], headers=bearer)
+        assert answer.status_code == 400, key
 
 
 def test_the_pac_file_sends_only_hosts_needing_a_decision_to_the_proxy(client):

@@ -7,10 +7,11 @@ import json
 
 import pytest
 from sqlalchemy import func, select
-from test_api import event, stored
+from test_api import stored
 
 from admin_web.db import get_db
 from admin_web.models import Account, Approval, Event, PermissionRequest, Setting, Unclassified
+from staffguard_testkit.events import event
 
 
 def post_events(client, bearer, body):

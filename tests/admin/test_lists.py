@@ -94,41 +94,6 @@ def test_removing_a_shipped_platform_disables_it(client, auth, bearer):
     assert verdict["category"] == "unclassified"
 
 
-def test_approvals_accounts_exemptions_and_settings(client, auth, bearer):
-    auth.login("admin")
-    client.post(
-        "/lists/approvals",
-        data={
-            "kind": "approval",
-            "platform": "facebook",
-            "approved_on": "2026-05-12",
-            "reference": "minutes item 7",
-        },
-    )
-    client.post(
-        "/lists/approvals",
-        data={
-            "kind": "account",
-            "platform": "facebook",
-            "handle": "lincolnhigh",
-            "sponsor": "jdoe@usd999.org",
-            "officials": "principal@usd999.org",
-        },
-    )
-    client.post(
-        "/lists/exemptions",
-        data={"name": "Virtual Academy", "users": "@va.usd999.org", "networks": "10.77.0.0/16"},
-    )
-    client.post("/lists/settings", data={"continue_minutes": "20", "district_name": "USD 999"})
-    policy = client.get("/api/v1/policy", headers=bearer).json
-    facebook = next(p for p in policy["platforms"] if p["id"] == "facebook")
-    assert facebook["approved"] is True
-    assert policy["exemptions"][0]["user_domains"] == ["@va.usd999.org"]
-    assert policy["settings"]["continue_minutes"] == 20
-    page = client.get("/lists/approvals").get_data(as_text=True)
-    assert "lincolnhigh" in page and "principal@usd999.org" in page
-
-
 def test_a_bad_setting_is_refused_with_its_reason(client, auth, bearer):
     auth.login("admin")
     response = client.post("/lists/settings", data={"continue_minutes": "0"})

@@ -16,6 +16,7 @@ from staffguard_testkit.extension import (
     set_settings,
 )
 from playwright.sync_api import BrowserContext, Error, Page, Worker, expect, sync_playwright
+from staffguard_testkit.net import until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -31,16 +32,6 @@ approvals:
 settings:
   district_name: USD 999
 """
-
-
-def until(check, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 FORUM = """\

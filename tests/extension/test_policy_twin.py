@@ -56,8 +56,7 @@ approvals:
   - {platform: district_social, approved_on: 2026-05-12, reference: "Board minutes, item 7"}
 exemptions:
   - name: communications office
-    users: [pio@usd999.org]
-    user_domains: ["@comms.usd999.org"]
+    users: [pio@usd999.org, "@comms.usd999.org"]  # "@..." exempts a whole mail domain
   - name: board room
     networks: [10.77.0.0/16, "fd00:77::/32"]
 """
@@ -191,7 +190,9 @@ def test_policy_js_agrees_with_the_python_engine_on_generated_requests(node, tmp
     source.write_text(POLICY)
     policy = load_policy(source)
     cases = generated_cases(6000)
-    (tmp_path / "policy.json").write_text(json.dumps(compile_sources(source)))
+    compiled = compile_sources(source)
+    assert compiled["exemptions"][0]["user_domains"] == ["@comms.usd999.org"]
+    (tmp_path / "policy.json").write_text(json.dumps(compiled))
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     done = subprocess.run(
         [node, str(RUNNER), str(tmp_path / "policy.json"), str(tmp_path / "cases.json")],
@@ -222,3 +223,9 @@ def test_policy_js_agrees_with_the_python_engine_on_generated_requests(node, tmp
         )
         assert decided >= 5, f"only {decided} verdicts depend on the {field}"
     assert any(v["exempt"] for v in verdicts) and any(v["approved"] for v in verdicts)
+    by_domain = [  # the domain exemption, not the network one, decides these
+        v["exempt"]
+        for c, v in zip(cases, verdicts, strict=True)
+        if v["platform_id"] and c["user"] == "a@comms.usd999.org" and c["client_ip"] is None
+    ]
+    assert len(by_domain) >= 5 and all(by_domain)

@@ -3,7 +3,6 @@ a backup taken while events pour in is one consistent moment."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import sqlite3
@@ -21,6 +20,7 @@ from sqlalchemy import func, select
 from admin_web.auth import create_token
 from admin_web.db import get_db
 from admin_web.models import Event, PermissionRequest
+from staffguard_testkit.events import event
 
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
 
@@ -33,26 +33,16 @@ def run(args: list[str], tmp_path: Path, url: str) -> subprocess.CompletedProces
     )
 
 
-def event(path: str) -> dict[str, str]:
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return {
-        "id": str(uuid.uuid4()),
-        "ts": now,
-        "source": "proxy",
-        "user": "teacher@usd999.org",
-        "client": "10.1.2.3",
-        "url": f"https://www.tiktok.com/{path}",
-        "host": "www.tiktok.com",
-        "platform_id": "tiktok",
-        "category": "social_media",
-        "activity": "browse",
-        "action": "warn",
-        "outcome": "shown",
-    }
-
-
 def post(client, bearer: dict[str, str], *paths: str) -> set[str]:
-    batch = [event(path) for path in paths]
+    batch = [
+        event(
+            ts="now",
+            user="teacher@usd999.org",
+            url=f"https://www.tiktok.com/{path}",
+            activity="browse",
+        )
+        for path in paths
+    ]
     assert client.post("/api/v1/events", json=batch, headers=bearer).status_code == 200
     return {item["id"] for item in batch}
 

@@ -8,12 +8,12 @@ import pytest
 import sqlalchemy as sa
 from admin_harness import make_app
 from prometheus_client.parser import text_string_to_metric_families
-from test_backup import event
 
 from admin_web.auth import create_token
 from admin_web.db import get_db
 from admin_web.layer import layer_data, parse_import, replace_layer
 from admin_web.versions import commit_change, current
+from staffguard_testkit.events import event
 
 PROXY_STATUS = sa.Table(  # the proxies' health reports (POST /api/v1/status), as migration 0003
     "proxy_status",
@@ -46,9 +46,19 @@ def test_stored_events_are_counted_by_source_outcome_and_action_once(app):
     with app.app_context():
         bearer = {"Authorization": f"Bearer {create_token('proxy-1')}"}
         get_db().commit()
-    batch = [event("@a"), event("@b"), {**event("@c"), "source": "extension"}]
+    batch = [
+        event(ts="now", url="https://www.tiktok.com/@a"),
+        event(ts="now", url="https://www.tiktok.com/@b"),
+        {**event(ts="now", url="https://www.tiktok.com/@c"), "source": "extension"},
+    ]
     batch[1].update(outcome="continued")
-    batch.append({**event("@d"), "action": "block", "outcome": "blocked"})
+    batch.append(
+        {
+            **event(ts="now", url="https://www.tiktok.com/@d"),
+            "action": "block",
+            "outcome": "blocked",
+        }
+    )
     client = app.test_client()
     assert client.post("/api/v1/events", json=batch, headers=bearer).json["accepted"] == 4
     assert client.post("/api/v1/events", json=batch, headers=bearer).json["duplicates"] == 4
@@ -152,9 +162,12 @@ def test_a_resend_with_new_events_counts_only_the_new_ones(app):
         bearer = {"Authorization": f"Bearer {create_token('proxy-1')}"}
         get_db().commit()
     client = app.test_client()
-    first = [event("@a"), event("@b")]
+    first = [
+        event(ts="now", url="https://www.tiktok.com/@a"),
+        event(ts="now", url="https://www.tiktok.com/@b"),
+    ]
     assert client.post("/api/v1/events", json=first, headers=bearer).json["accepted"] == 2
-    resend = [*first, {**event("@c"), "outcome": "continued"}]
+    resend = [*first, {**event(ts="now", url="https://www.tiktok.com/@c"), "outcome": "continued"}]
     assert client.post("/api/v1/events", json=resend, headers=bearer).json["accepted"] == 1
     seen = samples(client.get("/metrics"))
     assert (

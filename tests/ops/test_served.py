@@ -11,7 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from proxy_harness import free_port, wait_for_port
+
+from staffguard_testkit.net import free_port, wait_for_port
 
 pytestmark = pytest.mark.e2e
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))

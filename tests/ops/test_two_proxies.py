@@ -11,7 +11,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -21,13 +20,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import sync_playwright
-from proxy_harness import Proxy, Upstream, free_port, wait_for_port
+from proxy_harness import Proxy, Upstream, spool_drained
 from realparts import CHROMIUM_ARGS, missing
+
+from staffguard_testkit.headers import NAVIGATE
+from staffguard_testkit.net import free_port, until, wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 
 
 @dataclass
@@ -43,15 +44,6 @@ class District:
     def events(self) -> list[tuple[str, str]]:
         with self.database.connect() as db:
             return [tuple(row) for row in db.execute(sa.text("SELECT url, outcome FROM events"))]
-
-
-def until(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.3)
-    raise AssertionError("condition not met in time")
 
 
 def shared_confdir(directory: Path, token: str, secret: str) -> Path:
@@ -168,14 +160,13 @@ def test_a_continue_on_one_proxy_is_honoured_by_the_other(district, tmp_path):
         ("https://www.instagram.com/lincolnhigh", "shown"),  # b
         ("https://www.tiktok.com/@one", "shown"),  # c
     ]
-    until(lambda: sorted(district.events()) == sorted(expected))
+    until(lambda: sorted(district.events()) == sorted(expected), 30)
 
     # b crashes before it could note what it shipped: it ships again, and nothing doubles
     b.kill()
     (b.data / "events.offset").unlink()
     b.start()
-    until(lambda: (b.data / "events.offset").exists())
-    time.sleep(1)
+    until(lambda: spool_drained(b.data), 30)  # all shipped again, and noted
     assert sorted(district.events()) == sorted(expected)
 
 
@@ -210,7 +201,7 @@ def test_the_pac_lists_both_proxies_and_chromium_fails_over(district, chromium_p
         finally:
             browser.close()
             a.start()
-    until(lambda: ("http://www.tiktok.com/@pac", "continued") in district.events())
+    until(lambda: ("http://www.tiktok.com/@pac", "continued") in district.events(), 30)
 
 
 PAC_RUNNER = """

@@ -11,7 +11,8 @@ from pathlib import Path
 from mitmproxy import http
 from mitmproxy.test import tflow
 
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
+from staffguard_testkit.headers import NAVIGATE
+
 XHR = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
 # The event fields of DESIGN.md, no more, no fewer.
 EVENT_FIELDS = {"id", "ts", "source", "user", "client", "url", "host", "platform_id"}

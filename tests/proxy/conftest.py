@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from addon_cases import DISTRICT
-from proxy_harness import Proxy, Upstream, running_addon
+from proxy_harness import FakeAdmin, Proxy, Upstream, running_addon
 
 from proxy_addons.addon import StaffGuard
 
@@ -18,6 +18,14 @@ def guard(tmp_path: Path) -> Iterator[StaffGuard]:
     """The addon in mitmproxy's test harness, on the district list of ``addon_cases``."""
     with running_addon(tmp_path, DISTRICT) as addon:
         yield addon
+
+
+@pytest.fixture
+def admin() -> Iterator[FakeAdmin]:
+    """The admin site's proxy-facing API (``proxy_harness.FakeAdmin``), on a free port."""
+    server = FakeAdmin().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,9 @@ import contextlib
 import http.client
 import json
 import os
-import socket
 import ssl
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,28 +19,10 @@ from mitmproxy.test import taddons
 from policy_lists import compile_sources
 from proxy_addons.addon import StaffGuard
 from proxy_addons.cli import mitmdump_argv
+from staffguard_testkit.net import free_port, wait_for_port
 from staffguard_testkit.tls import self_signed
 
 HERE = Path(__file__).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on port {port}")
 
 
 class Echo(BaseHTTPRequestHandler):
@@ -163,6 +143,17 @@ class Proxy:
         data = response.read()
         conn.close()
         return response, data, cert
+
+
+def spool_drained(data: Path) -> bool:
+    """True once the proxy with data directory ``data`` has shipped its whole spool and noted
+    so (``events.offset`` at the end of ``events.jsonl``): from then on it sends nothing more
+    until a new event comes. Tests wait on this instead of sleeping and hoping."""
+    try:
+        offset = int((data / "events.offset").read_text().split()[0])
+        return offset == (data / "events.jsonl").stat().st_size
+    except (OSError, ValueError, IndexError):
+        return False
 
 
 class FakeAdmin:

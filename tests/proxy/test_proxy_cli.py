@@ -11,10 +11,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from proxy_harness import free_port, wait_for_port
 
 from policy_lists import DEFAULTS, load_policy
 from proxy_addons.cli import mitmdump_argv
+from staffguard_testkit.headers import NAVIGATE
+from staffguard_testkit.net import free_port, wait_for_port
 
 
 def test_the_argv_runs_the_venvs_mitmdump_with_the_addon_and_its_options(tmp_path):
@@ -74,9 +75,6 @@ def test_staffguard_proxy_runs_with_proxy_auth_and_records_the_staff_member(tmp_
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 
 
 def through(proxy: str) -> urllib.request.OpenerDirector:

@@ -17,6 +17,7 @@ from proxy_harness import FakeAdmin, running_addon
 
 from proxy_addons.addon import StaffGuard
 from proxy_addons.counts import UnclassifiedCounts
+from staffguard_testkit.headers import NAVIGATE
 
 DISTRICT = """
 platforms:
@@ -128,9 +129,6 @@ def test_an_unreachable_admin_site_keeps_the_counts(tmp_path):
     counts.record("example.org")
     assert counts.report("http://127.0.0.1:9", "") is False
     assert sum(counts.days[next(iter(counts.days))].values()) == 1
-
-
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 
 
 def tunnel(proxy_port: int, connect_host: str, sni: str) -> ssl.SSLSocket:

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
-from proxy_harness import FakeAdmin
+from proxy_harness import FakeAdmin, spool_drained
+
+from staffguard_testkit.headers import NAVIGATE
+from staffguard_testkit.net import until
 
 pytestmark = pytest.mark.e2e
-
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 
 
 def offer_form(page: bytes) -> dict[str, str]:
     return dict(re.findall(r'name="(offer|return|activity)" value="([^"]*)"', page.decode()))
-
-
-def until(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_interstitial_then_continue_reaches_the_upstream(proxy_factory, upstream):
@@ -80,7 +71,7 @@ def test_events_reach_the_admin_site_exactly_once_across_outages(proxy_factory):
         admin.start()
         proxy.start()  # the admin site is back: the spool drains
         until(lambda: len(admin.stored) == 4)
-        time.sleep(3)  # a few more shipping rounds change nothing
+        until(lambda: spool_drained(proxy.data))  # shipped and noted: nothing more to send
         paths = sorted(e["url"].rsplit("/", 1)[1] for e in admin.stored.values())
         assert paths == ["a", "b", "c", "d"]
         assert sum(admin.batches) == 4, "nothing was sent twice"

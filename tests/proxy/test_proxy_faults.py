@@ -8,41 +8,30 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from addon_cases import DISTRICT, flow
 from mitmproxy.test import taddons
-from proxy_harness import FakeAdmin, read_only
+from proxy_harness import FakeAdmin, read_only, spool_drained
 
 from policy_lists import PolicyError
 from proxy_addons import upkeep
 from proxy_addons.addon import StaffGuard
 from proxy_addons.recorder import Recorder, report_status
 from proxy_addons.spool import Shipper, Spool
-
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
+from staffguard_testkit.events import numbered
+from staffguard_testkit.headers import NAVIGATE
+from staffguard_testkit.net import until
 
 
 def lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def event(n: int) -> dict:
-    return {"id": str(uuid.uuid4()), "n": n}
-
-
 def drain(shipper: Shipper) -> None:
     while shipper.ship_once():
         pass
-
-
-@pytest.fixture
-def admin():
-    server = FakeAdmin().start()
-    yield server
-    server.stop()
 
 
 # --- the disk --------------------------------------------------------------------------
@@ -94,7 +83,7 @@ def test_held_events_are_bounded_and_the_loss_counted(tmp_path):
     spool.path.symlink_to("/dev/full")
     recorder = Recorder(spool, hold=3)
     for n in range(5):
-        assert recorder.record(event(n)) is False
+        assert recorder.record(numbered(n)) is False
     assert len(recorder.held) == 3 and recorder.lost == 2 and recorder.log_failures == 5
 
 
@@ -112,7 +101,7 @@ POISON = [
 
 
 def test_poison_spool_lines_are_quarantined_and_never_block_the_rest(tmp_path, admin, caplog):
-    good = [event(n) for n in range(3)]
+    good = [numbered(n) for n in range(3)]
     raw = [json.dumps(good[0]).encode(), *POISON, json.dumps(good[1]).encode()]
     (tmp_path / "events.jsonl").write_bytes(b"\n".join(raw) + b"\n")
     spool = Spool(tmp_path)
@@ -134,10 +123,10 @@ def test_an_event_with_a_nul_or_a_lone_surrogate_is_cleaned_on_the_way_out(tmp_p
 def test_copytruncate_under_the_offset_ships_the_new_events(tmp_path, admin, caplog):
     spool = Spool(tmp_path)
     for n in range(3):
-        spool.append(event(n))
+        spool.append(numbered(n))
     drain(Shipper(spool, admin.url, ""))
     spool.path.write_bytes(b"")  # logrotate copytruncate; the offset is left in place
-    spool.append(event(3))
+    spool.append(numbered(3))
     with caplog.at_level(logging.WARNING):
         drain(Shipper(spool, admin.url, ""))
     assert sorted(e["n"] for e in admin.stored.values()) == [0, 1, 2, 3]
@@ -146,18 +135,18 @@ def test_copytruncate_under_the_offset_ships_the_new_events(tmp_path, admin, cap
 
 def test_a_truncated_spool_that_regrew_past_its_offset_is_noticed(tmp_path, admin):
     spool = Spool(tmp_path)
-    spool.append(event(0))
+    spool.append(numbered(0))
     drain(Shipper(spool, admin.url, ""))
     spool.path.write_bytes(b"")
     for n in range(1, 6):  # more than the old offset's worth of bytes, before shipping runs
-        spool.append(event(n))
+        spool.append(numbered(n))
     drain(Shipper(spool, admin.url, ""))
     assert sorted(e["n"] for e in admin.stored.values()) == [0, 1, 2, 3, 4, 5]
 
 
 def test_an_admin_answer_with_a_wrong_index_does_not_stop_shipping(tmp_path, admin, monkeypatch):
     spool = Spool(tmp_path)
-    spool.append(event(1))
+    spool.append(numbered(1))
     shipper = Shipper(spool, admin.url, "")
     answers = iter([(400, {"index": 99}), (200, {})])
     monkeypatch.setattr(shipper, "_post", lambda events: next(answers))
@@ -170,7 +159,7 @@ def test_an_admin_answer_with_a_wrong_index_does_not_stop_shipping(tmp_path, adm
 
 def test_the_health_report_reaches_the_admin_site(tmp_path, admin):
     spool = Spool(tmp_path)
-    spool.append(event(1))
+    spool.append(numbered(1))
     recorder = Recorder(spool)
     recorder.failed("disk full")
     status = recorder.status("proxy-a:8081", "v1")
@@ -193,15 +182,17 @@ def test_an_older_admin_site_or_none_at_all_is_tolerated(tmp_path, admin, caplog
 
 
 def test_the_background_upkeep_reports_health_and_writes_held_events(tmp_path, admin, monkeypatch):
-    monkeypatch.setattr(upkeep, "TICK_SECONDS", 0.02)
+    for interval in ("HELD_EVENTS_SECONDS", "HEALTH_SECONDS"):
+        monkeypatch.setattr(upkeep, interval, 0.02)
     guard = StaffGuard()
-    with taddons.context(guard) as tctx:
+    background = upkeep.Upkeep(guard)
+    with taddons.context(guard, background) as tctx:
         tctx.configure(guard, staffguard_policy=[admin.url], staffguard_data=str(tmp_path))
         guard.spool.close()
         guard.spool.path.unlink()
         guard.spool.path.symlink_to("/dev/full")
         guard.request(flow("https://www.tiktok.com/"))
-        guard.running()
+        background.running()
         deadline = time.monotonic() + 10
         while not admin.statuses and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -212,18 +203,11 @@ def test_the_background_upkeep_reports_health_and_writes_held_events(tmp_path, a
             time.sleep(0.05)
         assert [e["outcome"] for e in admin.stored.values()] == ["shown"]
     guard.done()
+    background.done()
+    assert background.schedule is None and background.shipper is None
 
 
 # --- a real mitmdump: it starts, and keeps warning -------------------------------------
-
-
-def until(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def warned(proxy, path: str = "/") -> bool:
@@ -252,7 +236,7 @@ def test_poison_spool_lines_neither_stop_the_proxy_nor_hold_back_events(proxy_fa
     try:
         proxy = proxy_factory([admin.url], token="t0k")
         proxy.data.mkdir(parents=True)
-        before = event(0)
+        before = numbered(0)
         raw = [*POISON[:3], json.dumps(before).encode(), *POISON[3:]]
         (proxy.data / "events.jsonl").write_bytes(b"\n".join(raw) + b"\n" + POISON[0])
         proxy.start()
@@ -291,7 +275,7 @@ def test_kill_9_while_shipping_loses_nothing_and_stores_nothing_twice(proxy_fact
         proxy.kill()  # mid-stream: some batches delivered, maybe one not yet committed
         proxy.start()
         until(lambda: len(admin.stored) == 30)
-        time.sleep(2.5)  # more shipping rounds change nothing
+        until(lambda: spool_drained(proxy.data))  # shipped and noted: nothing more to send
         spooled = lines(proxy.data / "events.jsonl")
         assert len(spooled) == len({e["id"] for e in spooled}) == 30, "no line written twice"
         assert sorted(e["url"] for e in admin.stored.values()) == sorted(e["url"] for e in spooled)
@@ -329,3 +313,43 @@ def test_a_damaged_last_good_policy_is_no_policy(tmp_path, text, caplog):
     with pytest.raises(PolicyError, match=r"district\.yaml"):  # nothing good to run on
         PolicySource([str(district)], data)
     assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_background_jobs_run_on_their_named_intervals(tmp_path, admin):
+    """An admin site is polled every 30 s and reported to every minute; list files are checked
+    every two seconds and nothing is reported without an admin site."""
+    guard = StaffGuard()
+    background = upkeep.Upkeep(guard)
+    with taddons.context(guard, background) as tctx:
+        tctx.configure(guard, staffguard_policy=[admin.url], staffguard_data=str(tmp_path))
+        polled = {job.name: job.seconds for job in background.jobs()}
+        tctx.configure(guard, staffguard_policy=[], staffguard_data=str(tmp_path))
+        local = {job.name: job.seconds for job in background.jobs()}
+    guard.done()
+    assert polled == {
+        "policy poll": 30.0,
+        "held events": 2.0,
+        "unclassified counts": 60.0,
+        "counts report": 60.0,
+        "health report": 60.0,
+    }
+    assert local == {"policy files": 2.0, "held events": 2.0, "unclassified counts": 60.0}
+
+
+def test_a_failing_job_does_not_stop_the_others():
+    ran: list[str] = []
+
+    def broken() -> None:
+        ran.append("broken")
+        raise RuntimeError("boom")
+
+    schedule = upkeep.Schedule(
+        [upkeep.Every("broken", 0.01, broken), upkeep.Every("fine", 0.01, lambda: ran.append("ok"))]
+    )
+    schedule.start()
+    deadline = time.monotonic() + 5
+    while ran.count("ok") < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    schedule.stop()
+    schedule.join(2)
+    assert ran.count("ok") >= 3 and ran.count("broken") >= 3 and not schedule.is_alive()

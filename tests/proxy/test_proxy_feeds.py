@@ -11,10 +11,10 @@ from proxy_harness import FakeAdmin
 from policy_lists.compiler import compile_documents
 from policy_lists.feeds import FeedLayer
 from policy_lists.loader import DEFAULTS, read_source
+from staffguard_testkit.headers import NAVIGATE
 
 pytestmark = pytest.mark.e2e
 
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 FEED = "UT1 social_networks"
 
 

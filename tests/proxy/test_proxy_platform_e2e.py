@@ -16,9 +16,9 @@ from playwright.sync_api import sync_playwright
 from realparts import CHROMIUM_ARGS
 from test_proxy_platform import COMMENT, PLATFORMS, WEBSOCKET
 
-pytestmark = pytest.mark.e2e
+from staffguard_testkit.headers import NAVIGATE_PLAIN as NAVIGATE
 
-NAVIGATE = {"Accept": "text/html"}  # a client with no Sec-Fetch headers: an HTML GET navigates
+pytestmark = pytest.mark.e2e
 
 
 def spooled(proxy) -> list[dict]:

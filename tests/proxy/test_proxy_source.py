@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from proxy_harness import FakeAdmin
 
 from policy_lists import DEFAULTS, PolicyError, compile_sources
 from proxy_addons.source import PolicySource
@@ -29,13 +27,6 @@ def district_policy(tmp_path: Path, minutes: int) -> dict:
 
 def _settings(minutes: int) -> str:
     return f"settings: {{continue_minutes: {minutes}}}\n"
-
-
-@pytest.fixture
-def admin() -> Iterator[FakeAdmin]:
-    server = FakeAdmin().start()
-    yield server
-    server.stop()
 
 
 def test_an_edited_list_file_is_picked_up(tmp_path):
@@ -109,9 +100,14 @@ def test_an_admin_site_serving_a_broken_policy_does_not_replace_the_good_one(tmp
 
 
 def test_an_admin_site_in_trouble_keeps_the_policy_in_force(tmp_path, admin):
+    admin.set_policy(district_policy(tmp_path, 10))
     source = PolicySource([admin.url], tmp_path / "data")
+    version, policy = source.policy.version, source.policy
     admin.status = 503
-    assert source.refresh() is False and source.policy.version
+    assert source.refresh() is False
+    assert source.policy is policy and source.policy.version == version
+    assert source.policy.settings["continue_minutes"] == 10
+    assert source.policy.classify("https://www.tiktok.com/messages").action == "warn"
 
 
 def test_a_url_and_list_files_together_are_refused(tmp_path, admin):

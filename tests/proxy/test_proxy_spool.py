@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-from proxy_harness import FakeAdmin
 
 from proxy_addons import spool as spool_module
 from proxy_addons.spool import Shipper, Spool
-
-
-def event(n: int) -> dict:
-    return {"id": str(uuid.uuid4()), "n": n}
-
-
-@pytest.fixture
-def admin() -> Iterator[FakeAdmin]:
-    server = FakeAdmin().start()
-    yield server
-    server.stop()
+from staffguard_testkit.events import numbered
 
 
 def drain(shipper: Shipper) -> None:
@@ -33,7 +18,7 @@ def drain(shipper: Shipper) -> None:
 def test_events_are_shipped_in_batches_of_at_most_500(tmp_path, admin):
     spool = Spool(tmp_path)
     for n in range(1203):
-        spool.append(event(n))
+        spool.append(numbered(n))
     drain(Shipper(spool, admin.url, "t0k"))
     assert admin.batches == [500, 500, 203]
     assert sorted(e["n"] for e in admin.stored.values()) == list(range(1203))
@@ -44,7 +29,7 @@ def test_events_are_shipped_in_batches_of_at_most_500(tmp_path, admin):
 
 def test_an_outage_keeps_events_until_the_admin_site_is_back(tmp_path, admin):
     spool = Spool(tmp_path)
-    spool.append(event(1))
+    spool.append(numbered(1))
     admin.status = 503
     shipper = Shipper(spool, admin.url, "")
     assert shipper.ship_once() is None
@@ -59,7 +44,7 @@ def test_an_outage_keeps_events_until_the_admin_site_is_back(tmp_path, admin):
 def test_a_batch_resent_after_a_crash_is_stored_once(tmp_path, admin):
     spool = Spool(tmp_path)
     for n in range(3):
-        spool.append(event(n))
+        spool.append(numbered(n))
     events, _ = spool.pending()
     Shipper(spool, admin.url, "")._post(events)  # delivered, then the proxy died: no commit
     spool.close()
@@ -71,9 +56,9 @@ def test_a_batch_resent_after_a_crash_is_stored_once(tmp_path, admin):
 
 def test_a_refused_event_is_moved_aside_and_the_rest_delivered(tmp_path, admin):
     spool = Spool(tmp_path)
-    bad = event(2)
+    bad = numbered(2)
     admin.refuse_ids.add(bad["id"])
-    for e in (event(1), bad, event(3)):
+    for e in (numbered(1), bad, numbered(3)):
         spool.append(e)
     drain(Shipper(spool, admin.url, ""))
     assert sorted(e["n"] for e in admin.stored.values()) == [1, 3]
@@ -84,12 +69,12 @@ def test_a_refused_event_is_moved_aside_and_the_rest_delivered(tmp_path, admin):
 
 def test_a_line_cut_short_by_a_crash_does_not_swallow_the_next_event(tmp_path, admin):
     spool = Spool(tmp_path)
-    spool.append(event(1))
+    spool.append(numbered(1))
     spool.close()
     with (tmp_path / "events.jsonl").open("ab") as f:
         f.write(b'{"id": "half-writ')
     reopened = Spool(tmp_path)
-    reopened.append(event(2))
+    reopened.append(numbered(2))
     drain(Shipper(reopened, admin.url, ""))
     assert sorted(e["n"] for e in admin.stored.values()) == [1, 2]
 
@@ -98,11 +83,11 @@ def test_a_fully_shipped_large_file_is_rotated(tmp_path, admin, monkeypatch):
     monkeypatch.setattr(spool_module, "ROTATE_BYTES", 200)
     spool = Spool(tmp_path)
     for n in range(5):
-        spool.append(event(n))
+        spool.append(numbered(n))
     drain(Shipper(spool, admin.url, ""))
     assert (tmp_path / "events.shipped.jsonl").exists()
     assert spool.path.read_bytes() == b"" and spool.offset() == 0
-    spool.append(event(5))
+    spool.append(numbered(5))
     drain(Shipper(spool, admin.url, ""))
     assert len(admin.stored) == 6
 
@@ -112,7 +97,7 @@ def test_the_shipper_thread_wakes_for_new_events(tmp_path, admin):
     shipper = Shipper(spool, admin.url, "", interval=30.0)
     shipper.start()
     try:
-        spool.append(event(1))
+        spool.append(numbered(1))
         shipper.wake.set()
         for _ in range(100):
             if admin.stored:
@@ -126,7 +111,7 @@ def test_the_shipper_thread_wakes_for_new_events(tmp_path, admin):
 
 def test_without_an_admin_site_the_spool_is_the_log(tmp_path: Path):
     spool = Spool(tmp_path)
-    spool.append(event(1))
+    spool.append(numbered(1))
     spool.close()
     [line] = (tmp_path / "events.jsonl").read_text().splitlines()
     assert json.loads(line)["n"] == 1
