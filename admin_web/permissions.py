@@ -31,6 +31,7 @@ from flask import (
 )
 from sqlalchemy import func, select
 
+from . import request_mail
 from .auth import role_required
 from .db import get_db
 from .layer import PolicyError
@@ -141,10 +142,28 @@ def new() -> Any:
             db = get_db()
             db.add(record)
             db.commit()
+            request_mail.new_request(db, record)
+            db.commit()
             return redirect(url_for("permissions.status", key=record.key))
     return render_template(
         "request_form.html", platforms=platforms, values=values, problems=problems
     ), (400 if problems else 200)
+
+
+@bp.post("/mine")
+def mine() -> Any:
+    """Mail the requester the links to their requests; the answer is the same either way,
+    so the page tells nobody whether an address has requests."""
+    requester = request.form.get("requester", "")[: LIMITS["requester"]].strip().lower()
+    staff_domains = list(current_policy(get_db()).settings.get("staff_domains", []))
+    if _requester_problem(requester, staff_domains):
+        flash("Give your district email address to get your requests' links.", "error")
+        return redirect(url_for("permissions.new"))
+    db = get_db()
+    request_mail.my_requests(db, requester)
+    db.commit()
+    flash(f"If {requester} has sent requests, the links are on their way by email.", "ok")
+    return redirect(url_for("permissions.new"))
 
 
 @bp.get("/status/<key>")
@@ -220,6 +239,8 @@ def decide(request_id: int) -> Any:
             db.rollback()
             flash(f"Not saved: {error}", "error")
             return redirect(url_for("permissions.decide", request_id=request_id))
+        request_mail.decided(db, record)
+        db.commit()
         platform = _platform(record)
         if choice == "approve" and not platform.get("approved"):
             flash(
