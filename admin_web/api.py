@@ -1,4 +1,4 @@
-"""The JSON API for proxies and devices (DESIGN.md) and the PAC file.
+"""The JSON API for proxies and devices (docs/design.md) and the PAC file.
 
 Bearer tokens authenticate every ``/api/v1`` call; a signed-in admin's browser session may read
 the policy and check URLs too, so the lists editor can preview verdicts.

@@ -1,6 +1,6 @@
 """The database: one engine per app, a session per request, and schema upgrades on open.
 
-Every command that opens the database runs the migrations first (DESIGN.md), so pointing
+Every command that opens the database runs the migrations first (docs/design.md), so pointing
 ``STAFFGUARD_DATABASE_URL`` at a new or an older database just works.
 """
 

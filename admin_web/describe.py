@@ -1,6 +1,6 @@
 """Human words for the log's and the audit trail's fields, and a readable before/after diff.
 
-The database keeps DESIGN.md's vocabulary (``direct_message``, ``went_back``); pages say it
+The database keeps docs/design.md's vocabulary (``direct_message``, ``went_back``); pages say it
 the way a principal would (``direct message``, ``went back``).
 
 >>> [(c.field, c.before, c.after) for c in changes({"domains": ["a.org"]}, {"domains": ["b.org"]})]

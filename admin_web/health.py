@@ -1,6 +1,6 @@
 """How the site and its proxies are doing: ``/healthz`` and the proxies' health reports.
 
-Each proxy posts ``POST /api/v1/status`` now and then (BRIEF §4); the latest report per
+Each proxy posts ``POST /api/v1/status`` now and then (docs/design.md); the latest report per
 reporter is kept, shown on the dashboard and listed in ``/healthz``, so a proxy that stopped
 reporting, runs an old policy, or cannot write its log is seen rather than silently failing
 open.

@@ -8,7 +8,6 @@ Compiling the layer into a policy version, and the policy in force, are ``versio
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -200,29 +199,6 @@ def problems_by_field(error: PolicyError) -> dict[str, list[str]]:
         key = problem.field if problem.field in FORM_FIELDS else ""
         result.setdefault(key, []).append(problem.message)
     return result
-
-
-# Moved to versions.py (issue 15); still found here for branches written before the split.
-MOVED = frozenset(
-    [
-        "compile_layer",
-        "feed_layers",
-        "current",
-        "refresh",
-        "save_version",
-        "current_policy",
-        "commit_change",
-    ]
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn(f"import {name} from admin_web.versions", DeprecationWarning, stacklevel=2)
-    from . import versions
-
-    return getattr(versions, name)
 
 
 __all__ = ["PolicyError"]

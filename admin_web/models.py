@@ -146,7 +146,7 @@ class PermissionRequest(Base):
 
 
 class Event(Base):
-    """One warning shown, continued, gone back from or blocked (DESIGN.md's event fields)."""
+    """One warning shown, continued, gone back from or blocked (docs/design.md's event fields)."""
 
     __tablename__ = "events"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -23,7 +23,7 @@ from .vocabulary import ACTIVITIES
 
 @dataclass(slots=True)
 class Verdict:
-    """What StaffGuard decided about one request, in DESIGN.md's words.
+    """What StaffGuard decided about one request, in docs/design.md's words.
 
     Not frozen only because frozen dataclasses cost five times as much to build, and a verdict
     is built for every request; treat it as read-only.

@@ -1,4 +1,4 @@
-"""The fixed words of DESIGN.md, and the default action table a district may change."""
+"""The fixed words of docs/design.md, and the default action table a district may change."""
 
 from __future__ import annotations
 

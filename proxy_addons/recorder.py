@@ -82,7 +82,7 @@ class Recorder:
             )
 
     def status(self, reporter: str, policy_version: str) -> dict[str, Any]:
-        """The health report of BRIEF §4 / DESIGN.md: what the admin site shows per proxy."""
+        """The health report (`POST /api/v1/status` in docs/design.md) the site shows per proxy."""
         return {
             "reporter": reporter,
             "policy_version": policy_version,

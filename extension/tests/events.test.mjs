@@ -8,7 +8,7 @@ const verdict = {
   category: "social_media", activity: "direct_message", action: "warn", reason: "r", policy_ref: "p",
 };
 
-test("events carry DESIGN.md's fields and never a query string", () => {
+test("events carry docs/design.md's fields and never a query string", () => {
   const event = makeEvent({ ...verdict, url: "https://www.tiktok.com/messages?u=1#x" }, "continued", {
     user: "jdoe@usd999.org", justification: "club", now: new Date("2026-11-20T14:03:00.123Z"),
   });

@@ -1,4 +1,4 @@
-"""The list format of DESIGN.md, checked entry by entry into typed values.
+"""The list format of docs/design.md, checked entry by entry into typed values.
 
 Every problem is collected with the file, line, entry and field it belongs to, so a district
 admin sees all of them at once and nothing is half-loaded. The modules: ``problems`` (where a

@@ -1,4 +1,4 @@
-"""The HTTP API that proxies and extensions rely on (DESIGN.md), on SQLite and PostgreSQL."""
+"""The HTTP API that proxies and extensions rely on (docs/design.md), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Proxies report their health (BRIEF §4): the latest report per proxy is kept, shown on the
+"""Proxies report their health (docs/design.md): the latest report per proxy is kept, shown on the
 dashboard with what needs attention marked, and listed in /healthz."""
 
 from __future__ import annotations

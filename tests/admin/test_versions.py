@@ -1,22 +1,18 @@
 """``versions.py`` compiles and stores policy versions; ``layer.py`` reads and writes the layer.
-Code written before the split still finds the moved names in ``layer``, with a warning."""
+Each name lives in one of them."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-import pytest
-
 from admin_web import layer, versions
 
 
-def test_moved_names_still_resolve_through_layer_with_a_warning():
-    for name in sorted(layer.MOVED):
-        with pytest.warns(DeprecationWarning, match=f"import {name} from admin_web.versions"):
-            assert getattr(layer, name) is getattr(versions, name)
-    with pytest.raises(AttributeError):
-        layer.no_such_name  # noqa: B018
+def test_each_version_function_lives_in_versions_only():
+    for name in ("compile_layer", "current", "refresh", "save_version", "commit_change"):
+        assert callable(getattr(versions, name))
+        assert not hasattr(layer, name), name
 
 
 def test_the_layer_does_not_compile_versions_itself():

@@ -14,7 +14,7 @@ from mitmproxy.test import tflow
 from staffguard_testkit.headers import NAVIGATE
 
 XHR = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
-# The event fields of DESIGN.md, no more, no fewer.
+# The event fields of docs/design.md, no more, no fewer.
 EVENT_FIELDS = {"id", "ts", "source", "user", "client", "url", "host", "platform_id"}
 EVENT_FIELDS |= {"category", "activity", "action", "outcome", "justification"}
 EVENT_FIELDS |= {"reason", "policy_ref"}

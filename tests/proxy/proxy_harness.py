@@ -157,7 +157,7 @@ def spool_drained(data: Path) -> bool:
 
 
 class FakeAdmin:
-    """The admin site's proxy-facing API as DESIGN.md describes it, small enough to kill at will:
+    """The admin site's proxy-facing API as design.md describes it, small enough to kill at will:
     the policy with an ETag, events stored once per id, unclassified counts replaced."""
 
     def __init__(self, port: int | None = None, policy: dict | None = None):

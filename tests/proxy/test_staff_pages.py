@@ -151,7 +151,9 @@ def test_run_builds_a_quiet_proxy_with_the_operators_options_last(tmp_path):
     assert "--quiet" in argv and "--flow-detail=0" not in argv
     sets = [argv[i + 1] for i, a in enumerate(argv) if a == "--set"]
     assert "connection_strategy=eager" in sets and "connection_strategy=lazy" not in sets
-    assert "staffguard_token=tok" in sets
+    assert not any("tok" in a for a in argv if not a.startswith("staffguard_token_file="))
+    token_file = next(a.partition("=")[2] for a in sets if a.startswith("staffguard_token_file="))
+    assert Path(token_file).read_text().strip() == "tok"  # by a private file, never in ps
     args.mitmproxy_options = ["proxyauth=@/etc/htpasswd"]
     sets = [a for a in proxy_argv(args, "http://x", "tok", tmp_path) if "=" in a]
     assert "connection_strategy=lazy" in sets and "proxyauth=@/etc/htpasswd" in sets
