@@ -3,7 +3,6 @@ local web server standing in for the platforms, and Chromium with the unpacked e
 
 from __future__ import annotations
 
-import datetime
 import os
 import ssl
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .net import free_port, wait_for_port
+from .tls import self_signed
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout
 EXTENSION = ROOT / "extension"
@@ -81,35 +81,10 @@ class QuietServer(ThreadingHTTPServer):
 
 
 def throwaway_tls(directory: Path) -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "staffguard test platforms")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .sign(key, hashes.SHA256())
-    )
+    """A server TLS context with a fresh self-signed certificate (Chromium runs with
+    --ignore-certificate-errors for these stand-in platforms)."""
     directory.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path = directory / "sites.pem", directory / "sites.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_path, key_path, _ = self_signed(directory)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
     return context

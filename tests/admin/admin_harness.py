@@ -8,6 +8,7 @@ from typing import Any
 from base_lists import write_base_lists
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Page, expect
 from werkzeug.security import generate_password_hash
 
 from admin_web.app import create_app
@@ -54,3 +55,12 @@ class AuthActions:
 
     def logout(self) -> Any:
         return self.client.post("/logout")
+
+
+def sign_in(page: Page, site: str, role: str) -> None:
+    """Sign in through the browser as the account made for ``role`` (admin, approver, auditor)."""
+    page.goto(f"{site}/login")
+    page.get_by_label("Name").fill(f"{role}@usd999.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Last 30 days")).to_be_visible()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -10,6 +11,9 @@ import sqlalchemy
 from admin_harness import AuthActions, make_app
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Page, sync_playwright
+from realparts import CHROMIUM_ARGS
+from werkzeug.serving import make_server
 
 from admin_web.auth import create_token
 from admin_web.db import get_db
@@ -73,3 +77,22 @@ def token(app: Flask) -> str:
 @pytest.fixture
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def site(app: Flask) -> Iterator[str]:
+    """The test's admin site served on a free loopback port, for the browser journeys."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def page(chromium_path: str) -> Iterator[Page]:
+    """A page in Debian's Chromium that accepts downloads (CSV exports, the board report)."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser.new_context(accept_downloads=True).new_page()
+        browser.close()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
+from admin_harness import sign_in
 from feed_server import FeedServer, feed_server
-from playwright.sync_api import Page, expect, sync_playwright
-from realparts import CHROMIUM_ARGS
-from test_admin_browser import sign_in
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -21,27 +18,10 @@ def app(sqlite_app):
 
 
 @pytest.fixture
-def site(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
 def feeds() -> Iterator[FeedServer]:
     with feed_server() as state:
         state.files["/social_networks/domains"] = b"chatter.example\nfriends.example\n"
         yield state
-
-
-@pytest.fixture
-def page(chromium_path) -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser.new_context().new_page()
-        browser.close()
 
 
 def test_an_admin_adds_a_feed_fetches_it_and_its_sites_get_warnings(page, site, feeds):

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
-from collections.abc import Iterator
 
 import pytest
 from iibgc_journey import acknowledge, board_report, sign_in
-from playwright.sync_api import Page, expect, sync_playwright
-from realparts import CHROMIUM_ARGS
-from werkzeug.serving import make_server
+from playwright.sync_api import expect
 
 from admin_web import demo
 from admin_web.db import get_db
@@ -25,24 +21,6 @@ def app(sqlite_app):
     with sqlite_app.app_context():
         demo.fill(get_db(), dt.date.today())
     return sqlite_app
-
-
-@pytest.fixture
-def site(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def page(chromium_path) -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        context = browser.new_context(accept_downloads=True)
-        yield context.new_page()
-        browser.close()
 
 
 def test_staff_acknowledge_and_the_admin_sees_it_in_completion_and_csv(page, site):

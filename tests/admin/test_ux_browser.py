@@ -4,15 +4,11 @@ sign-in, confirmations, the log's filters, the chart, the token page and the fav
 from __future__ import annotations
 
 import re
-import threading
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from admin_harness import PASSWORD
-from playwright.sync_api import Page, expect, sync_playwright
-from realparts import CHROMIUM_ARGS
-from werkzeug.serving import make_server
+from admin_harness import sign_in
+from playwright.sync_api import expect
 
 from admin_web.models import utcnow
 
@@ -22,31 +18,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 @pytest.fixture
 def app(sqlite_app):
     return sqlite_app
-
-
-@pytest.fixture
-def site(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def page(chromium_path) -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser.new_context().new_page()
-        browser.close()
-
-
-def sign_in(page: Page, site: str, role: str) -> None:
-    page.goto(f"{site}/login")
-    page.get_by_label("Name").fill(f"{role}@usd999.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Last 30 days")).to_be_visible()
 
 
 def test_an_admin_names_the_district_on_first_sign_in(page, site):
