@@ -114,7 +114,7 @@ def _texts() -> dict[str, Any]:
 
 
 # One set of words and one stylesheet for the proxy's pages and the extension's (which ships
-# a copy of both in extension/shared/, written by ``python -m proxy_addons.pages``).
+# a copy of both in extension/staff_pages/, written by ``python -m proxy_addons.pages``).
 TEXTS = _texts()
 STYLESHEET = (_TEMPLATES / "staff.css").read_text(encoding="utf-8")
 ACTIVITY_WORDS: dict[str, str] = TEXTS["activity_words"]
@@ -275,7 +275,7 @@ def fallback(blocked: bool) -> bytes:
 def write_extension_copies(root: Path) -> list[Path]:
     """Write the extension's copies of the shared words and stylesheet (it cannot read files
     outside its own directory); tests/proxy/test_staff_pages.py checks they are current."""
-    shared = root / "extension" / "shared"
+    shared = root / "extension" / "staff_pages"
     shared.mkdir(parents=True, exist_ok=True)
     texts = shared / "staff_texts.js"
     texts.write_text(extension_texts_module(), encoding="utf-8")

@@ -1,6 +1,6 @@
 // Words on the interstitial and the banner: the proxy's own (proxy_addons/templates/staff.json,
-// copied into extension/shared/ by `python -m proxy_addons.pages`), so both paths say the same.
-import TEXTS from "../shared/staff_texts.js";
+// copied into extension/staff_pages/ by `python -m proxy_addons.pages`), so both paths say the same.
+import TEXTS from "../staff_pages/staff_texts.js";
 
 export { TEXTS };
 

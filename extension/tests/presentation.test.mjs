@@ -1,6 +1,6 @@
 // One verdict, one presentation (issue 12 item 1): the extension shows for each shared vector
 // what the proxy shows (tests/engine/test_presentation.py checks the proxy's side), and its
-// words and stylesheet are the proxy's own (extension/shared/ is a copy of them).
+// words and stylesheet are the proxy's own (extension/staff_pages/ is a copy of them).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -39,7 +39,7 @@ for (const c of cases) {
 test("the extension's texts are the proxy's staff.json, byte for byte", () => {
   const canonical = JSON.parse(read("proxy_addons/templates/staff.json"));
   assert.deepEqual(TEXTS, canonical);
-  assert.equal(read("extension/shared/staff.css"), read("proxy_addons/templates/staff.css"));
+  assert.equal(read("extension/staff_pages/staff.css"), read("proxy_addons/templates/staff.css"));
 });
 
 const x = { platform: "X (Twitter)", platform_id: "x", host: "x.com", activity: "signup" };

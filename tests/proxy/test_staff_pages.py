@@ -43,7 +43,7 @@ def test_presentation_vector(case):
 
 
 def test_the_extension_ships_the_proxys_texts_and_stylesheet():
-    shared = ROOT / "extension" / "shared"
+    shared = ROOT / "extension" / "staff_pages"
     assert (shared / "staff_texts.js").read_text() == pages.extension_texts_module(), (
         "run: python -m proxy_addons.pages"
     )

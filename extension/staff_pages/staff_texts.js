@@ -1,6 +1,6 @@
 // Written by `python -m proxy_addons.pages` from proxy_addons/templates/staff.json.
 export default {
-  "about": "What staff see, for the proxy's pages and the extension's alike (issue 12 item 1, issue 15 item 3). The canonical copy is proxy_addons/templates/staff.json; extension/shared/ holds the same, written by `python -m proxy_addons.pages`.",
+  "about": "What staff see, for the proxy's pages and the extension's alike (issue 12 item 1, issue 15 item 3). The canonical copy is proxy_addons/templates/staff.json; extension/staff_pages/ holds the same, written by `python -m proxy_addons.pages`.",
   "presentation": {
     "navigation": {"allow": null, "notice": "banner", "warn": "interstitial", "block": "block"},
     "request": {"allow": null, "notice": "banner", "warn": "banner", "block": "blocked"},
