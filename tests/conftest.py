@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,3 +32,18 @@ def postgres_url() -> str:
     except Exception as error:  # any failure to reach the server means "not available"
         missing(f"PostgreSQL at {POSTGRES_URL} ({error.__class__.__name__})")
     return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_schema(postgres_url: str) -> Iterator[str]:
+    """A database URL on a fresh schema of the real PostgreSQL, dropped afterwards."""
+    import sqlalchemy
+
+    schema = f"sg_{uuid.uuid4().hex[:12]}"
+    engine = sqlalchemy.create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()

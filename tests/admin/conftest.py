@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy
 from admin_harness import AuthActions, make_app
 from flask import Flask
 from flask.testing import FlaskClient
@@ -30,15 +28,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'staffguard.sqlite3'}"
         return
-    base = request.getfixturevalue("postgres_url")
-    schema = f"sg_{uuid.uuid4().hex[:12]}"
-    engine = sqlalchemy.create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    yield f"{base}?options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
+    yield request.getfixturevalue("postgres_schema")
 
 
 @pytest.fixture

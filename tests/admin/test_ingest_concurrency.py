@@ -13,7 +13,6 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy
@@ -29,18 +28,6 @@ POSTERS = 8
 BATCHES = 5
 PLATFORMS = ["tiktok", "instagram", "facebook", "x", "reddit", None]
 OUTCOMES = ["shown", "continued", "went_back", "blocked"]
-
-
-@pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
-    schema = f"sg_{uuid.uuid4().hex[:12]}"
-    engine = sqlalchemy.create_engine(postgres_url)
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    yield f"{postgres_url}?options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
 
 
 def batch(rng: random.Random, size: int) -> list[dict[str, str | None]]:
@@ -70,11 +57,11 @@ def batch(rng: random.Random, size: int) -> list[dict[str, str | None]]:
 
 @pytest.mark.parametrize(("method", "upsert"), [("copy", "unnest"), ("orm", "rows")])
 def test_concurrent_posters_store_each_event_once_and_count_it_once(
-    pg_url: str, tmp_path, monkeypatch, method: str, upsert: str
+    postgres_schema: str, tmp_path, monkeypatch, method: str, upsert: str
 ) -> None:
     monkeypatch.setattr(ingest, "METHOD", method)
     monkeypatch.setattr(rollups, "UPSERT", upsert)
-    app = make_app(pg_url, tmp_path)
+    app = make_app(postgres_schema, tmp_path)
     with app.app_context():
         token = create_token("proxy-1")
         get_db().commit()
@@ -114,7 +101,7 @@ def test_concurrent_posters_store_each_event_once_and_count_it_once(
     assert [status for status, _ in answers if status != 200] == []
     sent = {row["id"] for rows in batches for row in rows}
     assert sum(answer["accepted"] for _, answer in answers) == len(sent)
-    engine = sqlalchemy.create_engine(pg_url)
+    engine = sqlalchemy.create_engine(postgres_schema)
     with engine.connect() as connection:
         stored = connection.execute(sqlalchemy.text("SELECT id, url FROM events")).all()
         assert sorted(row.id for row in stored) == sorted(sent)
