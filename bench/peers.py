@@ -4,6 +4,8 @@
     .venv/bin/python bench/peers.py --domains 100000 --rounds 1 --seconds 2   # a quick look
     .venv/bin/python bench/peers.py --lean --workers 2 # also `staffguard proxy --lean`, and
                                                        # `--workers 2` (one port, 2 processes)
+    .venv/bin/python bench/peers.py --lean --no-plain --baseline /tmp/main  # this checkout's
+        # lean proxy beside main's (git archive main | tar -x -C /tmp/main) and the peers
 
 Every proxy runs on loopback, from config files generated in a temporary directory (never the
 system's), with the same list (``--domains`` names, banned/warned) and the same local upstream.
@@ -109,10 +111,15 @@ def _terminate(proc: subprocess.Popen) -> Callable[[], None]:
     return stop
 
 
-def staffguard(work: Path, domains: int, lean: bool = False, workers: int = 1) -> Running:
+def staffguard(
+    work: Path, domains: int, lean: bool = False, workers: int = 1, baseline: Path | None = None
+) -> Running:
+    """StaffGuard on mitmdump, ``--lean`` or ``--workers N``; with ``baseline``, the code of
+    that other checkout (say ``git archive main``) runs instead of this one's."""
     from proxy_addons.cli import lean_argv, mitmdump_argv
 
     name = f"staffguard-w{workers}" if workers > 1 else "staffguard-lean" if lean else "staffguard"
+    name += "-base" if baseline else ""
     lists = work / "staffguard-lists"
     if not lists.exists():
         lists.mkdir()
@@ -142,7 +149,12 @@ def staffguard(work: Path, domains: int, lean: bool = False, workers: int = 1) -
         argv = lean_argv(argv)
     log = (work / f"{name}.log").open("wb")
     env = {**os.environ, "STAFFGUARD_PROXY_QUIET": "1"}
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+    if baseline is not None:
+        argv = [a.replace(str(ROOT), str(baseline)) for a in argv]
+        env["PYTHONPATH"] = str(baseline)
+    proc = subprocess.Popen(
+        argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=baseline or ROOT
+    )
     return Running(name, port, proc, _terminate(proc))
 
 
@@ -373,6 +385,13 @@ def start_all(
         starters.insert(
             2, ("staffguard workers", lambda: staffguard(work, args.domains, True, args.workers))
         )
+    if args.baseline:
+        starters.insert(
+            1, ("staffguard baseline", lambda: staffguard(work, args.domains, args.lean, 1,
+                                                          args.baseline)),
+        )  # fmt: skip
+    if args.no_plain:
+        starters = [s for s in starters if s[0] != "staffguard"]
     running: list[Running] = []
     skipped: list[str] = []
     for name, start in starters:  # one at a time: each start time on a quiet machine
@@ -404,6 +423,15 @@ def main() -> int:
         "--workers", type=int, default=1, help="also staffguard proxy --workers N (N > 1)"
     )
     parser.add_argument("--no-peers", action="store_true", help="StaffGuard's variants only")
+    parser.add_argument(
+        "--no-plain", action="store_true", help="leave out StaffGuard on plain mitmdump"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also StaffGuard from this other checkout (--lean when given), to show a change "
+        "before/after in one run",
+    )
     parser.add_argument("--only", nargs="+", choices=["http", "connect", "warned"], default=None)
     args = parser.parse_args()
     args.domains = max(PER_PLATFORM, args.domains // PER_PLATFORM * PER_PLATFORM)

@@ -92,8 +92,17 @@ def compile_documents(documents: list[Document], feeds: Sequence[FeedLayer] = ()
 def content_version(doc: dict[str, Any]) -> str:
     """A stable hash of the document's content (without its own version field)."""
     body = {k: v for k, v in doc.items() if k != "version"}
+    if any("domains_text" in p for p in doc["platforms"]):  # hash a file list's text once,
+        body["platforms"] = [_digested(p) for p in doc["platforms"]]  # not in a copy of all
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
+
+
+def _digested(platform: dict[str, Any]) -> dict[str, Any]:
+    if "domains_text" not in platform:
+        return platform
+    digest = hashlib.sha256(platform["domains_text"].encode()).hexdigest()
+    return {**platform, "domains_text": f"sha256:{digest}"}
 
 
 def _layer_platforms(
@@ -104,6 +113,8 @@ def _layer_platforms(
     for document in documents:
         for entry in document.platforms:
             base = merged.pop(entry.id, {})
+            if "domains" in entry.fields or "domains_text" in entry.fields:
+                base = {k: v for k, v in base.items() if k not in ("domains", "domains_text")}
             merged[entry.id] = {**base, **entry.fields, "id": entry.id, "where": entry.where}
     problems: list[tuple[Where, str]] = []
     owner: dict[str, str] = {}
@@ -111,7 +122,9 @@ def _layer_platforms(
     for pid, fields in merged.items():  # dict order: the last-defined platform comes last
         if fields.get("disabled"):
             continue
-        missing = [k for k in ("name", "category", "domains") if not fields.get(k)]
+        missing = [k for k in ("name", "category") if not fields.get(k)]
+        if not fields.get("domains") and not fields.get("domains_text"):
+            missing.append("domains")
         if missing:
             problems.append(
                 (
@@ -120,11 +133,11 @@ def _layer_platforms(
                 )
             )
             continue
-        owner.update(dict.fromkeys(fields["domains"], pid))
-        claims += len(fields["domains"])
+        owner.update(dict.fromkeys(fields.get("domains", ()), pid))
+        claims += len(fields.get("domains", ()))
         for rule in fields.get("rules", ()):
             for host in rule.hosts:
-                if not any(host == d or host.endswith("." + d) for d in fields["domains"]):
+                if not _owns(fields, host):
                     problems.append(
                         (
                             fields["where"].about("rules"),
@@ -133,12 +146,12 @@ def _layer_platforms(
                     )
     platforms = {}
     for pid, fields in merged.items():
-        if fields.get("disabled") or not fields.get("domains"):
+        if fields.get("disabled"):
             continue
-        domains = fields["domains"]
+        domains = fields.get("domains", ())
         if claims > len(owner):  # some domain changed hands: keep only what this one still owns
             domains = [d for d in domains if owner.get(d) == pid]
-        if domains:
+        if domains or fields.get("domains_text"):
             platforms[pid] = {**fields, "domains": domains}
     return platforms, problems
 
@@ -163,7 +176,22 @@ def _compile_platform(
         "domains": list(fields["domains"]),
         "rules": [_compile_rule(rule) for rule in fields.get("rules", ())],
         "verdicts": verdicts,
-    }
+    } | ({"domains_text": fields["domains_text"]} if fields.get("domains_text") else {})
+
+
+def _owns(fields: dict[str, Any], host: str) -> bool:
+    """Whether ``host`` is one of the platform's domains or under one."""
+    if any(host == d or host.endswith("." + d) for d in fields.get("domains", ())):
+        return True
+    if not fields.get("domains_text"):
+        return False
+    text = f"\n{fields['domains_text']}\n"
+    name = host
+    while "." in name:
+        if f"\n{name}\n" in text:
+            return True
+        name = name.partition(".")[2]
+    return False
 
 
 def _compile_rule(rule: Rule) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def is_public_suffix(domain: str) -> bool:
     >>> is_public_suffix("github.io"), is_public_suffix("pages.github.io")
     (True, False)
     """
-    exact, wildcard_parents, exceptions = _suffix_rules()
+    exact, wildcard_parents, exceptions = suffix_rules()
     if domain in exact:
         return True
     parent = domain.partition(".")[2]
@@ -40,7 +40,9 @@ def is_public_suffix(domain: str) -> bool:
 
 
 @cache
-def _suffix_rules() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+def suffix_rules() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The Public Suffix List's exact suffixes, wildcard parents (``ck`` of ``*.ck``) and
+    exceptions (``www.ck``)."""
     rules = _EXTRACT.tlds
     exact = frozenset(r for r in rules if not r.startswith(("*", "!")))
     wildcard_parents = frozenset(r[2:] for r in rules if r.startswith("*."))

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from .feeds import FeedHit, FeedIndex
+from .hashed import HashedDomains
 from .operations import header, is_upgrade, operations
 from .urls import Target, parse_target, path_segments
 from .vocabulary import ACTIVITIES
@@ -112,6 +113,9 @@ class Policy:
         self.version: str = compiled["version"]
         self.settings: Mapping[str, Any] = compiled["settings"]
         self._domains: dict[str, _Platform] = {}
+        # a domains_file's names: millions of them fit in a HashedDomains, not in _domains
+        self._listed = HashedDomains()
+        self._listed_platforms: list[_Platform] = []
         self.platforms: dict[str, _Platform] = {}
         for raw in compiled["platforms"]:
             platform = _Platform(
@@ -127,6 +131,9 @@ class Policy:
             )
             self.platforms[platform.id] = platform
             self._domains.update(dict.fromkeys(raw["domains"], platform))
+            if raw.get("domains_text"):
+                self._listed.add(raw["domains_text"], len(self._listed_platforms))
+                self._listed_platforms.append(platform)
         self._exemptions = [
             (e["name"], frozenset(e["users"]), tuple(e["user_domains"]), _ranges(e))
             for e in compiled["exemptions"]
@@ -141,10 +148,15 @@ class Policy:
     def platform_for_host(self, host: str) -> _Platform | None:
         """The platform whose domain is ``host`` or its nearest listed parent."""
         name = host
+        listed = self._listed if self._listed_platforms else None
         while True:
             platform = self._domains.get(name)
             if platform is not None:
                 return platform
+            if listed is not None:
+                number = listed.get(name)
+                if number is not None:
+                    return self._listed_platforms[number]
             dot = name.find(".")
             if dot < 0:
                 return self.feeds.find(host)

@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 import yaml
 
 from .domains import is_public_suffix
+from .hashed import HashedDomains
 from .texts import reason_for
 
 FORMATS = {
@@ -321,10 +322,9 @@ class FeedIndex(Generic[T]):
              f["verdict"]["policy_ref"])
             for f in feeds
         ]  # fmt: skip
-        self._domains: dict[str, int] = {}
+        self._domains = HashedDomains()  # a feed may list millions of domains
         for number in reversed(range(len(feeds))):
-            domains = str(feeds[number]["domains"])
-            self._domains.update(dict.fromkeys(domains.split("\n") if domains else (), number))
+            self._domains.add(str(feeds[number]["domains"]), number)
         self._made: dict[str, T] = {}
 
     def __len__(self) -> int:

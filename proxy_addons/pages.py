@@ -40,9 +40,9 @@ import re
 import secrets
 import time
 import urllib.parse
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from string import Template
 from typing import Any
 
 from policy_lists import Verdict
@@ -56,6 +56,7 @@ _TEMPLATES = resources.files("proxy_addons") / "templates"
 # A token is exactly what ``sign`` makes: ASCII digits, a dot, 32 lowercase hex digits. Anything
 # else (a '²', 5,000 digits, no dot, a non-hex mac) is no token, decided before any arithmetic.
 _TOKEN = re.compile(r"([0-9]{1,12})\.[0-9a-f]{32}", re.ASCII)
+_PLACEHOLDER = re.compile(r"\$([a-z_]+)")  # the templates' only syntax: $name
 
 
 class Signer:
@@ -98,10 +99,6 @@ def secret_key(data: Path, option: str) -> bytes:
 
 def cookie_name(activity: str) -> str:
     return f"{COOKIE_PREFIX}{activity}"
-
-
-def _template(name: str) -> Template:
-    return Template((_TEMPLATES / name).read_text(encoding="utf-8"))
 
 
 def _e(value: Any) -> str:
@@ -180,13 +177,31 @@ def interstitial(
         policy_link = (
             f'<p><a href="{_e(settings["policy_url"])}">{_e(TEXTS["policy_link"])}</a></p>'
         )
-    choices = _template("choices.html").substitute(
-        action=_e(ACTION_PATH + "continue"),
-        back=_e(ACTION_PATH + "back"),
-        offer=_e(offer),
-        return_path=_e(return_path),
-        to=_e(to),
-        activity=_e(verdict.activity),
+    return _page_format(blocked, continue_minutes(settings)) % {
+        "offer": _e(offer),
+        "return_path": _e(return_path),
+        "to": _e(to),
+        "activity": _e(verdict.activity),
+        "heading": _e(heading(verdict, blocked)),
+        "reason": _e(verdict.reason),
+        "policy_ref": _e(verdict.policy_ref),
+        "category": _e(verdict.category.replace("_", " ")),
+        "host": _e(verdict.host),
+        "district": _e(settings.get("district_name") or TEXTS["district_fallback"]),
+        "permission": permission,
+        "policy_link": policy_link,
+    }
+
+
+@lru_cache(maxsize=32)
+def _page_format(blocked: bool, minutes: int) -> str:
+    """page.html with choices.html inside it and everything that is the same on every such
+    page filled in (the stylesheet, the words, the buttons), built once: a page then costs one
+    ``%`` formatting of what differs, not two template parses and a file read."""
+    choices = _format(
+        "choices.html",
+        action=ACTION_PATH + "continue",
+        back=ACTION_PATH + "back",
         justify=(
             ""
             if blocked
@@ -203,25 +218,38 @@ def interstitial(
         remember=(
             ""
             if blocked
-            else f"<p><small>{_e(TEXTS['remember'].format(minutes=continue_minutes(settings)))}"
-            "</small></p>"
+            else f"<p><small>{_e(TEXTS['remember'].format(minutes=minutes))}</small></p>"
         ),
     )
-    return _template("page.html").substitute(
+    return _format(
+        "page.html",
         title=_e(TEXTS["title"]["block" if blocked else "warn"]),
         stylesheet=STYLESHEET,
-        heading=_e(heading(verdict, blocked)),
-        reason=_e(verdict.reason),
-        policy_ref=_e(verdict.policy_ref),
-        category=_e(verdict.category.replace("_", " ")),
-        host=_e(verdict.host),
         site_label=_e(TEXTS["site"]),
         category_label=_e(TEXTS["category"]),
-        district=_e(settings.get("district_name") or TEXTS["district_fallback"]),
-        permission=permission,
-        policy_link=policy_link,
-        choices=choices,
+        choices=_Format(choices),
     )
+
+
+class _Format(str):
+    """A value that is itself a ``%`` format (a template filled in by ``_format``)."""
+
+
+def _format(name: str, **constants: str) -> str:
+    """Template ``name`` as a ``%`` format: each ``$placeholder`` given in ``constants`` is
+    filled in now (escaped for ``%`` unless it is a ``_Format``), every other one becomes
+    ``%(placeholder)s`` for the page to fill in."""
+    pieces = _PLACEHOLDER.split((_TEMPLATES / name).read_text(encoding="utf-8"))
+    parts = []
+    for index, piece in enumerate(pieces):
+        if index % 2 == 0:
+            parts.append(piece.replace("%", "%%"))
+        elif piece not in constants:
+            parts.append(f"%({piece})s")
+        else:
+            value = constants[piece]
+            parts.append(value if isinstance(value, _Format) else value.replace("%", "%%"))
+    return "".join(parts)
 
 
 def continue_minutes(settings: Any) -> int:
@@ -236,7 +264,12 @@ def _web_url(value: object) -> bool:
 
 
 def went_back_page(nonce: str) -> str:
-    return _template("back.html").substitute(nonce=nonce, stylesheet=STYLESHEET)
+    return _back_format() % {"nonce": nonce}
+
+
+@lru_cache(maxsize=1)
+def _back_format() -> str:
+    return _format("back.html", stylesheet=STYLESHEET)
 
 
 def banner(verdict: Verdict, settings: Any = None) -> str:

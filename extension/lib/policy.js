@@ -196,6 +196,14 @@ function compile(policy) {
     platforms.set(raw.id, platform);
     for (const domain of raw.domains) domains.set(domain, platform);
   }
+  // A domains_file's names (one newline-joined text) rank below every inline domain.
+  const inline = policy.platforms.some((p) => p.domains_text) ? new Set(domains.keys()) : null;
+  for (const raw of inline ? policy.platforms : []) {
+    if (!raw.domains_text) continue;
+    for (const domain of raw.domains_text.split("\n")) {
+      if (!inline.has(domain)) domains.set(domain, platforms.get(raw.id));
+    }
+  }
   const exemptions = policy.exemptions.map((e) => ({
     name: e.name,
     users: new Set(e.users),

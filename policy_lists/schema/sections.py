@@ -108,10 +108,12 @@ class Checker(FieldChecks):
         if "domains" in raw or "domains_file" in raw:
             listed = raw.get("domains", [])
             from_file = (
-                self.domains_file(raw["domains_file"], where) if "domains_file" in raw else []
+                self.domains_file(raw["domains_file"], where) if "domains_file" in raw else ""
             )
-            checked = self.domains(listed, where, "domains") if listed or not from_file else ()
-            entry.fields["domains"] = (*checked, *from_file)
+            if listed or not from_file:
+                entry.fields["domains"] = self.domains(listed, where, "domains")
+            if from_file:
+                entry.fields["domains_text"] = from_file
         if "rules" in raw:
             entry.fields["rules"] = self.rules(raw["rules"], where)
         if "actions" in raw:

@@ -239,7 +239,8 @@ def test_needs_decision_only_for_platforms_that_can_warn(tmp_path):
 
 def test_domains_file_adds_its_domains_to_the_listed_ones(tmp_path):
     """A platform's ``domains`` and ``domains_file`` together: both kinds of name classify,
-    Unicode names in the file are stored as punycode, comments and blank lines are skipped."""
+    Unicode names in the file are stored as punycode, comments and blank lines are skipped; the
+    file's names reach the compiled document as one newline-joined ``domains_text``."""
     (tmp_path / "blocked.txt").write_text(
         "# the district's own block list\n\nwarez.example  # seen 2026-05\nbücher.example\n",
         encoding="utf-8",
@@ -264,11 +265,9 @@ def test_domains_file_adds_its_domains_to_the_listed_ones(tmp_path):
     ):
         assert policy.classify(url).platform_id == "blocked", url
     assert policy.classify("https://example.org/").platform_id is None
-    assert compile_sources(path)["platforms"][0]["domains"] == [
-        "listed.example",
-        "warez.example",
-        "xn--bcher-kva.example",
-    ]
+    [platform] = compile_sources(path)["platforms"]
+    assert platform["domains"] == ["listed.example"]
+    assert platform["domains_text"] == "warez.example\nxn--bcher-kva.example"
 
 
 def test_a_bad_line_in_a_domains_file_names_the_field_and_line(tmp_path):

@@ -81,6 +81,24 @@ def test_a_block_page_is_worded_by_activity_and_offers_go_back_only():
     assert "<h1>X (Twitter) is blocked on district devices</h1>" in browse
 
 
+def test_percent_signs_and_placeholders_in_what_a_page_shows_arrive_as_written():
+    """The page is a ``%`` format built once; text that looks like formatting or like a template
+    placeholder is shown, never interpreted, and each page's continue time is its own."""
+    settings = {"district_name": "USD 9 %(host)s $host 100%", "continue_minutes": 7}
+    page = pages.interstitial(
+        _verdict("x", "direct_message", "warn"),
+        offer="1.%s",
+        return_path="/a?b=%d",
+        settings=settings,
+    )
+    assert "USD 9 %(host)s $host 100%" in page
+    assert 'value="1.%s"' in page and 'value="/a?b=%d"' in page
+    assert "7 minutes" in page and "60 minutes" not in page
+    assert "60 minutes" in pages.interstitial(
+        _verdict("x", "direct_message", "warn"), offer="o", return_path="/", settings={}
+    )
+
+
 def test_go_back_from_a_block_page_is_not_a_second_event_and_continue_is_refused(guard, tmp_path):
     first = flow("https://bereal.com/")
     guard.request(first)

@@ -1,0 +1,129 @@
+"""Lists of millions of names: a ``domains_file`` is checked a chunk at a time and indexed by
+hash, and it must decide exactly as a list read name by name would."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policy_lists import PolicyError, compile_sources, load_policy
+from policy_lists.domains import is_public_suffix
+from policy_lists.hashed import CHUNK_CHARS, HashedDomains, text_chunks
+from policy_lists.schema.bulk import all_plain
+from policy_lists.schema.values import normalize_domain
+
+LINES = 120_000  # about 2.5 MB of names: three chunks of the file
+
+
+def big_list(tmp_path: Path, lines: list[str], extra: str = "") -> Path:
+    (tmp_path / "blocked.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = tmp_path / "district.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            platforms:
+              - id: blocked
+                name: Blocked
+                category: social_media
+                domains_file: blocked.txt
+            """
+        )
+        + extra,
+        encoding="utf-8",
+    )
+    return path
+
+
+def names(count: int) -> list[str]:
+    return [f"site{n}.blocked-{n % 89}.example" for n in range(count)]
+
+
+def test_every_name_of_a_large_file_classifies_and_its_subdomains_too(tmp_path):
+    listed = names(LINES)
+    policy = load_policy(big_list(tmp_path, listed))
+    for name in [*listed[:: LINES // 50], listed[-1]]:
+        assert policy.classify(f"https://www.{name}/x").platform_id == "blocked", name
+    assert policy.classify("https://site1.blocked-2.example/").platform_id is None
+    assert policy.classify("https://blocked-1.example/").platform_id is None
+
+
+def test_a_bad_line_deep_in_a_large_file_is_named_by_its_number(tmp_path):
+    listed = names(LINES)
+    listed[100_000] = "not a domain"
+    listed[110_000] = "co.uk"
+    with pytest.raises(PolicyError) as caught:
+        load_policy(big_list(tmp_path, listed))
+    assert [p.message.rpartition(": ")[0] for p in caught.value.problems] == [
+        "domains_file 'blocked.txt' line 100001",
+        "domains_file 'blocked.txt' line 110001",
+    ]
+
+
+def test_comments_capitals_and_windows_line_ends_in_a_large_file_still_read(tmp_path):
+    listed = names(LINES)
+    listed[5] = "# a comment line"
+    listed[70_000] = "Mixed.Example  # a trailing comment"
+    path = big_list(tmp_path, [])
+    (tmp_path / "blocked.txt").write_bytes("\r\n".join(listed).encode())
+    policy = load_policy(path)
+    assert policy.classify("https://mixed.example/").platform_id == "blocked"
+    assert policy.classify(f"https://{listed[-1]}/").platform_id == "blocked"
+    text = compile_sources(path)["platforms"][0]["domains_text"]
+    assert text.count("\n") == LINES - 2 and "#" not in text and "\r" not in text
+
+
+def test_an_inline_domain_wins_over_the_same_name_in_another_platforms_file(tmp_path):
+    """The nearest listed name decides; at one name, an inline domain ranks above a file's."""
+    extra = (
+        "  - id: chatter\n    name: Chatter\n    category: direct_messaging\n"
+        "    domains: [site7.blocked-7.example]\n"
+    )
+    policy = load_policy(big_list(tmp_path, names(100), extra))
+    assert policy.classify("https://site7.blocked-7.example/").platform_id == "chatter"
+    assert policy.classify("https://a.site8.blocked-8.example/").platform_id == "blocked"
+
+
+def test_a_later_source_that_lists_domains_inline_replaces_the_file(tmp_path):
+    (tmp_path / "a").mkdir()
+    first = big_list(tmp_path / "a", names(10))
+    later = tmp_path / "later.yaml"
+    later.write_text("platforms:\n  - id: blocked\n    domains: [other.example]\n")
+    policy = load_policy(first, later)
+    assert policy.classify("https://other.example/").platform_id == "blocked"
+    assert policy.classify("https://site1.blocked-1.example/").platform_id is None
+
+
+def test_chunks_keep_whole_lines_and_lose_none():
+    text = "\n".join(names(50_000))
+    pieces = list(text_chunks(text, size=CHUNK_CHARS // 8))
+    assert len(pieces) > 2 and "\n".join(pieces) == text
+    assert all(not p.startswith("\n") and not p.endswith("\n") for p in pieces)
+
+
+def test_a_hashed_index_keeps_the_last_number_given_to_a_name():
+    listed = HashedDomains()
+    listed.add("a.example\nb.example", 0)
+    listed.add("b.example\nc.example", 1)
+    assert (listed.get("a.example"), listed.get("b.example"), listed.get("c.example")) == (0, 1, 1)
+    assert listed.get("d.example") is None and len(listed) == 3
+
+
+label = st.text(alphabet="abcz09-_.", min_size=1, max_size=12)
+line = st.one_of(
+    st.builds(lambda a, b: f"{a}.{b}", label, st.sampled_from(["com", "co.uk", "ck", "io", "x"])),
+    st.sampled_from(["github.io", "www.ck", "a.ck", "uk", "x" * 64 + ".com", "a.b_c", "-a.com"]),
+    label,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(line, min_size=1, max_size=8))
+def test_a_chunk_called_plain_holds_only_names_the_line_by_line_check_keeps(lines):
+    """The whole-chunk check may send good chunks line by line, never let a bad name through."""
+    if all_plain("\n".join(lines)):
+        for name in lines:
+            assert normalize_domain(name) == name and not is_public_suffix(name), name
