@@ -17,7 +17,8 @@ from .problems import Where
 _ID = re.compile(r"[a-z0-9_]+\Z")
 _METHOD = re.compile(r"[A-Z]+\Z")
 _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)\Z")
-_PLAIN_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z")
+PLAIN_DOMAIN = r"(?:[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}"
+_PLAIN_DOMAIN = re.compile(PLAIN_DOMAIN + r"\Z")
 TOP_LEVEL_KEYS = ("platforms", "approvals", "accounts", "exemptions", "settings")
 APPROVAL_KEYS = ("platform", "approved_on", "reference", "note", "source")
 ACCOUNT_KEYS = ("platform", "handle", "sponsor", "officials", "note", "source")
