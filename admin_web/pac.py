@@ -18,6 +18,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
+from policy_lists import Policy
+
 from .db import get_db
 from .versions import current_policy
 
@@ -37,7 +39,14 @@ def directive(addresses: str) -> str:
 
 @bp.get("/proxy.pac")
 def proxy_pac() -> Any:
-    policy = current_policy(get_db())
+    route = directive(request.args.get("proxy") or current_app.config["PROXY_ADDRESS"])
+    body = pac_script(current_policy(get_db()), route)
+    return Response(body, 200, {"Content-Type": "application/x-ns-proxy-autoconfig"})
+
+
+def pac_script(policy: Policy, route: str) -> str:
+    """The PAC file's text: ``route`` for the domains of platforms that need a decision (and
+    their subdomains), ``DIRECT`` for everything else. ``bench/pac_share.py`` runs it too."""
     # staffguard.invalid: the extension asks the proxy whether it is there (no double warning)
     domains = sorted(
         {
@@ -48,8 +57,7 @@ def proxy_pac() -> Any:
         }
         | {"staffguard.invalid"}
     )
-    route = directive(request.args.get("proxy") or current_app.config["PROXY_ADDRESS"])
-    body = (
+    return (
         "// StaffGuard: only hosts that need a policy decision go through the proxy.\n"
         f"// policy version {policy.version}\n"
         f"var domains = {json.dumps(domains)};\n"
@@ -64,4 +72,3 @@ def proxy_pac() -> Any:
         "  return 'DIRECT';\n"
         "}\n"
     )
-    return Response(body, 200, {"Content-Type": "application/x-ns-proxy-autoconfig"})

@@ -15,6 +15,7 @@ import secrets
 import time
 import urllib.parse
 from collections.abc import Callable
+from typing import Any
 
 from mitmproxy import http
 
@@ -57,7 +58,7 @@ class Continues:
         """The platform's home domain: its first listed one, where its passes are looked up."""
         policy = self.policy()
         if self._homes[0] != policy.version:
-            homes = {p["id"]: p["domains"][0] for p in policy.compiled["platforms"] if p["domains"]}
+            homes = {p["id"]: _first_domain(p) for p in policy.compiled["platforms"]}
             self._homes = (policy.version, homes)
         return self._homes[1].get(platform_id)
 
@@ -288,3 +289,10 @@ def _origin(req: http.Request) -> str:
 
 def _redirect(location: str) -> http.Response:
     return http.Response.make(303, b"", {"Location": location, "Cache-Control": "no-store"})
+
+
+def _first_domain(platform: dict[str, Any]) -> str:
+    """A compiled platform's first listed domain: inline, else its domains_file's first."""
+    if platform["domains"]:
+        return str(platform["domains"][0])
+    return str(platform.get("domains_text", "")).partition("\n")[0]

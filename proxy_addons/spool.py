@@ -328,6 +328,8 @@ JUSTIFICATION = 500  # the choices page's maxlength, below the event's own limit
 def clean(text: str, limit: int) -> str:
     """Text fit for an event field: no control characters or lone surrogates, at most
     ``limit`` characters."""
+    if len(text) <= limit and text.isprintable():  # printable text holds none of _UNSAFE
+        return text
     return _UNSAFE.sub("", text.replace("\t", " ").replace("\r", " ").replace("\n", " "))[:limit]
 
 
@@ -347,7 +349,7 @@ def new_event(
         "justification": clean(justification, JUSTIFICATION),
     }
     event = {key: given[key] if key in given else getattr(verdict, key) for key in SENT_FIELDS}
-    return {k: clean(v, max_length(k)) if k in _TEXTS and v else v for k, v in event.items()}
+    return {k: clean(v, _LIMITS[k]) if v and k in _LIMITS else v for k, v in event.items()}
 
 
-_TEXTS = frozenset(k for k in SENT_FIELDS if "maxLength" in EVENT["properties"][k])
+_LIMITS = {k: max_length(k) for k in SENT_FIELDS if "maxLength" in EVENT["properties"][k]}

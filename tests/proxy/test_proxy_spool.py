@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from proxy_addons import spool as spool_module
-from proxy_addons.spool import Shipper, Spool
+from proxy_addons.spool import Shipper, Spool, clean
 from staffguard_testkit.events import numbered
 
 
@@ -115,3 +119,13 @@ def test_without_an_admin_site_the_spool_is_the_log(tmp_path: Path):
     spool.close()
     [line] = (tmp_path / "events.jsonl").read_text().splitlines()
     assert json.loads(line)["n"] == 1
+
+
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=40), st.integers(1, 50))
+def test_clean_text_has_no_control_bidi_or_surrogate_character_and_fits_its_limit(text, limit):
+    """The shortcut for printable text gives what the full clean gives."""
+    spaced = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    assert clean(text, limit) == UNSAFE.sub("", spaced)[:limit]
