@@ -150,7 +150,7 @@ def staffguard(
     log = (work / f"{name}.log").open("wb")
     env = {**os.environ, "STAFFGUARD_PROXY_QUIET": "1"}
     if baseline is not None:
-        argv = [a.replace(str(ROOT), str(baseline)) for a in argv]
+        argv = [argv[0], *(a.replace(str(ROOT), str(baseline)) for a in argv[1:])]
         env["PYTHONPATH"] = str(baseline)
     proc = subprocess.Popen(
         argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=baseline or ROOT

@@ -1,0 +1,126 @@
+"""Throughput as the proxy grows from one process to N: `staffguard proxy --workers N`.
+
+    .venv/bin/python bench/scale.py                     # 1 and 2 workers, 100,000 domains
+    .venv/bin/python bench/scale.py --workers 1 2 4 --rounds 5 --seconds 6
+
+Each setup serves warned pages (the proxy's own answer: decided and logged, nothing upstream)
+to ``--clients`` client processes, each reconnecting every ``--per-connection`` requests so that
+the kernel (SO_REUSEPORT) spreads connections over the workers as it spreads browsers. Setups
+are measured in alternating rounds; it prints the median req/s and what that costs the proxy:
+its processes' CPU time per request, read from /proc. On a machine where the clients share the
+cores with the proxy, req/s cannot double with a second worker even when the proxy scales; the
+CPU cost per request says how many requests one core serves, which is what sizing needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import http.client
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peers import Client, Running, staffguard, wait_ready
+from proxy import serve_upstream
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(proxy: Running) -> float:
+    """User and system time of the proxy and its workers so far."""
+    total = 0
+    for pid in proxy.pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def client(
+    port: int, upstream: tuple[int, int], seconds: float, domains: int, per_connection: int
+) -> int:
+    """Warned requests answered in ``seconds``, on a fresh connection every ``per_connection``."""
+    one = Client(port, upstream)
+    one.domains = domains
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        try:
+            one.one("warned")
+        except (RuntimeError, OSError, http.client.HTTPException):
+            continue
+        done += 1
+        if done % per_connection == 0 and one.conn is not None:
+            one.conn.close()
+            one.conn = None
+    return done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--domains", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--per-connection", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="staffguard-scale-") as tmp:
+        work = Path(tmp)
+        queue: Any = multiprocessing.Queue()
+        upstream_proc = multiprocessing.Process(
+            target=serve_upstream, args=(work, queue), daemon=True
+        )
+        upstream_proc.start()
+        upstream = queue.get(timeout=30)
+        running: list[tuple[int, Running]] = []
+        try:
+            for workers in args.workers:
+                started = time.perf_counter()
+                proxy = staffguard(work, args.domains, lean=True, workers=workers)
+                if not wait_ready(proxy, upstream, args.domains, started):
+                    raise SystemExit(f"--workers {workers} did not answer (see {work})")
+                running.append((workers, proxy))
+            rates: dict[int, list[float]] = {n: [] for n, _ in running}
+            costs: dict[int, list[float]] = {n: [] for n, _ in running}
+            with concurrent.futures.ProcessPoolExecutor(args.clients) as pool:
+                for round_ in range(args.rounds):
+                    for workers, proxy in running if round_ % 2 == 0 else running[::-1]:
+                        before = cpu_seconds(proxy)
+                        task = (proxy.port, upstream, args.seconds, args.domains)
+                        task += (args.per_connection,)
+                        jobs = [pool.submit(client, *task) for _ in range(args.clients)]
+                        answered = sum(job.result() for job in jobs)
+                        used = cpu_seconds(proxy) - before
+                        rates[workers].append(answered / args.seconds)
+                        costs[workers].append(used / max(answered, 1) * 1e6)
+            print(
+                f"warned pages, {args.domains:,} list domains, {os.cpu_count()} CPUs, "
+                f"{args.clients} clients (a new connection every {args.per_connection} "
+                f"requests), {args.rounds} alternating rounds of {args.seconds:g} s"
+            )
+            first = statistics.median(rates[running[0][0]])
+            for workers, proxy in running:
+                rate, cost = statistics.median(rates[workers]), statistics.median(costs[workers])
+                print(
+                    f"--workers {workers}: {rate:7.0f} req/s ({rate / first:4.2f}x), proxy CPU "
+                    f"{cost:5.0f} us per request = {1e6 / cost:6.0f} req/s per busy core, "
+                    f"RSS {proxy.rss_mib():4.0f} MiB ({len(proxy.pids())} processes)"
+                )
+        finally:
+            for _, proxy in running:
+                proxy.stop()
+            upstream_proc.terminate()
+
+
+if __name__ == "__main__":
+    main()
