@@ -13,9 +13,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from proxy_harness import Proxy, Upstream, free_port, wait_for_port
+from proxy_harness import Proxy, free_port, wait_for_port
 
 from proxy_addons.sessions import ClientSessions
+from staffguard_testkit.upstream import Upstream
 
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
