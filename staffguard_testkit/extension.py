@@ -1,19 +1,16 @@
-"""Real parts for the extension's end-to-end tests and bench: the admin site as a process, a
-local web server standing in for the platforms, and Chromium with the unpacked extension."""
+"""Real parts for the extension's end-to-end tests and bench: the admin site as a process, the
+platforms' servers (``upstream``) mapped for Chromium, and Chromium with the unpacked extension."""
 
 from __future__ import annotations
 
 import os
-import ssl
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from .net import free_port, wait_for_port
-from .tls import self_signed
+from .upstream import Upstream
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout
 EXTENSION = ROOT / "extension"
@@ -31,97 +28,31 @@ HOSTS = (
 TLS_HOSTS = ("www.facebook.com", "www.instagram.com", "www.youtube.com", "youtu.be")
 
 
-# What the district proxy adds to a response it lets through but flags (proxy_addons/flows.py).
-MARKER = "action=notice; activity=direct_message; ref=IIBGC (4/26), Uses"
-
-
-class Page(BaseHTTPRequestHandler):
-    """Any platform's page; paths under /marked/ carry the proxy's X-StaffGuard header. Every
-    request that reaches it is noted (method, host, path), so a test can tell what the
-    extension let through to the platform's server."""
-
-    def do_POST(self) -> None:
-        self._note()
-        length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def _note(self) -> None:
-        seen = getattr(self.server, "seen", None)
-        if seen is not None:
-            seen.append((self.command, self.headers.get("Host", "").split(":")[0], self.path))
-
-    def do_GET(self) -> None:
-        self._note()
-        body = (
-            f"<html><head><title>upstream</title></head><body><h1>upstream page</h1>"
-            f"<p id=where>{self.headers.get('Host')}{self.path}</p></body></html>"
-        ).encode()
-        self.send_response(200)
-        if self.path.startswith("/marked/"):
-            self.send_header("X-StaffGuard", MARKER)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        """The extension cancels navigations it replaces: a closed connection is expected."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-def throwaway_tls(directory: Path) -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate (Chromium runs with
-    --ignore-certificate-errors for these stand-in platforms)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path, _ = self_signed(directory)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_path, key_path)
-    return context
-
-
-class Sites:
-    """Local servers answering for every mapped platform host (plain HTTP, and TLS for the
-    HSTS-preloaded ones); `seen` lists the requests both received."""
+class Sites(Upstream):
+    """The platforms' servers (``upstream.Upstream``) with the platform hosts mapped onto them
+    for Chromium: plain HTTP, and TLS for the HSTS-preloaded ones."""
 
     def __init__(self, directory: Path | None = None) -> None:
-        self.seen_list: list[tuple[str, str, str]] = []
-        self.server = QuietServer(("127.0.0.1", 0), Page)
-        self.server.seen = self.seen_list  # type: ignore[attr-defined]
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.tls = QuietServer(("127.0.0.1", 0), Page)
-        self.tls.seen = self.seen_list  # type: ignore[attr-defined]
-        context = throwaway_tls(directory or Path(os.environ.get("TMPDIR", "/tmp")) / "sg-sites")
-        self.tls.socket = context.wrap_socket(self.tls.socket, server_side=True)
-        self.tls_port = self.tls.server_address[1]
-        threading.Thread(target=self.tls.serve_forever, daemon=True).start()
+        super().__init__(directory or Path(os.environ.get("TMPDIR", "/tmp")) / "sg-sites")
+
+    @property
+    def port(self) -> int:
+        return self.http_port
+
+    @property
+    def tls_port(self) -> int:
+        return self.https_port
 
     @property
     def seen(self) -> list[tuple[str, str, str]]:
-        """(method, host, path) of every request that reached the platforms' server."""
-        return list(self.seen_list)
+        """(method, host, path) of every request that reached the platforms' servers."""
+        return [(r.method, r.host, r.path) for r in self.received]
 
     @property
     def resolver_rules(self) -> str:
         plain = [f"MAP {host} 127.0.0.1:{self.port}" for host in HOSTS]
         tls = [f"MAP {host} 127.0.0.1:{self.tls_port}" for host in TLS_HOSTS]
         return ", ".join(plain + tls)
-
-    def close(self) -> None:
-        for server in (self.server, self.tls):
-            server.shutdown()
-            server.server_close()
 
 
 class AdminSite:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import stat
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from staffguard_common.files import secret_file, write_atomic
 from staffguard_common.http import call
+from staffguard_testkit.upstream import Reply, Upstream
 
 
 def test_an_atomic_write_replaces_the_whole_file_and_leaves_no_temporary(tmp_path):
@@ -43,30 +42,19 @@ def test_a_short_secret_is_replaced_never_used(tmp_path):
     assert len(secret_file(path)) == 64
 
 
-class Echo(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        answer = json.dumps({"auth": self.headers["Authorization"], "got": json.loads(body)})
-        self.send_response(404 if self.path == "/missing" else 200)
-        self.send_header("ETag", '"v1"')
-        self.end_headers()
-        self.wfile.write(answer.encode())
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def test_a_call_sends_the_token_and_json_and_returns_any_status():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+def test_a_call_sends_the_token_and_json_and_returns_any_status(tmp_path):
+    server = Upstream(tmp_path)
+    server.replies["/x"] = Reply(200, b'{"stored": 1}', {"ETag": '"v1"'})
+    server.replies["/missing"] = Reply(404, b"{}")
     try:
-        reply = call(f"{base}/x", token="t0k", json_body=[1])
+        reply = call(f"{server.url}/x", token="t0k", json_body=[1])
         assert reply.status == 200 and reply.header("etag") == '"v1"'
-        assert reply.json() == {"auth": "Bearer t0k", "got": [1]}
-        assert call(f"{base}/missing", json_body={}).status == 404
+        assert reply.json() == {"stored": 1}
+        [sent] = server.received
+        assert sent.method == "POST" and sent.header("Authorization") == "Bearer t0k"
+        assert sent.header("Content-Type") == "application/json" and json.loads(sent.body) == [1]
+        assert call(f"{server.url}/missing", json_body={}).status == 404
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
     with pytest.raises(OSError):
-        call(base, json_body={}, timeout=2)
+        call(server.url, json_body={}, timeout=2)

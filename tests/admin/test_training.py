@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import socket
-import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,6 +12,7 @@ from aiosmtpd.controller import Controller
 from admin_web import staff
 from admin_web.db import get_db
 from admin_web.models_iibgc import Acknowledgment
+from staffguard_testkit.net import free_port, until
 
 ROSTER = (
     "email,name,building,role\n"
@@ -132,16 +131,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server():
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield inbox, controller.port
     controller.stop()
@@ -155,9 +148,7 @@ def test_reminders_go_by_smtp_to_who_has_not_acknowledged(app, client, auth, smt
     client.post("/training", data={"email": "ana@usd999.org", "read": "1"})
     response = client.post("/training/remind", follow_redirects=True)
     assert "Reminders: 2 sent, 0 kept in the outbox" in response.get_data(as_text=True)
-    deadline = time.monotonic() + 5
-    while len(inbox.messages) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    until(lambda: len(inbox.messages) >= 2, timeout=5)
     assert sorted(to[0] for to, _ in inbox.messages) == ["bo@usd999.org", "cy@usd999.org"]
     body = dict((to[0], text) for to, text in inbox.messages)["bo@usd999.org"]
     assert "/training?email=3Dbo@usd999.org" in body or "/training?email=bo@usd999.org" in body

@@ -8,11 +8,22 @@ import uuid
 
 import pytest
 from admin_harness import sign_in
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from admin_web.models import utcnow
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+
+def posts_sent(page: Page) -> list[str]:
+    """The forms this page posts from now on (each POST request's URL, as the browser sends it).
+
+    A dismissed confirm is shown to have sent nothing by a later, accepted one: the browser
+    sends requests in the order the page makes them, so once the later one is answered, an
+    earlier post would be in the list."""
+    posts: list[str] = []
+    page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+    return posts
 
 
 @pytest.fixture
@@ -47,14 +58,14 @@ def test_removing_an_approval_asks_first_and_cancel_keeps_it(page, site):
         asked.append(dialog.message)
         dialog.dismiss()
 
+    posts = posts_sent(page)
     page.once("dialog", dismiss)
     row.get_by_role("button", name="Remove").click()
-    page.wait_for_timeout(300)
-    expect(row).to_have_count(1)
     assert asked and "Remove the board approval of x" in asked[0]
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Remove").click()
     expect(page.get_by_text("No board approvals recorded.")).to_be_visible()
+    assert len(posts) == 1, "the dismissed confirm sent nothing (the accepted one came after it)"
 
 
 def test_a_new_token_survives_a_reload_without_a_second_submission(page, site):
@@ -69,14 +80,14 @@ def test_a_new_token_survives_a_reload_without_a_second_submission(page, site):
     expect(page.get_by_text("exists; revoke it first")).to_have_count(0)
     row = page.locator("tr", has_text="chromebooks-hs")
     asked: list[str] = []
+    posts = posts_sent(page)
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     row.get_by_role("button", name="Revoke").click()
-    page.wait_for_timeout(300)
-    expect(row).to_have_count(1)
     assert asked and asked[0].startswith("Revoke the token chromebooks-hs?")
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Revoke").click()
     expect(page.get_by_text("Token chromebooks-hs revoked.")).to_be_visible()
+    assert len(posts) == 1, "the dismissed confirm sent nothing (the accepted one came after it)"
 
 
 def test_an_auditor_filters_the_log_by_partial_name_and_is_told_about_reversed_dates(

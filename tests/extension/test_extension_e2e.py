@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import BrowserContext, Error, Page, Worker, expect, sync_playwright
+
 from staffguard_testkit.extension import (
     AdminSite,
     Sites,
-    free_port,
     has_policy,
     launch_with_extension,
     service_worker,
     set_settings,
 )
-from playwright.sync_api import BrowserContext, Error, Page, Worker, expect, sync_playwright
-from staffguard_testkit.net import until
+from staffguard_testkit.net import free_port, until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -74,12 +73,32 @@ def sites(tmp_path) -> Iterator[Sites]:
     server.close()
 
 
+# Counts the banners the extension puts into each page (it replaces the one before), so a test
+# can tell "no banner" from "a banner already removed" or "a banner not yet shown".
+COUNT_BANNERS = """
+window.staffguardBanners = 0;
+new MutationObserver((changes) => {
+  for (const change of changes)
+    for (const node of change.addedNodes)
+      if (node.id === "staffguard-banner-host") window.staffguardBanners += 1;
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
 @pytest.fixture
 def browser(chromium_path, sites, tmp_path) -> Iterator[BrowserContext]:
     with sync_playwright() as p:
         context = launch_with_extension(p, tmp_path / "profile", sites, chromium_path)
+        context.add_init_script(COUNT_BANNERS)
         yield context
         context.close()
+
+
+@pytest.fixture
+def worker(browser: BrowserContext, admin: AdminSite) -> Worker:
+    """The extension set up for jdoe@usd999.org against ``admin``, its policy synced and its
+    rules in force."""
+    return configure(browser, admin.url, admin.token)
 
 
 def visit(page: Page, url: str) -> None:
@@ -118,10 +137,37 @@ def queue(worker: Worker) -> list[dict]:
     return worker.evaluate("chrome.storage.local.get('events').then(r => r.events ?? [])")
 
 
-def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, admin, sites):
-    configure(browser, admin.url, admin.token)
-    page = browser.new_page()
+def banners(page: Page) -> int:
+    """How many banners the extension has put into this page since it loaded."""
+    return page.evaluate("window.staffguardBanners")
 
+
+SYNC = "chrome.runtime.sendMessage({type: 'sync'})"
+
+
+def options_page(browser: BrowserContext, worker: Worker) -> Page:
+    page = browser.new_page()
+    page.goto(worker.url.replace("service_worker.js", "pages/options.html"))
+    return page
+
+
+def settle(browser: BrowserContext, worker: Worker) -> None:
+    """Have the worker sync and send its queue now, and wait for the queue to empty.
+
+    The sync is a round trip through the worker (the policy fetched, the rules re-applied, the
+    queue flushed) that starts after everything the test did before it, so once it answers and
+    the queue is empty, every event the worker was going to record has reached the admin site:
+    a test then asserts "nothing more" without sleeping and hoping."""
+    options = options_page(browser, worker)
+    assert options.evaluate(SYNC)["result"] in ("unchanged", "updated")
+    until(lambda: queue(worker) == [])
+    options.close()
+
+
+def test_a_warned_platform_is_replaced_before_it_is_reached_and_continue_reaches_it(
+    browser, admin, sites, worker
+):
+    page = browser.new_page()
     visit(page, "http://www.tiktok.com/@lincolnhigh")
     expect(page.get_by_role("heading", name="You are about to start using TikTok")).to_be_visible()
     expect(page.locator("#ref")).to_contain_text("IIBGC")
@@ -136,53 +182,60 @@ def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, a
         ("extension", "tiktok", "browse", "shown", "", "jdoe@usd999.org"),
         ("extension", "tiktok", "browse", "continued", "Game schedule post", "jdoe@usd999.org"),
     ]
+    settle(browser, worker)  # a later flush sends nothing twice
+    assert len(admin.events()) == 2
 
-    # An approved platform's DM page (warn): the interstitial, as the proxy shows it (one
-    # verdict, one presentation: tests/vectors/cases/presentation.json).
+
+def test_an_approved_platforms_dm_page_gets_the_interstitial(browser, admin, sites, worker):
+    """One verdict, one presentation: as the proxy shows it (see
+    tests/vectors/cases/presentation.json)."""
+    page = browser.new_page()
     visit(page, "http://social.usd999.org/conversations/7")
     dm = "You are about to start direct messaging on USD 999 Social"
     expect(page.get_by_role("heading", name=dm)).to_be_visible()
     assert not reached(sites, "social.usd999.org", "/conversations/7")
-    until(lambda: [e for e in admin.events() if e[1] == "usd999_social"])
+    shown = ("extension", "usd999_social", "direct_message", "shown", "", "jdoe@usd999.org")
+    until(lambda: admin.events() == [shown])
 
-    time.sleep(2)  # later flushes must not send anything twice
-    assert sum(1 for e in admin.events() if e[1] == "tiktok") == 2
 
-    admin.stop()  # the backend goes down: browsing goes on, warnings too
+def test_with_the_admin_site_down_warnings_go_on_and_events_wait(browser, admin, sites, worker):
+    admin.stop()
+    page = browser.new_page()
     page.goto("http://www.khanacademy.org/math")
     expect(page.locator("#where")).to_have_text("www.khanacademy.org/math")
-    visit(page, "http://www.snapchat.com/")
+    visit(page, "http://www.snapchat.com/?ref=ad")
     snapchat = page.get_by_role("heading", name="You are about to start using Snapchat")
     expect(snapchat).to_be_visible()
-    assert not reached(sites, "www.snapchat.com", "/")
+    assert not reached(sites, "www.snapchat.com", "/?ref=ad")
     page.get_by_role("button", name="Go back").click()
     expect(page.locator("#where")).to_have_text("www.khanacademy.org/math")
 
-    # Events wait in storage while the admin site is down, then arrive once each.
-    worker = browser.service_workers[0]
     queued = until(lambda: len(q := queue(worker)) >= 2 and q)
-    assert [
-        (e["platform_id"], e["outcome"]) for e in queued if e["host"] != "social.usd999.org"
-    ] == [
+    assert [(e["platform_id"], e["outcome"]) for e in queued] == [
         ("snapchat", "shown"),
         ("snapchat", "went_back"),
     ]
     assert all("?" not in e["url"] and e["source"] == "extension" for e in queued)
-    admin.start()
-    options = browser.new_page()
-    options.goto(worker.url.replace("service_worker.js", "pages/options.html"))
-    sync = "chrome.runtime.sendMessage({type: 'sync'})"
-    assert options.evaluate(sync) == {"result": "unchanged"}  # If-None-Match: 304
-    until(lambda: sum(1 for e in admin.events() if e[1] == "snapchat") == 2)
-    until(lambda: queue(worker) == [])
-    assert sum(1 for e in admin.events() if e[1] == "tiktok") == 2
 
-    # The district adds a platform: the next sync brings it, and it is warned.
+    admin.start()  # back: the queue goes out, each event once
+    options = options_page(browser, worker)
+    assert options.evaluate(SYNC) == {"result": "unchanged"}  # If-None-Match: 304
+    until(lambda: queue(worker) == [])
+    assert sorted(e[1:4] for e in admin.events()) == [
+        ("snapchat", "browse", "shown"),
+        ("snapchat", "browse", "went_back"),
+    ]
+    settle(browser, worker)
+    assert len(admin.events()) == 2
+
+
+def test_a_platform_the_district_adds_is_warned_after_the_next_sync(browser, admin, sites, worker):
+    page = browser.new_page()
     page.goto("http://forum.usd999.org/t/1")
     expect(page.locator("#where")).to_have_text("forum.usd999.org/t/1")
     (admin.dir / "district.yaml").write_text(DISTRICT.replace("approvals:", FORUM + "approvals:"))
     admin.command("lists", "import", str(admin.dir / "district.yaml"), "--apply")
-    assert options.evaluate(sync) == {"result": "updated"}
+    assert options_page(browser, worker).evaluate(SYNC) == {"result": "updated"}
     visit(page, "http://forum.usd999.org/t/1")
     forum = page.get_by_role("heading", name="You are about to start using USD 999 Forum")
     expect(forum).to_be_visible()
@@ -190,10 +243,8 @@ def test_the_extension_warns_continues_reports_and_survives_an_outage(browser, a
 
 
 @pytest.mark.parametrize("admin", [STRICT], indirect=True, ids=["strict"])
-def test_block_page_and_the_proxys_marker(browser, admin, sites):
-    configure(browser, admin.url, admin.token)
+def test_a_blocked_platform_gets_the_block_page_and_no_continue(browser, admin, sites, worker):
     page = browser.new_page()
-
     visit(page, "http://www.tiktok.com/foryou")
     expect(
         page.get_by_role("heading", name="TikTok is blocked on district devices")
@@ -203,18 +254,27 @@ def test_block_page_and_the_proxys_marker(browser, admin, sites):
     expect(page.get_by_role("button", name="Go back")).to_be_visible()
     assert not reached(sites, "www.tiktok.com", "/foryou")
     until(lambda: admin.events())
+    settle(browser, worker)
     assert admin.events() == [("extension", "tiktok", "browse", "blocked", "", "jdoe@usd999.org")]
 
-    # A page the district proxy let through but flagged: the banner, and no event of ours.
+
+def test_a_page_the_proxy_flagged_gets_the_banner_and_no_event_of_ours(
+    browser, admin, sites, worker
+):
+    page = browser.new_page()
     page.goto("http://www.khanacademy.org/marked/inbox")
     expect(page.locator("#where")).to_have_text("www.khanacademy.org/marked/inbox")
     expect(page.locator("#staffguard-banner-host")).to_be_attached()
     page.goto("http://www.khanacademy.org/math")  # no marker, nothing to say
     expect(page.locator("#where")).to_have_text("www.khanacademy.org/math")
-    time.sleep(0.5)
-    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
-    time.sleep(1.5)
-    assert len(admin.events()) == 1
+    # The worker takes pages in the order they load: once a later flagged page in another
+    # tab has its banner, this page's turn has passed.
+    later = browser.new_page()
+    later.goto("http://www.khanacademy.org/marked/later")
+    expect(later.locator("#staffguard-banner-host")).to_be_attached()
+    assert banners(page) == 0
+    settle(browser, worker)
+    assert admin.events() == []
 
 
 def test_without_any_policy_the_browser_browses(browser, sites):
@@ -285,30 +345,39 @@ POST = """async ([path, headers, body]) => {
 
 
 @pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
-def test_sends_get_the_banner_once_and_block_stops_them(browser, admin, sites):
-    configure(browser, admin.url, admin.token)
+def test_a_comment_on_an_approved_platform_gets_one_banner_and_one_event(
+    browser, admin, sites, worker
+):
     page = browser.new_page()
-
     # A comment posted on an approved Facebook: known only by its x-fb-friendly-name header.
     page.goto("https://www.facebook.com/groups/lincolnhigh")
     expect(page.locator("#where")).to_have_text("www.facebook.com/groups/lincolnhigh")
-    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
     comment = {"x-fb-friendly-name": "useCometUFICreateCommentMutation"}
     assert page.evaluate(POST, ["/api/graphql", comment, "doc_id=1"]) == 200
     expect(page.locator("#staffguard-banner-host")).to_be_attached()
     shown = ("extension", "facebook", "comment", "shown", "", "jdoe@usd999.org")
     until(lambda: shown in admin.events())
     # Other GraphQL calls are browsing; the next comment within minutes: no second banner/event.
-    page.evaluate("document.getElementById('staffguard-banner-host').remove()")
     feed = {"x-fb-friendly-name": "CometFeedQuery"}
     assert page.evaluate(POST, ["/api/graphql", feed, ""]) == 200
     assert page.evaluate(POST, ["/api/graphql", comment, "doc_id=2"]) == 200
-    time.sleep(1.5)
-    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
-    assert [e[2] for e in admin.events() if e[1] == "facebook"] == ["comment"]
+    # Then a direct message (typing in a chat), decided after them: its banner and event.
+    typing = {"x-fb-friendly-name": "MWChatTypingIndicatorMutation"}
+    assert page.evaluate(POST, ["/api/graphql", typing, "doc_id=3"]) == 200
+    until(lambda: banners(page) == 2)
+    until(lambda: [e for e in admin.events() if e[2] == "direct_message"])
+    settle(browser, worker)
+    assert banners(page) == 2
+    assert sorted(e[2] for e in admin.events()) == ["comment", "direct_message"]
+    assert sum(1 for _, _, path in sites.seen if path == "/api/graphql") == 4, "none stopped"
 
-    # The district blocks direct messages on its chat: the send and the chat socket never
-    # reach the server; a reaction (notice) goes through with the banner.
+
+@pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
+def test_a_blocked_dm_send_and_chat_socket_never_reach_the_server(browser, admin, sites, worker):
+    """The district blocks direct messages on its chat: the send and the chat socket never
+    reach the server (one event for both); a reaction (notice) goes through with the banner.
+    The chat's page itself (an unapproved platform) gets its own banner and event."""
+    page = browser.new_page()
     page.goto("http://chat.usd999.org/")
     expect(page.locator("#where")).to_have_text("chat.usd999.org/")
     json_type = {"content-type": "application/json"}
@@ -322,41 +391,36 @@ def test_sends_get_the_banner_once_and_block_stops_them(browser, admin, sites):
     assert opened == "error"
     expect(page.locator("#staffguard-banner-host")).to_be_attached()
     assert page.evaluate(POST, ["/api/react", {}, "like"]) == 200
-    until(
-        lambda: (
-            ("extension", "usd999_chat", "direct_message", "blocked", "", "jdoe@usd999.org")
-            in admin.events()
-        )
-    )
+    until(lambda: len(admin.events()) >= 3)
+    settle(browser, worker)
+    assert sorted(e[1:4] for e in admin.events()) == [
+        ("usd999_chat", "browse", "shown"),
+        ("usd999_chat", "comment", "shown"),
+        ("usd999_chat", "direct_message", "blocked"),
+    ]
     paths = [path for _, host, path in sites.seen if host == "chat.usd999.org"]
     assert "/api/react" in paths
     assert "/api/send" not in paths and "/ws" not in paths
-    time.sleep(1)
-    chat = [e[2:4] for e in admin.events() if e[1] == "usd999_chat"]
-    assert chat.count(("direct_message", "blocked")) == 1
 
 
 @pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
-def test_in_app_navigation_to_a_dm_page_gets_what_a_navigation_gets(browser, admin, sites):
-    configure(browser, admin.url, admin.token)
+def test_in_app_navigation_to_a_dm_page_gets_what_a_navigation_gets(browser, admin, sites, worker):
     page = browser.new_page()
     page.goto("https://www.instagram.com/lincolnhigh/")
     expect(page.locator("#where")).to_have_text("www.instagram.com/lincolnhigh/")
-    time.sleep(0.5)
-    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
     page.evaluate("location.hash = 'top'")  # the same page again: nothing new
     page.evaluate("history.pushState({}, '', '/direct/inbox/')")
     # A warned DM page on the approved Instagram: the interstitial, as a load of it gets (and
     # as the proxy shows it: one verdict, one presentation).
     dm = "You are about to start direct messaging on Instagram"
     expect(page.get_by_role("heading", name=dm)).to_be_visible()
-    until(lambda: [e for e in admin.events() if e[1] == "instagram"])
-    time.sleep(1.5)
+    until(lambda: admin.events())
+    settle(browser, worker)
+    # Nothing for the profile page (a page's banner always comes with its event) or the hash.
     assert [e[1:4] for e in admin.events()] == [("instagram", "direct_message", "shown")]
 
 
-def test_a_continue_covers_all_of_a_platforms_domains(browser, admin, sites):
-    configure(browser, admin.url, admin.token)
+def test_a_continue_covers_all_of_a_platforms_domains(browser, admin, sites, worker):
     page = browser.new_page()
     visit(page, "https://www.youtube.com/watch?v=abc")
     expect(page.get_by_role("heading", name="You are about to start using YouTube")).to_be_visible()
@@ -366,7 +430,7 @@ def test_a_continue_covers_all_of_a_platforms_domains(browser, admin, sites):
     page.goto("https://youtu.be/abc")  # another of YouTube's domains: the continue holds
     expect(page.locator("#where")).to_have_text("youtu.be/abc")
     until(lambda: len(admin.events()) >= 2)
-    time.sleep(1)
+    settle(browser, worker)
     assert [e[1:4] for e in admin.events()] == [
         ("youtube", "browse", "shown"),
         ("youtube", "browse", "continued"),
@@ -374,19 +438,19 @@ def test_a_continue_covers_all_of_a_platforms_domains(browser, admin, sites):
 
 
 @pytest.mark.parametrize("admin", [SENDS], indirect=True, ids=["sends"])
-def test_a_body_rule_send_and_a_chat_socket_are_decided(browser, admin, sites):
-    configure(browser, admin.url, admin.token)
+def test_a_body_rule_send_and_a_chat_socket_are_decided(browser, admin, sites, worker):
     page = browser.new_page()
     page.goto("http://social.usd999.org/club")
     expect(page.locator("#where")).to_have_text("social.usd999.org/club")
+    json_type = {"content-type": "application/json"}
     query = '{"operationName": "FeedQuery", "variables": {}}'
-    assert page.evaluate(POST, ["/api/graphql", {"content-type": "application/json"}, query]) == 200
-    time.sleep(1)
-    expect(page.locator("#staffguard-banner-host")).to_have_count(0)
-    # The operation name is only in the JSON body.
+    assert page.evaluate(POST, ["/api/graphql", json_type, query]) == 200
+    # The operation name is only in the JSON body. Decided after the query: its banner is the
+    # first and only one.
     add = '{"operationName": "AddComment", "variables": {"text": "Go team"}}'
-    assert page.evaluate(POST, ["/api/graphql", {"content-type": "application/json"}, add]) == 200
+    assert page.evaluate(POST, ["/api/graphql", json_type, add]) == 200
     expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    assert banners(page) == 1
     until(lambda: [e for e in admin.events() if e[2] == "comment"])
     page.evaluate("""() => new Promise((resolve) => {
       const socket = new WebSocket("ws://social.usd999.org/ws/chat?room=7");
@@ -394,7 +458,7 @@ def test_a_body_rule_send_and_a_chat_socket_are_decided(browser, admin, sites):
     })""")
     until(lambda: [e for e in admin.events() if e[2] == "direct_message"])
     assert reached(sites, "social.usd999.org", "/ws/chat?room=7")  # warned, not blocked
-    time.sleep(1)
+    settle(browser, worker)
     assert sorted(e[1:4] for e in admin.events()) == [
         ("usd999_club", "comment", "shown"),
         ("usd999_club", "direct_message", "shown"),

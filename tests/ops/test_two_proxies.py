@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import sync_playwright
-from proxy_harness import Proxy, Upstream, spool_drained
+from proxy_harness import Proxy, spool_drained
 from realparts import CHROMIUM_ARGS, missing
 
 from staffguard_testkit.headers import NAVIGATE
 from staffguard_testkit.net import free_port, until, wait_for_port
+from staffguard_testkit.upstream import Upstream
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

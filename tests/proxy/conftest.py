@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from addon_cases import DISTRICT
-from proxy_harness import FakeAdmin, Proxy, Upstream, running_addon
+from proxy_harness import FakeAdmin, Proxy, running_addon
 
 from proxy_addons.addon import StaffGuard
+from staffguard_testkit.upstream import Upstream
 
 
 @pytest.fixture

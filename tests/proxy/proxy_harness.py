@@ -1,5 +1,6 @@
-"""Real processes for the proxy's end-to-end tests: a local upstream (HTTP and HTTPS with its
-own certificate) and ``mitmdump`` with the StaffGuard addon, each in its own directories."""
+"""Real processes for the proxy's end-to-end tests: ``mitmdump`` with the StaffGuard addon in
+its own directories, sending the platforms' hosts to the testkit's upstream
+(``staffguard_testkit.upstream``), and a stand-in for the admin site's API."""
 
 from __future__ import annotations
 
@@ -20,50 +21,9 @@ from policy_lists import compile_sources
 from proxy_addons.addon import StaffGuard
 from proxy_addons.cli import mitmdump_argv
 from staffguard_testkit.net import free_port, wait_for_port
-from staffguard_testkit.tls import self_signed
+from staffguard_testkit.upstream import Upstream
 
 HERE = Path(__file__).parent
-
-
-class Echo(BaseHTTPRequestHandler):
-    """The upstream site: says what it received, so tests can see what the proxy forwarded."""
-
-    def do_GET(self) -> None:
-        body = json.dumps(
-            {"upstream": True, "path": self.path, "cookie": self.headers.get("Cookie")}
-        ).encode()
-        page = b"<html><body><h1>upstream page</h1><pre>" + body + b"</pre></body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(page)))
-        self.end_headers()
-        self.wfile.write(page)
-
-    do_POST = do_GET
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class Upstream:
-    def __init__(self, directory: Path):
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-        self.https = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-        cert, key, self.cert_der = self_signed(directory)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self.https.socket = context.wrap_socket(self.https.socket, server_side=True)
-        for server in (self.http, self.https):
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-
-    @property
-    def ports(self) -> str:
-        return f"{self.http.server_address[1]},{self.https.server_address[1]}"
-
-    def close(self) -> None:
-        for server in (self.http, self.https):
-            server.shutdown()
-            server.server_close()
 
 
 class Proxy:

@@ -5,6 +5,7 @@ log once."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -213,6 +214,32 @@ def test_the_background_upkeep_reports_health_and_writes_held_events(tmp_path, a
 def warned(proxy, path: str = "/") -> bool:
     response, page, _ = proxy.get(f"https://www.tiktok.com{path}", NAVIGATE)
     return response.status == 200 and b"Continue for district work" in page
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "case, said",
+    [
+        ("missing", "nope.yaml: no such policy file or directory"),
+        ("refused", "district.yaml:1: settings: continue_minutes must be a whole number"),
+        ("url and files", "give one admin-site URL or list files, not both"),
+    ],
+)
+def test_mitmdump_refuses_to_start_on_a_bad_policy_option(proxy_factory, tmp_path, case, said):
+    """A first start with nothing good to run on: the option's error, and no proxy (the addon's
+    ``configure`` checks ``--set staffguard_policy`` before mitmdump serves anything)."""
+    district = tmp_path / "district.yaml"
+    district.write_text("settings: {continue_minutes: soon}\n")
+    policy = {
+        "missing": [str(tmp_path / "nope.yaml")],
+        "refused": [str(district)],
+        "url and files": ["http://127.0.0.1:9", str(district)],
+    }[case]
+    proxy = proxy_factory(policy)
+    with contextlib.suppress(RuntimeError):  # mitmdump may listen for a moment before it exits
+        proxy.start()
+    assert proxy.proc is not None and proxy.proc.wait(20) != 0
+    assert "OptionsError: staffguard_policy: " in proxy.log_text() and said in proxy.log_text()
 
 
 @pytest.mark.e2e

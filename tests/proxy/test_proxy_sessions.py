@@ -13,23 +13,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from proxy_harness import Proxy, Upstream, free_port, wait_for_port
+from proxy_harness import Proxy
 
 from proxy_addons.sessions import ClientSessions
+from staffguard_testkit.headers import NAVIGATE
+from staffguard_testkit.net import free_port, until, wait_for_port
+from staffguard_testkit.upstream import Upstream
 
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 LOGON = Path(__file__).parents[2] / "deploy" / "logon" / "staffguard-logon.sh"
-
-
-def until(condition, timeout: float = 40.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("condition not met in time")
 
 
 def test_the_table_follows_logons_logoffs_and_expiry():
@@ -105,7 +97,7 @@ def test_a_logon_session_names_the_user_of_proxy_events(tmp_path, monkeypatch):
         time.sleep(2)  # the proxy polls every half second here
         _, page, _ = proxy.get("https://www.tiktok.com/@one", NAVIGATE)
         assert b"Continue for district work" in page
-        first = until(lambda: events())
+        first = until(lambda: events(), timeout=40)
         assert first == [("https://www.tiktok.com/@one", "teacher@usd999.org", "proxy-1")]
 
         # logoff: the proxy forgets the user at that address
@@ -118,7 +110,7 @@ def test_a_logon_session_names_the_user_of_proxy_events(tmp_path, monkeypatch):
         assert urllib.request.urlopen(request, timeout=10).status == 204
         time.sleep(2)
         proxy.get("https://www.instagram.com/lincolnhigh", NAVIGATE)
-        both = until(lambda: len(events()) == 2 and events())
+        both = until(lambda: len(events()) == 2 and events(), timeout=40)
         assert both[1] == ("https://www.instagram.com/lincolnhigh", None, "proxy-1")
     finally:
         proxy.stop()
