@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from policy_lists.event_schema import EVENT_FIELDS
-from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
+from policy_lists.vocabulary import ACTIONS, CATEGORIES, EVENT_ACTIVITIES, OUTCOMES, SOURCES
 
 from . import describe, rollups, timefmt
 from .auth import can, role_required
@@ -52,7 +52,7 @@ MANY_USERS = 50
 EXACT = ("platform", "category", "activity", "action", "outcome", "source", "reporter")
 CHOICES = {
     "category": CATEGORIES,
-    "activity": ACTIVITIES,
+    "activity": EVENT_ACTIVITIES,
     "action": ACTIONS,
     "outcome": OUTCOMES,
     "source": SOURCES,

@@ -46,6 +46,7 @@ from string import Template
 from typing import Any
 
 from policy_lists import Verdict
+from policy_lists.lms import Finding
 from staffguard_common.files import secret_file
 
 log = logging.getLogger(__name__)
@@ -254,6 +255,25 @@ def banner(verdict: Verdict, settings: Any = None) -> str:
         f'<div role="status" data-staffguard="notice" style="{TEXTS["banner_style"]}">'
         f"<strong>{_e(TEXTS['banner_prefix'])}</strong> {_e(verdict.reason)}{ask} "
         f"<small>({_e(verdict.policy_ref)})</small></div>"
+    )
+
+
+def platform_list(names: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``: platform names as a sentence says them."""
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + TEXTS["student_required"]["and"] + names[-1]
+
+
+def lms_notice(finding: Finding) -> str:
+    """The notice for an LMS assignment or announcement that links to social media platforms:
+    the platforms' names and the policy's sentence, never the links or the text
+    (tests/vectors/lms/lms.json holds what the extension's ``lmsNotice`` says too)."""
+    words = TEXTS["student_required"]
+    return str(words["notice"]).format(
+        kind=words["kinds"].get(finding.kind, finding.kind),
+        platforms=platform_list([name for _, name, _ in finding.platforms]),
+        sentence=finding.sentence,
     )
 
 

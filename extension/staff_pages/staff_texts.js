@@ -30,6 +30,20 @@ export default {
   "continue": "Continue for district work",
   "remember": "Continuing is remembered on this device for {minutes} minutes and is logged.",
   "banner_prefix": "District policy notice:",
+  "student_required": {
+    "notice": "This {kind} links to {platforms}. {sentence}",
+    "kinds": {"assignment": "assignment", "announcement": "announcement", "discussion": "discussion", "post": "post"},
+    "and": " and ",
+    "policy_ref": "IIBGC, Prohibitions Regarding Social Media Platforms"
+  },
+  "training": {
+    "heading": "Please read and acknowledge the staff social media policy",
+    "text": "Once each {period}: read policy IIBGC and the district's procedures, then acknowledge that you have read them. This step comes once; you go straight on to {host} afterwards.",
+    "read": "Read the policy and the district's procedures",
+    "acknowledge": "I have read it: acknowledge",
+    "later": "Not now",
+    "done": "Thank you: your acknowledgment is recorded."
+  },
   "banner_permission": "Request permission with the permission form",
   "banner_style": "all:initial;display:block;font:14px/1.4 system-ui,sans-serif;background:#fff4ce;color:#222;padding:8px 12px;border-bottom:1px solid #c9a800;position:relative;z-index:2147483647",
   "banner_link_style": "all:initial;font:inherit;color:#1d4ed8;text-decoration:underline;cursor:pointer"

@@ -99,3 +99,25 @@ def test_a_tiktok_link_is_found_wherever_it_sits_in_the_text(before, after):
         body=json.dumps({"text": text}),
     )
     assert found is not None and [p[0] for p in found.platforms] == ["tiktok"]
+
+
+def test_the_extensions_copy_of_the_route_table_is_current():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "vectors_build", Path(__file__).parents[1] / "vectors" / "build.py"
+    )
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    committed = (Path(__file__).parents[1] / "vectors" / "lms" / "routes.json").read_text()
+    assert committed == build.lms_routes(), "run: python tests/vectors/build.py"
+
+
+def test_schoology_updates_and_discussions_in_sections_and_groups():
+    base = "https://api.schoology.com/v1"
+    assert find_route(f"{base}/sections/1/updates", "POST").kind == "announcement"
+    assert find_route(f"{base}/groups/1/updates/2", "PUT").kind == "announcement"
+    assert find_route(f"{base}/sections/1/discussions/2", "PUT").kind == "discussion"
+    assert find_route(f"{base}/users/1/updates", "POST") is None
+    assert find_route(f"{base}/sections/1/updates", "GET") is None

@@ -39,7 +39,7 @@ class Echo(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(page)
 
-    do_POST = do_GET
+    do_POST = do_PUT = do_GET
 
     def log_message(self, *args: object) -> None:
         pass
