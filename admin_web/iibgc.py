@@ -43,8 +43,33 @@ TRAINING_STATUS: dict[str, Any] = {
             },
             "400": {"description": "no user given"},
             "401": {"description": "no valid token"},
+            "403": {"description": "not a proxy or device token, or another user's device"},
+        },
+    }
+}
+TRAINING_ACKNOWLEDGMENT: dict[str, Any] = {
+    "post": {
+        "summary": "Record a staff member's training acknowledgment (the one-time step)",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["user"],
+                        "properties": {"user": {"type": "string", "format": "email"}},
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": {"description": "recorded with its time and revision; the new status"},
+            "400": {"description": "no user, or an address that may not acknowledge"},
+            "401": {"description": "no valid token"},
+            "403": {"description": "not a proxy or device token, or another user's device"},
         },
     }
 }
 OPENAPI["paths"].setdefault("/api/v1/training/status", TRAINING_STATUS)
+OPENAPI["paths"].setdefault("/api/v1/training/acknowledgments", TRAINING_ACKNOWLEDGMENT)
 __all__ = ["BLUEPRINTS", "models_iibgc"]

@@ -27,8 +27,10 @@ from flask import (
 from sqlalchemy import select
 
 from . import staff
-from .auth import role_required, token_from_request
+from .api import authorized
+from .auth import role_required
 from .db import get_db
+from .inputs import json_body
 from .log import defuse
 from .mailer import send_all
 from .models import AuditRecord
@@ -248,24 +250,27 @@ def remind() -> Any:
     return redirect(url_for("training.manage"))
 
 
-@bp.get("/api/v1/training/status")
-def status() -> Any:
-    """Whether ``user`` owes an acknowledgment: the proxy's interstitial and the extension ask
-    this before showing a one-time "read and acknowledge" step."""
-    if token_from_request() is None:
-        return (
-            jsonify(error="a valid bearer token is required"),
-            401,
-            {"WWW-Authenticate": "Bearer"},
-        )
+def _api_user(user: Any) -> tuple[str, Any]:
+    """The staff member a proxy or device asks about (a device: its own user only), or the
+    error answer to give instead."""
+    token = authorized("proxy", "device")
+    assert token is not None  # authorized() answers 401/403 itself
+    if not isinstance(user, str) or not user.strip():
+        return "", (jsonify(error="user is required (the staff member's email)"), 400)
+    user = user.strip().lower()
+    if token.scope == "device" and user != (token.user or "").strip().lower():
+        get_db().commit()  # its last use still counts
+        message = f"this device token is bound to {token.user}; it may not ask about {user}"
+        return "", (jsonify(error=message), 403)
+    return user, None
+
+
+def _status(user: str) -> dict[str, Any]:
     db = get_db()
-    user = request.args.get("user", "").strip().lower()
-    if not user:
-        return jsonify(error="user is required"), 400
     period = staff.current_period(db)
     in_scope = staff.email_problem(db, user) is None
     ack = staff.acknowledgment(db, user, period)
-    body = {
+    return {
         "user": user,
         "period": period,
         "in_scope": in_scope,
@@ -274,5 +279,35 @@ def status() -> Any:
         "policy_revision": staff.policy_revision(db),
         "url": url_for("training.page", email=user, _external=True),
     }
-    db.commit()  # the token's last use
+
+
+@bp.get("/api/v1/training/status")
+def status() -> Any:
+    """Whether ``user`` owes an acknowledgment: the proxy's interstitial and the extension ask
+    this before showing a one-time "read and acknowledge" step. Proxy and device tokens; a
+    device token for its own user only."""
+    user, refusal = _api_user(request.args.get("user", ""))
+    if refusal is not None:
+        return refusal
+    body = _status(user)
+    get_db().commit()  # the token's last use
     return body
+
+
+@bp.post("/api/v1/training/acknowledgments")
+def acknowledge_api() -> Any:
+    """The one-time step's "Acknowledge": ``{"user": email}`` from the proxy (for the user it
+    authenticated) or a device (its own user), recorded with the time and the policy revision
+    in force, as the training page records one. Answers the new status (201)."""
+    body = json_body()
+    user, refusal = _api_user(body.get("user") if isinstance(body, dict) else None)
+    if refusal is not None:
+        return refusal
+    db = get_db()
+    problem = staff.email_problem(db, user)
+    if problem:
+        return jsonify(error=f"user {user!r}: {problem}"), 400
+    staff.acknowledge(db, user, "", staff.current_period(db))
+    answer = _status(user)
+    db.commit()
+    return answer, 201

@@ -33,6 +33,7 @@ from .counts import UnclassifiedCounts
 from .recorder import Recorder
 from .source import PolicySource
 from .spool import Shipper, Spool, new_event
+from .training import TrainingStatus
 
 if TYPE_CHECKING:
     from .upkeep import Upkeep
@@ -124,6 +125,8 @@ class StaffGuard:
         self.source = source
         self.signer = pages.Signer(pages.secret_key(data, opts.staffguard_secret))
         self.continues = Continues(self.signer, self._policy, self._record)
+        if source.url:  # the admin site knows who owes the yearly acknowledgment
+            self.continues.training = TrainingStatus(source.url, api_token(opts))
         self.spool = Spool(data)
         self.recorder = Recorder(self.spool)
         worker = os.environ.get("STAFFGUARD_WORKER", "")  # --workers: each reports on its own
@@ -140,6 +143,8 @@ class StaffGuard:
         """Stop the background work on the parts about to go, then flush and close them."""
         if self.background:
             self.background.stop()
+        if self.continues.training is not None:
+            self.continues.training.close()
         if self.recorder:
             self.recorder.retry()
         self.save_counts()

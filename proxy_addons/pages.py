@@ -166,6 +166,7 @@ def interstitial(
     settings: dict[str, Any],
     blocked: bool = False,
     to: str = "",
+    training: str = "",
 ) -> str:
     """The warn (or block) page for a navigation, ready to send. ``to``: the URL on another
     domain of the platform to continue to, when the page is shown at the platform's home.
@@ -222,6 +223,28 @@ def interstitial(
         permission=permission,
         policy_link=policy_link,
         choices=choices,
+        training=training,
+    )
+
+
+def training_step(period: str, url: str, ack: str, return_path: str) -> str:
+    """The one-time "read and acknowledge" step, placed above the page's choices when the
+    staff member's yearly acknowledgment is due: a link to the training page and a button that
+    records it (``/.staffguard/acknowledge``, ``ack``: a signed token for this client and user).
+    Nothing else on the page changes, so the step never holds up going on or going back."""
+    if not _web_url(url):
+        return ""
+    words = TEXTS["training"]
+    return (
+        '<section class="training" data-staffguard="training">'
+        f"<h2>{_e(words['heading'])}</h2>"
+        f"<p>{_e(str(words['text']).format(period=period))}</p>"
+        f'<p><a href="{_e(url)}" target="_blank" rel="noopener">{_e(words["read"])}</a></p>'
+        f'<form method="post" action="{_e(ACTION_PATH + "acknowledge")}">'
+        f'<input type="hidden" name="ack" value="{_e(ack)}">'
+        f'<input type="hidden" name="return" value="{_e(return_path)}">'
+        f'<button class="secondary" type="submit">{_e(words["acknowledge"])}</button>'
+        "</form></section>"
     )
 
 

@@ -38,10 +38,9 @@ export default {
   },
   "training": {
     "heading": "Please read and acknowledge the staff social media policy",
-    "text": "Once each {period}: read policy IIBGC and the district's procedures, then acknowledge that you have read them. This step comes once; you go straight on to {host} afterwards.",
+    "text": "Once each school year ({period}) staff read policy IIBGC and the district's procedures and acknowledge them. It is one step, and it stops nothing: your choices below stay as they are.",
     "read": "Read the policy and the district's procedures",
     "acknowledge": "I have read it: acknowledge",
-    "later": "Not now",
     "done": "Thank you: your acknowledgment is recorded."
   },
   "banner_permission": "Request permission with the permission form",
