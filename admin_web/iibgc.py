@@ -13,7 +13,8 @@ from flask import Blueprint
 from . import models_iibgc, report, training
 from .openapi import OPENAPI
 
-BLUEPRINTS: tuple[Blueprint, ...] = (training.bp, report.bp)
+BLUEPRINTS: tuple[Blueprint, ...] = (training.bp, training.api_bp, report.bp)
+API_BLUEPRINTS: tuple[Blueprint, ...] = (training.api_bp,)  # bearer tokens: no CSRF token
 
 TRAINING_STATUS: dict[str, Any] = {
     "get": {
@@ -72,4 +73,4 @@ TRAINING_ACKNOWLEDGMENT: dict[str, Any] = {
 }
 OPENAPI["paths"].setdefault("/api/v1/training/status", TRAINING_STATUS)
 OPENAPI["paths"].setdefault("/api/v1/training/acknowledgments", TRAINING_ACKNOWLEDGMENT)
-__all__ = ["BLUEPRINTS", "models_iibgc"]
+__all__ = ["API_BLUEPRINTS", "BLUEPRINTS", "models_iibgc"]

@@ -37,6 +37,9 @@ from .models import AuditRecord
 from .models_iibgc import Reminder, TrainingSection
 
 bp = Blueprint("training", __name__)
+# The calls the proxy and the extension make with a bearer token: exempt from CSRF tokens as
+# the API is (app.py), so a blueprint of their own.
+api_bp = Blueprint("training_api", __name__)
 CSV_FIELDS = ("email", "name", "building", "role", "period", "acknowledged_at", "policy_revision")
 
 
@@ -281,7 +284,7 @@ def _status(user: str) -> dict[str, Any]:
     }
 
 
-@bp.get("/api/v1/training/status")
+@api_bp.get("/api/v1/training/status")
 def status() -> Any:
     """Whether ``user`` owes an acknowledgment: the proxy's interstitial and the extension ask
     this before showing a one-time "read and acknowledge" step. Proxy and device tokens; a
@@ -294,7 +297,7 @@ def status() -> Any:
     return body
 
 
-@bp.post("/api/v1/training/acknowledgments")
+@api_bp.post("/api/v1/training/acknowledgments")
 def acknowledge_api() -> Any:
     """The one-time step's "Acknowledge": ``{"user": email}`` from the proxy (for the user it
     authenticated) or a device (its own user), recorded with the time and the policy revision

@@ -3,6 +3,7 @@
 // navigation (fail open) and is logged to the worker's console.
 
 import {
+  acknowledgeTraining,
   checkProxy,
   config,
   continues,
@@ -16,6 +17,7 @@ import {
   signInChanged,
   storageChanged,
   syncPolicy,
+  trainingDue,
   userEmail,
 } from "./background/state.js";
 import { applyRules, compileRules, refused } from "./background/dnr.js";
@@ -401,6 +403,14 @@ async function handleMessage(message, sender) {
       return { ok: true, from: pending.from };
     }
     return { ok: true };
+  }
+  if (message.type === "training") {
+    // Asked by the interstitial once it shows: the one-time step, when one is owed.
+    return { due: await trainingDue() };
+  }
+  if (message.type === "acknowledge") {
+    const ok = await acknowledgeTraining();
+    return { ok, url: ok ? null : (await trainingDue())?.url || null };
   }
   if (message.type === "sync") {
     const result = await syncPolicy();

@@ -226,3 +226,21 @@ def test_device_tokens_acknowledge_for_their_own_user_only_and_read_tokens_not_a
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_api_needs_no_csrf_token_where_the_site_checks_them(tmp_path):
+    from admin_harness import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'csrf.sqlite3'}", tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        from admin_web.auth import create_token
+
+        token = create_token("proxy-2")
+        get_db().commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = "/api/v1/training/acknowledgments"
+    done = client.post(url, json={"user": "ana@usd999.org"}, headers=headers)
+    assert done.status_code == 201
+    page = client.post("/training", data={"email": "bo@usd999.org", "read": "1"})
+    assert page.status_code == 400, "the staff page's own form still needs its CSRF token"
