@@ -2,8 +2,9 @@
 periodically thereafter"): the staff page, the admins' completion view, reminders, and
 ``GET /api/v1/training/status`` for the proxy and the extension.
 
-Staff reach ``/training`` by link and identify themselves by email; nothing else about them is
-asked. The district edits the sections shown below the policy's own text.
+Staff reach ``/training`` by link and identify themselves by email, or sign in with the
+district's SSO (``/training/sso``, a staff identity only: see sso.py); nothing else about them
+is asked. The district edits the sections shown below the policy's own text.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from sqlalchemy import select
@@ -52,9 +54,11 @@ def page() -> Any:
     db = get_db()
     period = staff.current_period(db)
     problem, done = None, None
-    email = request.values.get("email", "").strip().lower()
+    # Signed in by the district's SSO (sso.py): that address, whatever a form or link says.
+    signed_in = session.get("staff_email")
+    email = signed_in or request.values.get("email", "").strip().lower()
     if request.method == "POST":
-        name = request.form.get("name", "").strip()[:200]
+        name = request.form.get("name", "").strip()[:200] or session.get("staff_name", "")
         problem = staff.email_problem(db, email)
         if not problem and not request.form.get("read"):
             problem = "tick the box to say you have read the policy and the district's sections"
@@ -74,6 +78,7 @@ def page() -> Any:
         period=period,
         revision=staff.policy_revision(db),
         email=email,
+        signed_in=signed_in,
         done=done,
         problem=problem,
     ), (400 if problem else 200)
