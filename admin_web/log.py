@@ -258,9 +258,22 @@ def dashboard() -> Any:
         top=rollups.top_platforms(db, since),
         outcomes=rollups.outcomes(db, since),
         repeat=rollups.repeat_users(db, since),
+        student_required=student_required(db, since),
         unclassified=top_unclassified(db, since),
         proxies=proxies(db),
     )
+
+
+def student_required(db: Session, since: str) -> int:
+    """How many LMS assignments or announcements linked students to a social media platform
+    (IIBGC: no employee shall require a student to use one), one event per platform named."""
+    start = dt.datetime.fromisoformat(since)
+    found = db.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.activity == "student_required", Event.ts >= start)
+    )
+    return int(found or 0)
 
 
 def top_unclassified(db: Session, since: str, limit: int = 15) -> list[tuple[str, int]]:
