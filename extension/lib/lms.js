@@ -109,13 +109,18 @@ function* strings(value) {
 
 const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", sol: "/", colon: ":", period: ".", nbsp: "\u00a0", num: "#", quest: "?", equals: "=", commat: "@" };
 
-/** HTML character references undone: numeric ones, and the named ones a link can hide behind. */
+/** HTML character references undone as Python's html.unescape does for what can hide a link:
+ * numeric ones (the ";" optional), the named ones above, and the legacy names written without
+ * ";" ("&amp"). Other named references stay as written: they never change which host a link
+ * names (tests/extension/test_lms_twin.py compares both engines on generated bodies). */
 function unescapeHtml(text) {
   if (!text.includes("&")) return text;
-  return text.replace(/&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});/g, (whole, ref) => {
-    if (ref[0] !== "#") return ENTITIES[ref] ?? whole;
-    const code = ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-    if (code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return "\ufffd";
+  return text.replace(/&(#[0-9]+|#[xX][0-9a-fA-F]+);?|&([a-zA-Z][a-zA-Z0-9]{1,31});|&(amp|lt|gt|quot|nbsp)/g, (whole, number, name, legacy) => {
+    if (legacy) return ENTITIES[legacy];
+    if (name) return ENTITIES[name] ?? whole;
+    const hex = number[1] === "x" || number[1] === "X";
+    const code = parseInt(number.slice(hex ? 2 : 1), hex ? 16 : 10);
+    if (!(code > 0) || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return "\ufffd";
     return String.fromCodePoint(code);
   });
 }
