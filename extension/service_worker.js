@@ -34,7 +34,7 @@ import {
   parseMarker,
 } from "./lib/decide.js";
 import { classify, exemptionFor, needsBody, platformForHost } from "./lib/policy.js";
-import { ACTIVITY, findRoute, requiredPlatforms } from "./lib/lms.js";
+import { ACTIVITY, districtHosts, findRoute, requiredPlatforms } from "./lib/lms.js";
 import { lmsNotice } from "./lib/texts.js";
 
 const INTERSTITIAL = chrome.runtime.getURL("pages/interstitial.html");
@@ -248,7 +248,8 @@ chrome.webRequest.onBeforeRequest.addListener((details) => {
   try {
     if (!details.requestBody || !isSend(details)) return;
     const current = loadedPolicy(); // not read yet: keep the body, decide later
-    const lms = findRoute(details.url, details.method) !== null; // an LMS assignment being saved
+    // An LMS assignment being saved (the district's own LMS hosts once the policy is read).
+    const lms = findRoute(details.url, details.method, districtHosts(current)) !== null;
     if (!lms && (current === null || (current && !needsBody(current, hostOf(details.url))))) return;
     if (bodies.size >= BODY_REQUESTS) bodies.delete(bodies.keys().next().value);
     bodies.set(details.requestId, details.requestBody);
@@ -271,8 +272,8 @@ chrome.webRequest.onBeforeSendHeaders.addListener(safely(async (details) => {
  * per platform named (lib/lms.js). Never stopped: the teacher's work goes on. Behind the
  * district proxy, the proxy reads the post and marks the answer, which shows the same notice. */
 async function decideLms(details, headers, requestBody) {
-  if (!findRoute(details.url, details.method)) return;
   const current = await policy();
+  if (!findRoute(details.url, details.method, districtHosts(current))) return;
   const cfg = await config();
   if (!current || !cfg.enabled) return;
   if (cfg.deferToProxy && (await isBehindProxy())) return;

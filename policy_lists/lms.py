@@ -148,6 +148,13 @@ def _host_in(host: str, hosts: Iterable[str]) -> bool:
     return any(host == h or host.endswith("." + h) for h in hosts)
 
 
+def district_hosts(policy: Policy) -> Mapping[str, Iterable[str]]:
+    """A district's own LMS host names (setting ``lms_hosts``, e.g. ``{"canvas":
+    ["canvas.usd999.org"]}``), read as the LMS's own hosts are."""
+    hosts = policy.settings.get("lms_hosts")
+    return hosts if isinstance(hosts, Mapping) else {}
+
+
 def is_lms_host(host: str, extra_hosts: Mapping[str, Iterable[str]] | None = None) -> bool:
     """Whether a route above lives on ``host``: the proxy decrypts these to read their bodies."""
     name = host.lower().rstrip(".")
@@ -246,7 +253,10 @@ def required_platforms(
     extra_hosts: Mapping[str, Iterable[str]] | None = None,
 ) -> Finding | None:
     """The social media platforms linked from an LMS assignment or announcement being created
-    or edited by this request; None when it is not such a request or links to none."""
+    or edited by this request; None when it is not such a request or links to none.
+    ``extra_hosts``: the district's own LMS hosts; by default the policy's ``lms_hosts``."""
+    if extra_hosts is None:
+        extra_hosts = district_hosts(policy)
     route = find_route(url, method, extra_hosts)
     if route is None:
         return None

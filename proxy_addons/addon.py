@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from mitmproxy import ctx, exceptions, http, tls
 
 from policy_lists import Policy, PolicyError, Verdict
-from policy_lists.lms import is_lms_host
+from policy_lists.lms import district_hosts, is_lms_host
 
 from . import flows, lms_hook, pages
 from .continues import Continues, site_of
@@ -183,7 +183,8 @@ class StaffGuard:
             names = [name for name in (sni, target) if name]
             if any(self._policy().needs_decision(name) for name in names):
                 return
-            if any(is_lms_host(name) for name in names):
+            extra = district_hosts(self._policy())
+            if any(is_lms_host(name, extra) for name in names):
                 return  # an LMS host with assignment routes: its posts are read (lms_hook)
             data.ignore_connection = True
             host = sni or target

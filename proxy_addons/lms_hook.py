@@ -14,7 +14,7 @@ from __future__ import annotations
 from mitmproxy import http
 
 from policy_lists import Policy, Verdict
-from policy_lists.lms import ACTIVITY, Finding, is_lms_host, required_platforms
+from policy_lists.lms import ACTIVITY, Finding, district_hosts, is_lms_host, required_platforms
 
 from . import pages
 
@@ -23,7 +23,7 @@ BODY_BYTES = 64 * 1024
 
 def finding_for(req: http.Request, url: str, host: str, policy: Policy) -> Finding | None:
     """What this request's bounded body links to, for an LMS create/edit route only."""
-    if not is_lms_host(host) or req.method in ("GET", "HEAD", "OPTIONS"):
+    if req.method in ("GET", "HEAD", "OPTIONS") or not is_lms_host(host, district_hosts(policy)):
         return None
     body = req.raw_content[:BODY_BYTES] if req.raw_content else None
     return required_platforms(policy, url, req.method, req.headers, body)

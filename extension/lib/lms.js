@@ -59,6 +59,12 @@ function hostIn(host, hosts) {
   return hosts.some((h) => host === h || host.endsWith(`.${h}`));
 }
 
+/** A district's own LMS host names by LMS (setting `lms_hosts`), as lms.py's district_hosts. */
+export function districtHosts(policy) {
+  const hosts = policy?.settings?.lms_hosts;
+  return hosts && typeof hosts === "object" && !Array.isArray(hosts) ? hosts : {};
+}
+
 /** Whether an LMS create/edit route lives on `host` (the extension keeps these bodies). */
 export function isLmsHost(host, extraHosts = {}) {
   const name = String(host || "").toLowerCase().replace(/\.$/, "");
@@ -188,8 +194,9 @@ function operation(body) {
 /**
  * The social media platforms linked from an LMS assignment or announcement being created or
  * edited by this request: {lms, kind, platforms: [{id, name, approved}], sentence}, or null.
+ * `extraHosts`: the district's own LMS hosts; by default the policy's `lms_hosts`.
  */
-export function requiredPlatforms(policy, url, { method = "POST", headers = null, body = null, extraHosts = {} } = {}) {
+export function requiredPlatforms(policy, url, { method = "POST", headers = null, body = null, extraHosts = districtHosts(policy) } = {}) {
   const route = findRoute(url, method, extraHosts);
   if (!route) return null;
   if (route.operations.length && !route.operations.includes(operation(body))) return null;

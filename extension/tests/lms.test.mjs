@@ -23,7 +23,9 @@ test("the route table is lms.py's, row for row (tests/vectors/lms/routes.json)",
 
 for (const c of cases) {
   test(`lms vector: ${c.name}`, () => {
-    const found = requiredPlatforms(policy, c.url, { method: c.method, headers: c.headers, body: c.body });
+    const found = requiredPlatforms(policy, c.url, {
+      method: c.method, headers: c.headers, body: c.body, ...(c.extra_hosts ? { extraHosts: c.extra_hosts } : {}),
+    });
     if (c.expect === null) {
       assert.equal(found, null);
       return;
@@ -71,4 +73,12 @@ test("the proxy's marker for an LMS post gives the same notice as the extension'
   assert.equal(verdict.action, "notice");
   assert.equal(verdict.reason, lmsNotice({ kind: "assignment", platforms: [{ name: "Instagram" }, { name: "TikTok" }], sentence: verdict.reason.split(". ").slice(1).join(". ") }));
   assert.match(verdict.reason, /^This assignment links to Instagram and TikTok\. No employee shall require a student/);
+});
+
+test("the policy's lms_hosts setting names the district's own LMS hosts", () => {
+  const district = { ...policy, settings: { ...policy.settings, lms_hosts: { canvas: ["canvas.usd999.org"] } } };
+  const url = "https://canvas.usd999.org/api/v1/courses/1/assignments";
+  const body = JSON.stringify({ d: "https://www.tiktok.com/@x" });
+  assert.equal(requiredPlatforms(district, url, { body }).lms, "canvas");
+  assert.equal(requiredPlatforms(policy, url, { body }), null);
 });

@@ -125,6 +125,27 @@ def test_the_proxys_notice_is_the_vectors(case):
     from policy_lists.lms import required_platforms
 
     found = required_platforms(
-        load_policy(), case["url"], case["method"], case["headers"], case["body"]
+        load_policy(),
+        case["url"],
+        case["method"],
+        case["headers"],
+        case["body"],
+        extra_hosts=case.get("extra_hosts"),
     )
     assert found is not None and pages.lms_notice(found) == case["expect"]["notice"]
+
+
+def test_a_districts_own_lms_host_from_settings_is_decrypted_and_read(tmp_path):
+    from proxy_harness import running_addon
+
+    district = "settings:\n  lms_hosts: {canvas: [canvas.usd999.org]}\n"
+    with running_addon(tmp_path, district) as guard:
+        data = hello_data("canvas.usd999.org")
+        guard.tls_clienthello(data)
+        assert data.ignore_connection is False
+        url = "https://canvas.usd999.org/api/v1/courses/1/assignments"
+        response = answered(guard, post(url, "https://www.tiktok.com/@x"))
+        assert "platforms=tiktok" in response.headers["X-StaffGuard"]
+        other = hello_data("canvas.elsewhere.org")
+        guard.tls_clienthello(other)
+        assert other.ignore_connection is True
