@@ -257,9 +257,10 @@ def settings() -> Any:
             values["actions"] = yaml.safe_dump(values["actions"], sort_keys=False)
         if "staff_domains" in values:
             values["staff_domains"] = "\n".join(values["staff_domains"])
-        if isinstance(values.get("lms_hosts"), dict):
+        stored_hosts = values.get("lms_hosts")
+        if isinstance(stored_hosts, dict):
             values["lms_hosts"] = "\n".join(
-                f"{lms} = {host}" for lms, hosts in values["lms_hosts"].items() for host in hosts
+                f"{lms} = {host}" for lms, hosts in stored_hosts.items() for host in hosts
             )
     return render_template(
         "settings.html",
