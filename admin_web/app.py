@@ -30,6 +30,7 @@ from . import (
     registers,
     versions,
 )
+from .iibgc import API_BLUEPRINTS as IIBGC_API_BLUEPRINTS
 from .iibgc import BLUEPRINTS as IIBGC_BLUEPRINTS
 from .inputs import refuse_unstorable
 from .lists import bp as lists_bp
@@ -81,6 +82,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)
     csrf.exempt(health.bp)
     csrf.exempt(identity_api.bp)
+    for blueprint in IIBGC_API_BLUEPRINTS:
+        csrf.exempt(blueprint)
     blueprints = [auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp, health.bp]
     blueprints += [feeds.bp, identity_api.bp, accounts.bp]
     for blueprint in blueprints:

@@ -41,6 +41,7 @@ WORDS = {
     "notice": "showed a notice",
     "block": "blocked",
     "allow": "allowed",
+    "student_required": "linked students to social media (LMS)",
 }
 AUDIT_KINDS = {
     "platform": "Saved a platform",

@@ -13,7 +13,8 @@ from flask import Blueprint
 from . import models_iibgc, report, training
 from .openapi import OPENAPI
 
-BLUEPRINTS: tuple[Blueprint, ...] = (training.bp, report.bp)
+BLUEPRINTS: tuple[Blueprint, ...] = (training.bp, training.api_bp, report.bp)
+API_BLUEPRINTS: tuple[Blueprint, ...] = (training.api_bp,)  # bearer tokens: no CSRF token
 
 TRAINING_STATUS: dict[str, Any] = {
     "get": {
@@ -43,8 +44,33 @@ TRAINING_STATUS: dict[str, Any] = {
             },
             "400": {"description": "no user given"},
             "401": {"description": "no valid token"},
+            "403": {"description": "not a proxy or device token, or another user's device"},
+        },
+    }
+}
+TRAINING_ACKNOWLEDGMENT: dict[str, Any] = {
+    "post": {
+        "summary": "Record a staff member's training acknowledgment (the one-time step)",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["user"],
+                        "properties": {"user": {"type": "string", "format": "email"}},
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": {"description": "recorded with its time and revision; the new status"},
+            "400": {"description": "no user, or an address that may not acknowledge"},
+            "401": {"description": "no valid token"},
+            "403": {"description": "not a proxy or device token, or another user's device"},
         },
     }
 }
 OPENAPI["paths"].setdefault("/api/v1/training/status", TRAINING_STATUS)
-__all__ = ["BLUEPRINTS", "models_iibgc"]
+OPENAPI["paths"].setdefault("/api/v1/training/acknowledgments", TRAINING_ACKNOWLEDGMENT)
+__all__ = ["API_BLUEPRINTS", "BLUEPRINTS", "models_iibgc"]

@@ -186,7 +186,7 @@ FORM_FIELDS = frozenset(
     {
         "id", "name", "category", "domains", "rules", "actions", "approved_on", "handle",
         "officials", "users", "networks", "continue_minutes", "retention_days", "district_name",
-        "permission_url", "policy_url", "staff_domains", "time_zone",
+        "permission_url", "policy_url", "staff_domains", "time_zone", "lms_hosts",
     }
 )  # fmt: skip
 

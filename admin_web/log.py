@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from policy_lists.event_schema import EVENT_FIELDS
-from policy_lists.vocabulary import ACTIONS, ACTIVITIES, CATEGORIES, OUTCOMES, SOURCES
+from policy_lists.vocabulary import ACTIONS, CATEGORIES, EVENT_ACTIVITIES, OUTCOMES, SOURCES
 
 from . import describe, rollups, timefmt
 from .auth import can, role_required
@@ -52,7 +52,7 @@ MANY_USERS = 50
 EXACT = ("platform", "category", "activity", "action", "outcome", "source", "reporter")
 CHOICES = {
     "category": CATEGORIES,
-    "activity": ACTIVITIES,
+    "activity": EVENT_ACTIVITIES,
     "action": ACTIONS,
     "outcome": OUTCOMES,
     "source": SOURCES,
@@ -258,9 +258,22 @@ def dashboard() -> Any:
         top=rollups.top_platforms(db, since),
         outcomes=rollups.outcomes(db, since),
         repeat=rollups.repeat_users(db, since),
+        student_required=student_required(db, since),
         unclassified=top_unclassified(db, since),
         proxies=proxies(db),
     )
+
+
+def student_required(db: Session, since: str) -> int:
+    """How many LMS assignments or announcements linked students to a social media platform
+    (IIBGC: no employee shall require a student to use one), one event per platform named."""
+    start = dt.datetime.fromisoformat(since)
+    found = db.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.activity == "student_required", Event.ts >= start)
+    )
+    return int(found or 0)
 
 
 def top_unclassified(db: Session, since: str, limit: int = 15) -> list[tuple[str, int]]:

@@ -191,6 +191,17 @@ def exemptions() -> Any:
     )
 
 
+def lms_host_lines(text: str) -> dict[str, list[str]]:
+    """``canvas = canvas.usd999.org`` lines as the ``lms_hosts`` setting; a line without "="
+    keeps its text as the LMS name, so the lists' check names it rather than dropping it."""
+    result: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        lms, _, host = line.partition("=")
+        if lms.strip() or host.strip():
+            result.setdefault(lms.strip().lower(), []).append(host.strip())
+    return result
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @role_required("approver", "auditor")
 def settings() -> Any:
@@ -213,6 +224,9 @@ def settings() -> Any:
         staff_domains = lines(request.form.get("staff_domains", ""))
         if staff_domains:
             wanted["staff_domains"] = staff_domains
+        lms_hosts = lms_host_lines(request.form.get("lms_hosts", ""))
+        if lms_hosts:
+            wanted["lms_hosts"] = lms_hosts  # checked with the lists (unknown LMS, bad names)
         actions_text = request.form.get("actions", "").strip()
         if actions_text:
             try:
@@ -243,6 +257,11 @@ def settings() -> Any:
             values["actions"] = yaml.safe_dump(values["actions"], sort_keys=False)
         if "staff_domains" in values:
             values["staff_domains"] = "\n".join(values["staff_domains"])
+        stored_hosts = values.get("lms_hosts")
+        if isinstance(stored_hosts, dict):
+            values["lms_hosts"] = "\n".join(
+                f"{lms} = {host}" for lms, hosts in stored_hosts.items() for host in hosts
+            )
     return render_template(
         "settings.html",
         values=values,

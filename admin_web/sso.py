@@ -8,8 +8,15 @@ email domains that may sign in (required: without it SSO stays off).
 
 The provider vouches for the email; the site decides what it may do. A first sign-in creates
 the account with no role (it reaches nothing until an admin gives it one), and an account an
-admin disabled stays out. The ID token's signature, issuer, audience and nonce are checked by
-Authlib against the provider's published keys.
+admin disabled stays out.
+
+Staff signing in to acknowledge the training (``/training/sso``) go through the same provider
+and the same callback (so the provider knows one redirect address), but get a *staff identity*
+only: ``session["staff_email"]``, which the training page acknowledges as, and nothing else.
+No admin-site account is created and no role is reached.
+
+The ID token's signature, issuer, audience and nonce are checked by Authlib against the
+provider's published keys.
 """
 
 from __future__ import annotations
@@ -43,7 +50,6 @@ PRESETS = {
     "google": "https://accounts.google.com",
     "microsoft": "https://login.microsoftonline.com/{tenant}/v2.0",
 }
-oauth = OAuth()
 
 
 def _setting(app: Flask, name: str) -> str:
@@ -65,7 +71,10 @@ def init_app(app: Flask) -> None:
     if not app.config["SSO_ENABLED"]:
         return
     issuer = PRESETS.get(issuer, issuer).format(tenant=_setting(app, "TENANT") or "organizations")
-    oauth.init_app(app)
+    # One OAuth registry per app: a module-wide one keeps the first app's client (and its
+    # provider) for every later app in the same process.
+    oauth = OAuth(app)
+    app.extensions["staffguard_oauth"] = oauth
     oauth.register(
         "district",
         client_id=_setting(app, "CLIENT_ID"),
@@ -76,24 +85,59 @@ def init_app(app: Flask) -> None:
     )
 
 
+def _client() -> Any:
+    return current_app.extensions["staffguard_oauth"].create_client("district")
+
+
 @bp.app_context_processor
 def sso_enabled() -> dict[str, Any]:
     return {"sso_enabled": current_app.config.get("SSO_ENABLED", False)}
+
+
+TRAINING = "training"  # session["sso_for"]: what the sign-in under way is for
 
 
 @bp.get("/login/sso")
 def start() -> Any:
     if not current_app.config.get("SSO_ENABLED"):
         abort(404)
+    session.pop("sso_for", None)  # an abandoned staff sign-in never turns this one into it
     callback = url_for("sso.callback", _external=True)
-    return oauth.create_client("district").authorize_redirect(callback)
+    return _client().authorize_redirect(callback)
+
+
+@bp.get("/training/sso")
+def training_start() -> Any:
+    """Sign in to the training page as oneself: a staff identity, not an admin session."""
+    if not current_app.config.get("SSO_ENABLED"):
+        abort(404)
+    session["sso_for"] = TRAINING
+    callback = url_for("sso.callback", _external=True)
+    return _client().authorize_redirect(callback)
+
+
+@bp.post("/training/signout")
+def training_signout() -> Any:
+    session.pop("staff_email", None)
+    session.pop("staff_name", None)
+    return redirect(url_for("training.page"), 303)
+
+
+def _staff_identity(email: str, claims: dict[str, Any]) -> Any:
+    """The training page's signed-in staff member; an admin session, if any, is left as it is."""
+    session["staff_email"] = email
+    session["staff_name"] = str(claims.get("name") or "")[:200]
+    session.permanent = True
+    return redirect(url_for("training.page"), 303)
 
 
 @bp.get("/login/sso/callback")
 def callback() -> Any:
     if not current_app.config.get("SSO_ENABLED"):
         abort(404)
-    client = oauth.create_client("district")
+    client = _client()
+    for_training = session.pop("sso_for", None) == TRAINING
+    back = url_for("training.page") if for_training else url_for("auth.login")
     try:
         token = client.authorize_access_token()
         claims = dict(token.get("userinfo") or {})  # the checked ID token's claims
@@ -105,15 +149,19 @@ def callback() -> Any:
     except Exception as error:  # refused, expired, forged: sign-in simply does not happen
         current_app.logger.warning("SSO sign-in refused: %s", error)
         flash("Single sign-on did not complete; try again.", "error")
-        return redirect(url_for("auth.login"))
+        return redirect(back)
     email = str(claims.get("email") or "").strip().lower()
     domain = email.rpartition("@")[2]
     if not email or claims.get("email_verified") is False:
         flash("Your provider did not give a verified email address.", "error")
-        return redirect(url_for("auth.login")), 303
+        return redirect(back), 303
     if domain not in current_app.config["SSO_DOMAINS"]:
         flash(f"Accounts of {domain} cannot sign in here.", "error")
+        if for_training:
+            return redirect(back), 303
         return render_template("login.html"), 403
+    if for_training:
+        return _staff_identity(email, claims)
     db = get_db()
     user = db.scalar(select(User).where(User.name == email))
     if user is None:

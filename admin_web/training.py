@@ -2,8 +2,9 @@
 periodically thereafter"): the staff page, the admins' completion view, reminders, and
 ``GET /api/v1/training/status`` for the proxy and the extension.
 
-Staff reach ``/training`` by link and identify themselves by email; nothing else about them is
-asked. The district edits the sections shown below the policy's own text.
+Staff reach ``/training`` by link and identify themselves by email, or sign in with the
+district's SSO (``/training/sso``, a staff identity only: see sso.py); nothing else about them
+is asked. The district edits the sections shown below the policy's own text.
 """
 
 from __future__ import annotations
@@ -22,19 +23,25 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from sqlalchemy import select
 
 from . import staff
-from .auth import role_required, token_from_request
+from .api import authorized
+from .auth import role_required
 from .db import get_db
+from .inputs import json_body
 from .log import defuse
 from .mailer import send_all
 from .models import AuditRecord
 from .models_iibgc import Reminder, TrainingSection
 
 bp = Blueprint("training", __name__)
+# The calls the proxy and the extension make with a bearer token: exempt from CSRF tokens as
+# the API is (app.py), so a blueprint of their own.
+api_bp = Blueprint("training_api", __name__)
 CSV_FIELDS = ("email", "name", "building", "role", "period", "acknowledged_at", "policy_revision")
 
 
@@ -47,9 +54,11 @@ def page() -> Any:
     db = get_db()
     period = staff.current_period(db)
     problem, done = None, None
-    email = request.values.get("email", "").strip().lower()
+    # Signed in by the district's SSO (sso.py): that address, whatever a form or link says.
+    signed_in = session.get("staff_email")
+    email = signed_in or request.values.get("email", "").strip().lower()
     if request.method == "POST":
-        name = request.form.get("name", "").strip()[:200]
+        name = request.form.get("name", "").strip()[:200] or session.get("staff_name", "")
         problem = staff.email_problem(db, email)
         if not problem and not request.form.get("read"):
             problem = "tick the box to say you have read the policy and the district's sections"
@@ -69,6 +78,7 @@ def page() -> Any:
         period=period,
         revision=staff.policy_revision(db),
         email=email,
+        signed_in=signed_in,
         done=done,
         problem=problem,
     ), (400 if problem else 200)
@@ -248,24 +258,27 @@ def remind() -> Any:
     return redirect(url_for("training.manage"))
 
 
-@bp.get("/api/v1/training/status")
-def status() -> Any:
-    """Whether ``user`` owes an acknowledgment: the proxy's interstitial and the extension ask
-    this before showing a one-time "read and acknowledge" step."""
-    if token_from_request() is None:
-        return (
-            jsonify(error="a valid bearer token is required"),
-            401,
-            {"WWW-Authenticate": "Bearer"},
-        )
+def _api_user(user: Any) -> tuple[str, Any]:
+    """The staff member a proxy or device asks about (a device: its own user only), or the
+    error answer to give instead."""
+    token = authorized("proxy", "device")
+    assert token is not None  # authorized() answers 401/403 itself
+    if not isinstance(user, str) or not user.strip():
+        return "", (jsonify(error="user is required (the staff member's email)"), 400)
+    user = user.strip().lower()
+    if token.scope == "device" and user != (token.user or "").strip().lower():
+        get_db().commit()  # its last use still counts
+        message = f"this device token is bound to {token.user}; it may not ask about {user}"
+        return "", (jsonify(error=message), 403)
+    return user, None
+
+
+def _status(user: str) -> dict[str, Any]:
     db = get_db()
-    user = request.args.get("user", "").strip().lower()
-    if not user:
-        return jsonify(error="user is required"), 400
     period = staff.current_period(db)
     in_scope = staff.email_problem(db, user) is None
     ack = staff.acknowledgment(db, user, period)
-    body = {
+    return {
         "user": user,
         "period": period,
         "in_scope": in_scope,
@@ -274,5 +287,35 @@ def status() -> Any:
         "policy_revision": staff.policy_revision(db),
         "url": url_for("training.page", email=user, _external=True),
     }
-    db.commit()  # the token's last use
+
+
+@api_bp.get("/api/v1/training/status")
+def status() -> Any:
+    """Whether ``user`` owes an acknowledgment: the proxy's interstitial and the extension ask
+    this before showing a one-time "read and acknowledge" step. Proxy and device tokens; a
+    device token for its own user only."""
+    user, refusal = _api_user(request.args.get("user", ""))
+    if refusal is not None:
+        return refusal
+    body = _status(user)
+    get_db().commit()  # the token's last use
     return body
+
+
+@api_bp.post("/api/v1/training/acknowledgments")
+def acknowledge_api() -> Any:
+    """The one-time step's "Acknowledge": ``{"user": email}`` from the proxy (for the user it
+    authenticated) or a device (its own user), recorded with the time and the policy revision
+    in force, as the training page records one. Answers the new status (201)."""
+    body = json_body()
+    user, refusal = _api_user(body.get("user") if isinstance(body, dict) else None)
+    if refusal is not None:
+        return refusal
+    db = get_db()
+    problem = staff.email_problem(db, user)
+    if problem:
+        return jsonify(error=f"user {user!r}: {problem}"), 400
+    staff.acknowledge(db, user, "", staff.current_period(db))
+    answer = _status(user)
+    db.commit()
+    return answer, 201

@@ -3,6 +3,7 @@
 // navigation (fail open) and is logged to the worker's console.
 
 import {
+  acknowledgeTraining,
   checkProxy,
   config,
   continues,
@@ -16,6 +17,7 @@ import {
   signInChanged,
   storageChanged,
   syncPolicy,
+  trainingDue,
   userEmail,
 } from "./background/state.js";
 import { applyRules, compileRules, refused } from "./background/dnr.js";
@@ -32,6 +34,8 @@ import {
   parseMarker,
 } from "./lib/decide.js";
 import { classify, exemptionFor, needsBody, platformForHost } from "./lib/policy.js";
+import { ACTIVITY, districtHosts, findRoute, requiredPlatforms } from "./lib/lms.js";
+import { lmsNotice } from "./lib/texts.js";
 
 const INTERSTITIAL = chrome.runtime.getURL("pages/interstitial.html");
 const BANNER_MS = 3 * 60_000; // one banner per tab, platform and activity in this time
@@ -60,6 +64,11 @@ async function banner(tabId, verdict, tone, unlessProxyBanner = false, text = ve
   } catch (error) {
     console.warn("StaffGuard: banner not shown", error);
   }
+}
+
+/** Platform names by id, from the synced policy (the proxy's marker names ids only). */
+function platformNames(current) {
+  return Object.fromEntries((current?.platforms || []).map((p) => [p.id, p.name]));
 }
 
 function safely(handler) {
@@ -217,7 +226,7 @@ chrome.webNavigation.onDOMContentLoaded.addListener(safely(async (details) => {
     if (!(await config()).enabled) return;
     const current = await policy();
     const local = current ? classify(current, details.url, { user: await userEmail() }) : null;
-    const verdict = markerVerdict(marked.marker, local);
+    const verdict = markerVerdict(marked.marker, local, platformNames(current));
     await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn", true);
   }
 }));
@@ -239,7 +248,9 @@ chrome.webRequest.onBeforeRequest.addListener((details) => {
   try {
     if (!details.requestBody || !isSend(details)) return;
     const current = loadedPolicy(); // not read yet: keep the body, decide later
-    if (current === null || (current && !needsBody(current, hostOf(details.url)))) return;
+    // An LMS assignment being saved (the district's own LMS hosts once the policy is read).
+    const lms = findRoute(details.url, details.method, districtHosts(current)) !== null;
+    if (!lms && (current === null || (current && !needsBody(current, hostOf(details.url))))) return;
     if (bodies.size >= BODY_REQUESTS) bodies.delete(bodies.keys().next().value);
     bodies.set(details.requestId, details.requestBody);
   } catch (error) {
@@ -251,8 +262,39 @@ chrome.webRequest.onBeforeSendHeaders.addListener(safely(async (details) => {
   if (!isSend(details)) return;
   const requestBody = bodies.get(details.requestId);
   bodies.delete(details.requestId);
-  await decideSend(details, headerMap(details.requestHeaders), requestBody, false);
+  const headers = headerMap(details.requestHeaders);
+  await decideLms(details, headers, requestBody);
+  await decideSend(details, headers, requestBody, false);
 }), URLS, SEND_HEADERS);
+
+/** IIBGC's "no employee shall require a student to use a social media platform": an LMS
+ * assignment or announcement saved with a link to one gets the notice in its tab and one event
+ * per platform named (lib/lms.js). Never stopped: the teacher's work goes on. Behind the
+ * district proxy, the proxy reads the post and marks the answer, which shows the same notice. */
+async function decideLms(details, headers, requestBody) {
+  const current = await policy();
+  if (!findRoute(details.url, details.method, districtHosts(current))) return;
+  const cfg = await config();
+  if (!current || !cfg.enabled) return;
+  if (cfg.deferToProxy && (await isBehindProxy())) return;
+  const finding = requiredPlatforms(current, details.url, { method: details.method, headers, body: requestBody ?? null });
+  if (!finding) return;
+  const notice = lmsNotice(finding);
+  const host = hostOf(details.url);
+  const url = details.url.split("#", 1)[0].split("?", 1)[0];
+  const verdicts = finding.platforms.map((p) => ({
+    url, host, platform_id: p.id, platform: p.name, category: "social_media", approved: p.approved,
+    activity: ACTIVITY, action: "notice", exempt: false, reason: notice,
+    policy_ref: TEXTS.student_required.policy_ref,
+  }));
+  const ids = finding.platforms.map((p) => p.id).join(",");
+  if (await firstIn(`banner|${details.tabId}|lms|${ids}`, 60_000)) {
+    await banner(details.tabId, verdicts[0], "notice", false, notice);
+  }
+  for (const verdict of verdicts) {
+    if (await firstIn(`event|lms|${url}|${verdict.platform_id}`, EVENT_MS)) await record(verdict, "shown");
+  }
+}
 
 // A send the district's declarativeNetRequest rules stopped never reaches onBeforeSendHeaders.
 chrome.webRequest.onErrorOccurred.addListener(safely(async (details) => {
@@ -309,7 +351,7 @@ chrome.webRequest.onHeadersReceived.addListener(safely(async (details) => {
   if (!(await config()).enabled) return;
   const current = await policy();
   const local = current ? classify(current, details.url, { method: details.method }) : null;
-  const verdict = markerVerdict(marker, local);
+  const verdict = markerVerdict(marker, local, platformNames(current));
   await banner(details.tabId, verdict, marker.action === "notice" ? "notice" : "warn");
 }), { urls: ["<all_urls>"] }, ["responseHeaders"]);
 
@@ -362,6 +404,14 @@ async function handleMessage(message, sender) {
       return { ok: true, from: pending.from };
     }
     return { ok: true };
+  }
+  if (message.type === "training") {
+    // Asked by the interstitial once it shows: the one-time step, when one is owed.
+    return { due: await trainingDue() };
+  }
+  if (message.type === "acknowledge") {
+    const ok = await acknowledgeTraining();
+    return { ok, url: ok ? null : (await trainingDue())?.url || null };
   }
   if (message.type === "sync") {
     const result = await syncPolicy();

@@ -32,8 +32,17 @@ Routes (each with the public source it comes from):
 - Schoology REST API v1 (``api.schoology.com`` or a district's ``*.schoology.com``):
   ``POST /v1/sections/{section_id}/assignments`` and ``PUT .../assignments/{id}``
   (developers.schoology.com, REST API v1 "Assignment"; api-evangelist/schoology,
-  collections/schoology-assignments-api.opencollection.json). Schoology's web editor posts
-  Drupal forms whose paths were not verified in public code: not covered yet.
+  collections/schoology-assignments-api.opencollection.json); updates (a course's
+  announcements) ``POST /v1/{sections|groups}/{id}/updates`` and ``PUT .../updates/{id}``, and
+  discussions ``POST /v1/{sections|groups}/{id}/discussions`` and ``PUT .../discussions/{id}``
+  (KTibow/schoology-openapi, spec/paths/_index.yaml: the realm paths ``/{realm}/{realm_id}/updates``
+  and ``/{realm}/{realm_id}/discussions``). Schoology's own web editor posts Drupal forms from
+  pop-ups; no public code we could find names their paths (public scripts that drive it click
+  through the pop-ups rather than post), so they are not covered: a district behind the proxy
+  sees them as ordinary allowed traffic.
+
+``LMS_HOSTS`` are the hosts these routes live on: the proxy decrypts those (and only those
+that no list needs decrypted anyway) to read the bodies of these routes.
 """
 
 from __future__ import annotations
@@ -61,7 +70,7 @@ _ID = r"[^/]+"
 @dataclass(frozen=True)
 class Route:
     lms: str
-    kind: str  # assignment | announcement | post (Classroom's web app: either)
+    kind: str  # assignment | announcement | discussion | post (Classroom's web app: any)
     hosts: tuple[str, ...]  # the host or its subdomains
     methods: frozenset[str]
     path: re.Pattern[str]
@@ -76,6 +85,7 @@ HOSTS = {
 }
 GC = "google_classroom"
 C = "/v1/courses/{id}"
+SR = "/v1/(sections|groups)/{id}"  # a Schoology realm: a course section or a group
 # (lms, hosts, kind, methods, path, GraphQL operations)
 TABLE: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
     ("canvas", "canvas", "assignment", "POST", "/api/v1/courses/{id}/assignments", ()),
@@ -95,7 +105,13 @@ TABLE: tuple[tuple[str, str, str, str, str, tuple[str, ...]], ...] = (
     (GC, "classroom_web", "post", "POST", r"(/u/\d+)?/_/ClassroomUi/data/batchexecute", ()),
     ("schoology", "schoology", "assignment", "POST", "/v1/sections/{id}/assignments", ()),
     ("schoology", "schoology", "assignment", "PUT", "/v1/sections/{id}/assignments/{id}", ()),
+    ("schoology", "schoology", "announcement", "POST", SR + "/updates", ()),
+    ("schoology", "schoology", "announcement", "PUT", SR + "/updates/{id}", ()),
+    ("schoology", "schoology", "discussion", "POST", SR + "/discussions", ()),
+    ("schoology", "schoology", "discussion", "PUT", SR + "/discussions/{id}", ()),
 )  # fmt: skip
+LMS_HOSTS: tuple[str, ...] = tuple(sorted({host for hosts in HOSTS.values() for host in hosts}))
+ACTIVITY = "student_required"  # the event's activity (docs/design.md), never a verdict's
 ROUTES: tuple[Route, ...] = tuple(
     Route(
         lms,
@@ -130,6 +146,20 @@ class Finding:
 
 def _host_in(host: str, hosts: Iterable[str]) -> bool:
     return any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def district_hosts(policy: Policy) -> Mapping[str, Iterable[str]]:
+    """A district's own LMS host names (setting ``lms_hosts``, e.g. ``{"canvas":
+    ["canvas.usd999.org"]}``), read as the LMS's own hosts are."""
+    hosts = policy.settings.get("lms_hosts")
+    return hosts if isinstance(hosts, Mapping) else {}
+
+
+def is_lms_host(host: str, extra_hosts: Mapping[str, Iterable[str]] | None = None) -> bool:
+    """Whether a route above lives on ``host``: the proxy decrypts these to read their bodies."""
+    name = host.lower().rstrip(".")
+    extra = [h for hosts in (extra_hosts or {}).values() for h in hosts]
+    return _host_in(name, (*LMS_HOSTS, *extra))
 
 
 def find_route(
@@ -223,7 +253,10 @@ def required_platforms(
     extra_hosts: Mapping[str, Iterable[str]] | None = None,
 ) -> Finding | None:
     """The social media platforms linked from an LMS assignment or announcement being created
-    or edited by this request; None when it is not such a request or links to none."""
+    or edited by this request; None when it is not such a request or links to none.
+    ``extra_hosts``: the district's own LMS hosts; by default the policy's ``lms_hosts``."""
+    if extra_hosts is None:
+        extra_hosts = district_hosts(policy)
     route = find_route(url, method, extra_hosts)
     if route is None:
         return None

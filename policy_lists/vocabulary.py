@@ -12,6 +12,12 @@ CATEGORIES = (
     "unclassified",
 )
 ACTIVITIES = ("browse", "comment", "direct_message", "signup", "redirect")
+# What an event may record besides: ``student_required``, an LMS assignment or announcement that
+# links students to a social media platform (policy_lists.lms). Never a verdict's activity, so
+# no list rule or action table names it.
+EVENT_ACTIVITIES = (*ACTIVITIES, "student_required")
+# The LMSs policy_lists/lms.py knows the routes of (settings.lms_hosts names them).
+LMS_NAMES = ("canvas", "google_classroom", "schoology")
 ACTIONS = ("allow", "notice", "warn", "block")
 OUTCOMES = ("shown", "continued", "went_back", "blocked")
 SOURCES = ("proxy", "extension")

@@ -25,13 +25,15 @@ from typing import TYPE_CHECKING, Any
 from mitmproxy import ctx, exceptions, http, tls
 
 from policy_lists import Policy, PolicyError, Verdict
+from policy_lists.lms import district_hosts, is_lms_host
 
-from . import flows, pages
+from . import flows, lms_hook, pages
 from .continues import Continues, site_of
 from .counts import UnclassifiedCounts
 from .recorder import Recorder
 from .source import PolicySource
 from .spool import Shipper, Spool, new_event
+from .training import TrainingStatus
 
 if TYPE_CHECKING:
     from .upkeep import Upkeep
@@ -123,6 +125,8 @@ class StaffGuard:
         self.source = source
         self.signer = pages.Signer(pages.secret_key(data, opts.staffguard_secret))
         self.continues = Continues(self.signer, self._policy, self._record)
+        if source.url:  # the admin site knows who owes the yearly acknowledgment
+            self.continues.training = TrainingStatus(source.url, api_token(opts))
         self.spool = Spool(data)
         self.recorder = Recorder(self.spool)
         worker = os.environ.get("STAFFGUARD_WORKER", "")  # --workers: each reports on its own
@@ -139,6 +143,8 @@ class StaffGuard:
         """Stop the background work on the parts about to go, then flush and close them."""
         if self.background:
             self.background.stop()
+        if self.continues.training is not None:
+            self.continues.training.close()
         if self.recorder:
             self.recorder.retry()
         self.save_counts()
@@ -177,6 +183,9 @@ class StaffGuard:
             names = [name for name in (sni, target) if name]
             if any(self._policy().needs_decision(name) for name in names):
                 return
+            extra = district_hosts(self._policy())
+            if any(is_lms_host(name, extra) for name in names):
+                return  # an LMS host with assignment routes: its posts are read (lms_hook)
             data.ignore_connection = True
             host = sni or target
             if host and self.counts and self._policy().platform_for_host(host.lower()) is None:
@@ -222,6 +231,7 @@ class StaffGuard:
         user, client = flows.user_of(flow), flows.client_of(flow)
         body = self._body(req, names, policy)
         url = flows.url_of(req, authority)
+        self._student_required(flow, url, host, policy)
         verdict = policy.classify(url, req.method, user, client, req.headers, body)
         if verdict.platform_id is None and len(names) == 1:
             # A URL the engine could not read, on a platform's host: that host's verdict, so
@@ -256,6 +266,23 @@ class StaffGuard:
                 self._record(flow, verdict, "blocked")
         elif navigation or self._worth_recording(client, site, verdict):
             self._record(flow, verdict, "shown")
+
+    def _student_required(self, flow: http.HTTPFlow, url: str, host: str, policy: Policy) -> None:
+        """An LMS assignment or announcement linking to social media: its notice (marked on the
+        answer) and its events. A notice never stops the post, and a fault here stops nothing:
+        it is logged and the request goes on as any other."""
+        try:
+            finding = lms_hook.finding_for(flow.request, url, host, policy)
+            if finding is None:
+                return
+            flow.metadata["staffguard_lms"] = finding
+            client = flows.client_of(flow)
+            for verdict in lms_hook.verdicts(finding, url, host):
+                # An editor that autosaves posts the same links again: once a minute is enough.
+                if self.recent.first(hash((client, verdict.url, verdict.platform_id, "lms"))):
+                    self._record(flow, verdict, "shown")
+        except Exception:
+            log.exception("staffguard: LMS post not read for %s; it goes on", host)
 
     def _take_passes(self, req: http.Request) -> dict[str, list[str]]:
         """StaffGuard's cookies, removed from the request. If reading them fails, every cookie
@@ -358,6 +385,13 @@ class StaffGuard:
             flow.response.headers.pop("set-cookie", None)
 
     def _mark(self, flow: http.HTTPFlow) -> None:
+        finding = flow.metadata.get("staffguard_lms")
+        if finding is not None and flow.response is not None:
+            flow.response.headers.update(lms_hook.marker(finding))
+            if flows.is_navigation(flow.request):
+                # A form post that loads a page: the notice goes into that page as well.
+                first = lms_hook.verdicts(finding, flow.request.pretty_url, flow.request.host)[0]
+                flows.inject_banner(flow.response, first, self._policy().settings)
         verdict: Verdict | None = flow.metadata.get("staffguard")
         if verdict is None or flow.response is None or flow.metadata.get("staffguard_page"):
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import re
 import secrets
 import time
@@ -23,6 +24,9 @@ from policy_lists import Policy, Verdict, registrable_domain
 
 from . import flows, pages
 from .spool import clean
+from .training import TrainingStatus
+
+log = logging.getLogger(__name__)
 
 OFFER_SECONDS = 30 * 60
 TRIP_SECONDS = 120
@@ -41,6 +45,7 @@ class Continues:
         self.signer = signer
         self.policy = policy
         self.record = record
+        self.training: TrainingStatus | None = None  # set when an admin site is the source
         self._homes: tuple[str, dict[str, str]] = ("", {})
 
     # --- passes ------------------------------------------------------------------------
@@ -81,13 +86,15 @@ class Continues:
         offer = self.signer.sign(
             "offer", flows.client_of(flow), verdict.platform_id or "", verdict.activity, expires
         )
+        return_path = flows.same_site_path(flow.request.path)
         body = pages.interstitial(
             verdict,
             offer=offer,
-            return_path=flows.same_site_path(flow.request.path),
+            return_path=return_path,
             settings=dict(self.policy().settings),
             blocked=blocked,
             to=to,
+            training=self._training_step(flow, return_path, expires),
         )
         flow.metadata["staffguard_page"] = True
         return http.Response.make(
@@ -95,6 +102,22 @@ class Continues:
             body.encode("utf-8", "replace"),
             flows.page_headers("'none'"),
         )
+
+    def _training_step(self, flow: http.HTTPFlow, return_path: str, expires: int) -> str:
+        """The one-time acknowledgment step when this staff member owes one; "" otherwise,
+        and whenever finding out fails (the page itself must come)."""
+        user = (flows.user_of(flow) or "").strip().lower()
+        if self.training is None or not user:
+            return ""
+        try:
+            due = self.training.due(user)
+            if due is None:
+                return ""
+            ack = self.signer.sign("ack", flows.client_of(flow), user, "training", expires)
+            return pages.training_step(due.period, due.url, ack, return_path)
+        except Exception:
+            log.exception("staffguard: no training step for %s", user)
+            return ""
 
     # --- /.staffguard/ -----------------------------------------------------------------
 
@@ -112,6 +135,30 @@ class Continues:
             self._check(flow, passes, platform.id)
         elif choice == "pass" and req.method == "GET":
             self._set_pass(flow, platform.id)
+        elif choice == "acknowledge" and req.method == "POST":
+            self._acknowledge(flow)
+
+    def _acknowledge(self, flow: http.HTTPFlow) -> None:
+        """The training step's button: record the acknowledgment and show the page again
+        (now without the step). Only for the user and client the step was shown to. If the
+        admin site cannot record it, the browser goes to the training page to do it there."""
+        req = flow.request
+        form = req.urlencoded_form
+        user = (flows.user_of(flow) or "").strip().lower()
+        client = flows.client_of(flow)
+        if (
+            self.training is None
+            or not user
+            or req.headers.get("sec-fetch-site", "same-origin") != "same-origin"
+            or not self.signer.check("ack", form.get("ack"), client, user, "training")
+        ):
+            return
+        back = f"{_origin(req)}{flows.same_site_path(form.get('return', '/'))}"
+        if self.training.acknowledge(user):
+            flow.response = _redirect(back)
+            return
+        due = self.training.due(user, wait=0)
+        flow.response = _redirect(due.url if due else back)
 
     def _choice(self, flow: http.HTTPFlow, choice: str, platform_id: str) -> None:
         """A POST from the interstitial: continue (sets the pass) or go back (logs it)."""

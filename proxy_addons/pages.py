@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from policy_lists import Verdict
+from policy_lists.lms import Finding
 from staffguard_common.files import secret_file
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ def interstitial(
     settings: dict[str, Any],
     blocked: bool = False,
     to: str = "",
+    training: str = "",
 ) -> str:
     """The warn (or block) page for a navigation, ready to send. ``to``: the URL on another
     domain of the platform to continue to, when the page is shown at the platform's home.
@@ -190,7 +192,29 @@ def interstitial(
         "district": _e(settings.get("district_name") or TEXTS["district_fallback"]),
         "permission": permission,
         "policy_link": policy_link,
+        "training": training,
     }
+
+
+def training_step(period: str, url: str, ack: str, return_path: str) -> str:
+    """The one-time "read and acknowledge" step, placed above the page's choices when the
+    staff member's yearly acknowledgment is due: a link to the training page and a button that
+    records it (``/.staffguard/acknowledge``, ``ack``: a signed token for this client and user).
+    Nothing else on the page changes, so the step never holds up going on or going back."""
+    if not _web_url(url):
+        return ""
+    words = TEXTS["training"]
+    return (
+        '<section class="training" data-staffguard="training">'
+        f"<h2>{_e(words['heading'])}</h2>"
+        f"<p>{_e(str(words['text']).format(period=period))}</p>"
+        f'<p><a href="{_e(url)}" target="_blank" rel="noopener">{_e(words["read"])}</a></p>'
+        f'<form method="post" action="{_e(ACTION_PATH + "acknowledge")}">'
+        f'<input type="hidden" name="ack" value="{_e(ack)}">'
+        f'<input type="hidden" name="return" value="{_e(return_path)}">'
+        f'<button class="secondary" type="submit">{_e(words["acknowledge"])}</button>'
+        "</form></section>"
+    )
 
 
 @lru_cache(maxsize=32)
@@ -287,6 +311,25 @@ def banner(verdict: Verdict, settings: Any = None) -> str:
         f'<div role="status" data-staffguard="notice" style="{TEXTS["banner_style"]}">'
         f"<strong>{_e(TEXTS['banner_prefix'])}</strong> {_e(verdict.reason)}{ask} "
         f"<small>({_e(verdict.policy_ref)})</small></div>"
+    )
+
+
+def platform_list(names: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``: platform names as a sentence says them."""
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + TEXTS["student_required"]["and"] + names[-1]
+
+
+def lms_notice(finding: Finding) -> str:
+    """The notice for an LMS assignment or announcement that links to social media platforms:
+    the platforms' names and the policy's sentence, never the links or the text
+    (tests/vectors/lms/lms.json holds what the extension's ``lmsNotice`` says too)."""
+    words = TEXTS["student_required"]
+    return str(words["notice"]).format(
+        kind=words["kinds"].get(finding.kind, finding.kind),
+        platforms=platform_list([name for _, name, _ in finding.platforms]),
+        sentence=finding.sentence,
     )
 
 

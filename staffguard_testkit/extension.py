@@ -22,6 +22,7 @@ HOSTS = (
     "www.khanacademy.org",
     "www.snapchat.com",
     "chat.usd999.org",
+    "usd999.instructure.com",  # the district's Canvas (an LMS: assignments are read there)
 )
 # Hosts on Chromium's HSTS preload list: reached over https only, so the local server answers
 # them with TLS (a throwaway certificate; Chromium runs with --ignore-certificate-errors).

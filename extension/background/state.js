@@ -210,3 +210,58 @@ export async function firstIn(key, ms) {
     .catch((error) => console.error("StaffGuard: remembering a notice", error));
   return true;
 }
+
+// The yearly training acknowledgment (IIBGC): the admin site says whether this staff member owes
+// one; the interstitial then offers a one-time "read and acknowledge" step. The answer is kept
+// in storage.session for TRAINING_MS (a failed ask for a minute); a failure means no step.
+const TRAINING_MS = 10 * 60_000;
+const TRAINING_FAILED_MS = 60_000;
+
+/** {due, period, url} for the configured user, or null (nothing owed, or not known now). */
+export async function trainingDue() {
+  const cfg = await config();
+  const user = await userEmail();
+  if (!cfg.backendUrl || !cfg.apiToken || !user) return null;
+  const { training } = await chrome.storage.session.get("training");
+  if (training && training.user === user && training.until > Date.now()) return training.due;
+  let due = null;
+  let keep = TRAINING_MS;
+  try {
+    const response = await fetch(`${cfg.backendUrl}/api/v1/training/status?user=${encodeURIComponent(user)}`, {
+      headers: { Authorization: `Bearer ${cfg.apiToken}` },
+      cache: "no-store",
+      signal: AbortSignal.timeout(3000),
+    });
+    if (!response.ok) throw new Error(`the admin site answered ${response.status}`);
+    const answer = await response.json();
+    if (answer.due === true && /^https?:\/\//i.test(answer.url || "")) {
+      due = { period: String(answer.period || ""), url: answer.url };
+    }
+  } catch (error) {
+    console.warn("StaffGuard: training status unknown; no acknowledgment step", error);
+    keep = TRAINING_FAILED_MS;
+  }
+  await chrome.storage.session.set({ training: { user, due, until: Date.now() + keep } });
+  return due;
+}
+
+/** Record the acknowledgment (POST /api/v1/training/acknowledgments); true when recorded. */
+export async function acknowledgeTraining() {
+  const cfg = await config();
+  const user = await userEmail();
+  if (!cfg.backendUrl || !user) return false;
+  try {
+    const response = await fetch(`${cfg.backendUrl}/api/v1/training/acknowledgments`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${cfg.apiToken}` },
+      body: JSON.stringify({ user }),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (response.status !== 201) throw new Error(`the admin site answered ${response.status}`);
+  } catch (error) {
+    console.warn("StaffGuard: acknowledgment not recorded", error);
+    return false;
+  }
+  await chrome.storage.session.set({ training: { user, due: null, until: Date.now() + TRAINING_MS } });
+  return true;
+}

@@ -1,5 +1,6 @@
 // What the extension shows for a verdict: pure rules, so Node tests them.
-import { TEXTS } from "./texts.js";
+import { TEXTS, lmsNotice } from "./texts.js";
+import { SENTENCE } from "./lms.js";
 
 /** The key a "continue" is remembered under: per platform (all its domains) and activity. */
 export function continueKey(verdict) {
@@ -57,15 +58,33 @@ export function parseMarker(value) {
     if (at > 0) fields[part.slice(0, at).trim()] = part.slice(at + 1).trim();
   }
   if (!["notice", "warn", "block"].includes(fields.action)) return null;
-  return { action: fields.action, activity: fields.activity || "browse", ref: fields.ref || "" };
+  const marker = { action: fields.action, activity: fields.activity || "browse", ref: fields.ref || "" };
+  if (marker.activity === "student_required") {
+    // An LMS post linking to social media: the kind of post and the platform ids, no more.
+    marker.kind = fields.kind || "post";
+    marker.platforms = (fields.platforms || "").split(",").map((p) => p.trim()).filter(Boolean);
+  }
+  return marker;
 }
 
 /**
- * The verdict a banner shows for a request the district proxy marked. The local verdict when
+ * The verdict a banner shows for a request the district proxy marked (`names`: platform names
+ * by id, from the synced policy, for an LMS post's notice). The local verdict when
  * the synced policy agrees the request is flagged; otherwise (an older policy, none yet) the
  * marker's own action and policy section, so the proxy's word is never lost.
  */
-export function markerVerdict(marker, local) {
+export function markerVerdict(marker, local, names = {}) {
+  if (marker.activity === "student_required") {
+    // The proxy read an LMS post linking to social media: the same notice as lib/lms.js gives.
+    const platforms = marker.platforms.map((id) => ({ id, name: names[id] || id }));
+    return {
+      ...(local || {}),
+      action: "notice",
+      activity: marker.activity,
+      reason: lmsNotice({ kind: marker.kind, platforms, sentence: SENTENCE }),
+      policy_ref: marker.ref,
+    };
+  }
   if (local && local.action !== "allow") return { ...local, action: marker.action };
   const what = ACTIVITY_LABELS[marker.activity] || "This activity";
   return {

@@ -113,7 +113,7 @@ export function pathSegments(path) {
   return segments;
 }
 
-function percentDecode(text) {
+export function percentDecode(text) {
   const bytes = [];
   const encoder = new TextEncoder();
   for (let i = 0; i < text.length; i++) {
@@ -301,7 +301,7 @@ function jsonOperations(text) {
   return names;
 }
 
-function bodyText(body) {
+export function bodyText(body) {
   if (typeof body === "string") {
     if (body.length <= BODY_LIMIT / 4) return body;  // cannot pass the limit as UTF-8
     body = new TextEncoder().encode(body);

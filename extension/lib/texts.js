@@ -31,3 +31,19 @@ export function interstitialText(verdict, settings = {}, blocked = false) {
     permissionUrl: permissionUrl(verdict, settings),
   };
 }
+
+/** `A`, `A and B`, `A, B and C`: platform names as a sentence says them (pages.platform_list). */
+export function platformList(names) {
+  if (names.length < 2) return names.join("");
+  return `${names.slice(0, -1).join(", ")}${TEXTS.student_required.and}${names[names.length - 1]}`;
+}
+
+/** The notice for an LMS post linking to social media (lib/lms.js's finding), in the proxy's
+ * words (pages.lms_notice): platform names and the policy's sentence, never the links. */
+export function lmsNotice(finding) {
+  const words = TEXTS.student_required;
+  return words.notice
+    .replace("{kind}", words.kinds[finding.kind] || finding.kind)
+    .replace("{platforms}", platformList(finding.platforms.map((p) => p.name)))
+    .replace("{sentence}", finding.sentence);
+}

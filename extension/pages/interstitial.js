@@ -61,6 +61,31 @@ async function main() {
     choose("continue");
   });
   $("back").addEventListener("click", () => choose("back"));
+  await trainingStep();
+}
+
+/** The one-time "read and acknowledge" step, when the staff member owes the yearly
+ * acknowledgment (the worker asks the admin site). It sits above the choices and changes
+ * none of them: it never holds up going on or going back. */
+async function trainingStep() {
+  const { due } = (await chrome.runtime.sendMessage({ type: "training" })) || {};
+  document.body.dataset.trainingChecked = due ? "due" : "none"; // for tests: the ask is over
+  if (!due) return;
+  const words = TEXTS.training;
+  $("training-heading").textContent = words.heading;
+  $("training-text").textContent = words.text.replace("{period}", due.period);
+  $("training-link").textContent = words.read;
+  $("training-link").href = due.url;
+  $("acknowledge").textContent = words.acknowledge;
+  $("acknowledge").addEventListener("click", async () => {
+    const answer = await chrome.runtime.sendMessage({ type: "acknowledge" });
+    if (answer?.ok) {
+      $("training").replaceChildren(Object.assign(document.createElement("p"), { textContent: words.done }));
+    } else if (answer?.url) {
+      window.open(answer.url, "_blank", "noopener"); // not recorded here: the page records it
+    }
+  });
+  $("training").hidden = false;
 }
 
 main();

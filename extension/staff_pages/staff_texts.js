@@ -30,6 +30,19 @@ export default {
   "continue": "Continue for district work",
   "remember": "Continuing is remembered on this device for {minutes} minutes and is logged.",
   "banner_prefix": "District policy notice:",
+  "student_required": {
+    "notice": "This {kind} links to {platforms}. {sentence}",
+    "kinds": {"assignment": "assignment", "announcement": "announcement", "discussion": "discussion", "post": "post"},
+    "and": " and ",
+    "policy_ref": "IIBGC, Prohibitions Regarding Social Media Platforms"
+  },
+  "training": {
+    "heading": "Please read and acknowledge the staff social media policy",
+    "text": "Once each school year ({period}) staff read policy IIBGC and the district's procedures and acknowledge them. It is one step, and it stops nothing: your choices below stay as they are.",
+    "read": "Read the policy and the district's procedures",
+    "acknowledge": "I have read it: acknowledge",
+    "done": "Thank you: your acknowledgment is recorded."
+  },
   "banner_permission": "Request permission with the permission form",
   "banner_style": "all:initial;display:block;font:14px/1.4 system-ui,sans-serif;background:#fff4ce;color:#222;padding:8px 12px;border-bottom:1px solid #c9a800;position:relative;z-index:2147483647",
   "banner_link_style": "all:initial;font:inherit;color:#1d4ed8;text-decoration:underline;cursor:pointer"

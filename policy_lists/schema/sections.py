@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from ..vocabulary import CATEGORIES
+from ..vocabulary import CATEGORIES, LMS_NAMES
 from .fields import FieldChecks
 from .problems import Where
 from .values import (
@@ -207,6 +207,8 @@ class Checker(FieldChecks):
                     result[key] = value
             elif key == "staff_domains":
                 result[key] = list(self.domains(value, where, "staff_domains"))
+            elif key == "lms_hosts":
+                result[key] = self.lms_hosts(value, where)
             elif key == "time_zone":
                 if isinstance(value, str) and is_time_zone(value):
                     result[key] = value
@@ -217,6 +219,21 @@ class Checker(FieldChecks):
                 result[key] = self.action_table(value, where)
             else:
                 self.fail(where, f"unknown setting {key!r}")
+        return result
+
+    def lms_hosts(self, raw: Any, where: Where) -> dict[str, list[str]]:
+        """A district's own LMS host names by LMS (``{canvas: [canvas.usd999.org]}``): their
+        assignment and announcement routes are read as the LMS's own hosts' are (lms.py)."""
+        if not isinstance(raw, Mapping):
+            self.fail(where, "lms_hosts must map an LMS to its host names", "lms_hosts")
+            return {}
+        result: dict[str, list[str]] = {}
+        for lms, hosts in raw.items():
+            if lms not in LMS_NAMES:
+                known = ", ".join(LMS_NAMES)
+                self.fail(where, f"lms_hosts: {lms!r} is not an LMS ({known})", "lms_hosts")
+                continue
+            result[lms] = list(self.domains(hosts, where, f"lms_hosts.{lms}"))
         return result
 
     def action_table(self, raw: Any, where: Where) -> dict[str, dict[str, dict[str, str]]]:

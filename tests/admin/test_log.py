@@ -139,3 +139,26 @@ def test_the_dashboard_counts_each_event_once_and_forgets_purged_ones(app, clien
         users = {row.day for row in get_db().query(UserDay)}
     assert old.date().isoformat() not in days | users
     assert utcnow().date().isoformat() in days & users
+
+
+def test_lms_notices_are_stored_counted_on_the_dashboard_and_filtered_in_the_log(
+    app, client, auth, bearer
+):
+    from staffguard_testkit.events import event
+
+    notice = event(
+        ts="now",
+        url="https://usd999.instructure.com/api/v1/courses/1/assignments",
+        host="usd999.instructure.com",
+        activity="student_required",
+        action="notice",
+        reason="This assignment links to TikTok. No employee shall require a student ...",
+    )
+    answer = client.post("/api/v1/events", json=[notice, event(ts="now")], headers=bearer)
+    assert answer.status_code == 200, answer.json
+    auth.login("auditor")
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="student-required">1<' in page and "activity=student_required" in page
+    log = client.get("/log?activity=student_required").get_data(as_text=True)
+    assert "linked students to social media (LMS)" in log and "instructure.com" in log
+    assert "direct message" not in log.split("<tbody>", 1)[-1]

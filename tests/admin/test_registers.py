@@ -3,6 +3,7 @@ changes the policy, removing it changes it back; a district platform removed is 
 
 from __future__ import annotations
 
+import html
 import io
 
 from sqlalchemy import select
@@ -96,6 +97,18 @@ def test_settings_change_the_compiled_settings(client, auth, bearer):
     client.post("/lists/settings", data={"continue_minutes": "20", "district_name": "USD 999"})
     settings = policy(client, bearer)["settings"]
     assert (settings["continue_minutes"], settings["district_name"]) == (20, "USD 999")
+
+
+def test_the_settings_form_keeps_the_districts_own_lms_hosts(client, auth, bearer):
+    auth.login("admin")
+    form = {"district_name": "USD 999", "lms_hosts": "canvas = Canvas.USD999.org\n"}
+    assert client.post("/lists/settings", data=form).status_code == 302
+    assert policy(client, bearer)["settings"]["lms_hosts"] == {"canvas": ["canvas.usd999.org"]}
+    page = client.get("/lists/settings").get_data(as_text=True)
+    assert "canvas = canvas.usd999.org" in page, "shown as typed lines, so a save keeps it"
+    bad = client.post("/lists/settings", data={"lms_hosts": "moodle = m.usd999.org"})
+    assert "'moodle' is not an LMS" in html.unescape(bad.get_data(as_text=True))
+    assert policy(client, bearer)["settings"]["lms_hosts"] == {"canvas": ["canvas.usd999.org"]}
 
 
 def check(client, bearer, url: str) -> dict:

@@ -4,6 +4,7 @@ role an admin grants later takes effect."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import shutil
@@ -19,20 +20,22 @@ from test_admin_cli import free_port
 
 from admin_web.db import get_db
 from admin_web.models import User
+from admin_web.models_iibgc import Acknowledgment
 
 pytestmark = pytest.mark.e2e
 PROVIDER = Path(__file__).with_name("oidc_provider")
 REDIRECT = "http://localhost/login/sso/callback"  # what the Flask test client's site is called
 
 
-@pytest.fixture(scope="module")
-def issuer() -> Iterator[str]:
+@contextlib.contextmanager
+def provider(redirect: str) -> Iterator[str]:
+    """The OpenID provider on a free port, knowing one client whose callback is ``redirect``."""
     if not (PROVIDER / "node_modules" / "oidc-provider").exists():
         npm = shutil.which("npm")
         assert npm, "npm is needed to install the test's OpenID provider"
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PROVIDER, check=True)
     port = free_port()
-    argv = ["node", "server.mjs", str(port), "staffguard", "test-secret", REDIRECT]
+    argv = ["node", "server.mjs", str(port), "staffguard", "test-secret", redirect]
     process = subprocess.Popen(argv, cwd=PROVIDER, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
@@ -42,6 +45,12 @@ def issuer() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[str]:
+    with provider(REDIRECT) as url:
+        yield url
 
 
 @pytest.fixture
@@ -56,9 +65,9 @@ def sso_app(issuer, sqlite_url, tmp_path):
     )
 
 
-def sign_in_with_provider(site, login: str):
+def sign_in_with_provider(site, login: str, path: str = "/login/sso"):
     """Start at the site, sign in on the provider's own pages, and bring the code back."""
-    start = site.get("/login/sso")
+    start = site.get(path)
     assert start.status_code == 302
     browser = requests.Session()
     url = start.headers["Location"]
@@ -129,3 +138,38 @@ def test_other_domains_and_disabled_accounts_are_refused(sso_app):
     # a forged callback (no state of ours) signs nobody in
     forged = sso_app.test_client().get("/login/sso/callback?code=x&state=y")
     assert forged.status_code == 302 and forged.headers["Location"].endswith("/login")
+
+
+def test_staff_sign_in_to_the_training_page_as_themselves_with_no_admin_session(sso_app):
+    site = sso_app.test_client()
+    assert b'id="training-sso"' in site.get("/training").data
+    answer = sign_in_with_provider(site, "Coach.Bo@usd999.org", "/training/sso")
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/training")
+    page = site.get("/training?email=someone.else@usd999.org").get_data(as_text=True)
+    assert "Signed in with your district account as <strong>coach.bo@usd999.org" in page
+    # The form says another address: the signed-in one is acknowledged all the same.
+    done = site.post("/training", data={"email": "someone.else@usd999.org", "read": "1"})
+    assert done.status_code == 200 and b"coach.bo@usd999.org acknowledged" in done.data
+    with sso_app.app_context():
+        db = get_db()
+        [ack] = db.query(Acknowledgment).all()
+        # The name is the provider's name claim.
+        assert (ack.email, ack.name) == ("coach.bo@usd999.org", "Coach.Bo@usd999.org")
+        assert db.query(User).filter_by(name="coach.bo@usd999.org").count() == 0, "no account"
+    assert site.get("/log").status_code == 302, "a staff identity reaches no admin page"
+    assert site.get("/training/manage").status_code == 302
+    site.post("/training/signout")
+    assert b"Signed in with your district account" not in site.get("/training").data
+
+
+def test_training_sign_in_refuses_other_domains_and_never_becomes_an_admin_sign_in(sso_app):
+    site = sso_app.test_client()
+    refused = sign_in_with_provider(site, "someone@gmail.com", "/training/sso")
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/training")
+    assert b"gmail.com cannot sign in" in site.get("/training").data
+    assert b"Signed in with your district account" not in site.get("/training").data
+    # An admin sign-in after an abandoned staff one is an admin sign-in.
+    site.get("/training/sso")
+    admin = sign_in_with_provider(site, "approver@usd999.org")
+    assert admin.status_code == 302 and site.get("/log").status_code == 200
+    assert b"Signed in with your district account" not in site.get("/training").data

@@ -174,3 +174,64 @@ def test_the_completion_csv_defuses_spreadsheet_formulas(client, auth):
     client.post("/training/roster", data={"roster": (io.BytesIO(roster.encode()), "r.csv")})
     rows = list(csv.reader(io.StringIO(client.get("/training/completion.csv").get_data(True))))
     assert rows[1][1] == '\'=HYPERLINK("http://evil")'
+
+
+def test_the_acknowledgment_api_records_time_and_revision(app, client, bearer):
+    url = "/api/v1/training/acknowledgments"
+    assert client.post(url, json={"user": "ana@usd999.org"}).status_code == 401
+    assert client.post(url, json={}, headers=bearer).status_code == 400
+    bad = client.post(url, json={"user": "not-an-address"}, headers=bearer)
+    assert bad.status_code == 400 and "not-an-address" in bad.json["error"]
+    done = client.post(url, json={"user": " Ana@usd999.org "}, headers=bearer)
+    assert done.status_code == 201 and done.json["due"] is False
+    with app.app_context():
+        [row] = get_db().query(Acknowledgment).all()
+        assert (row.email, row.period) == ("ana@usd999.org", staff.current_period(get_db()))
+        assert row.policy_revision == staff.policy_revision(get_db()) and row.at is not None
+    status = client.get("/api/v1/training/status?user=ana@usd999.org", headers=bearer).json
+    assert status["due"] is False and status["acknowledged_at"].endswith("Z")
+
+
+def test_device_tokens_acknowledge_for_their_own_user_only_and_read_tokens_not_at_all(app, client):
+    from admin_web.auth import create_token
+
+    with app.app_context():
+        device = create_token("laptop-7", "device", "ana@usd999.org")
+        read = create_token("siem", "read")
+        get_db().commit()
+    url = "/api/v1/training/acknowledgments"
+    mine = client.post(url, json={"user": "ana@usd999.org"}, headers=_bearer(device))
+    assert mine.status_code == 201
+    other = client.post(url, json={"user": "bo@usd999.org"}, headers=_bearer(device))
+    assert other.status_code == 403 and "bound to ana@usd999.org" in other.json["error"]
+    asked = client.get("/api/v1/training/status?user=bo@usd999.org", headers=_bearer(device))
+    assert asked.status_code == 403
+    assert (
+        client.post(url, json={"user": "ana@usd999.org"}, headers=_bearer(read)).status_code == 403
+    )
+    assert (
+        client.get("/api/v1/training/status?user=ana@usd999.org", headers=_bearer(read)).status_code
+        == 403
+    )
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_api_needs_no_csrf_token_where_the_site_checks_them(tmp_path):
+    from admin_harness import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'csrf.sqlite3'}", tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        from admin_web.auth import create_token
+
+        token = create_token("proxy-2")
+        get_db().commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = "/api/v1/training/acknowledgments"
+    done = client.post(url, json={"user": "ana@usd999.org"}, headers=headers)
+    assert done.status_code == 201
+    page = client.post("/training", data={"email": "bo@usd999.org", "read": "1"})
+    assert page.status_code == 400, "the staff page's own form still needs its CSRF token"

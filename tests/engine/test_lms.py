@@ -29,7 +29,14 @@ def policy() -> Policy:
 
 @pytest.mark.parametrize("case", VECTORS, ids=[c["name"] for c in VECTORS])
 def test_vectors(case):
-    found = required_platforms(policy(), case["url"], case["method"], case["headers"], case["body"])
+    found = required_platforms(
+        policy(),
+        case["url"],
+        case["method"],
+        case["headers"],
+        case["body"],
+        extra_hosts=case.get("extra_hosts"),
+    )
     if case["expect"] is None:
         assert found is None
         return
@@ -99,3 +106,44 @@ def test_a_tiktok_link_is_found_wherever_it_sits_in_the_text(before, after):
         body=json.dumps({"text": text}),
     )
     assert found is not None and [p[0] for p in found.platforms] == ["tiktok"]
+
+
+def test_the_extensions_copy_of_the_route_table_is_current():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "vectors_build", Path(__file__).parents[1] / "vectors" / "build.py"
+    )
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    committed = (Path(__file__).parents[1] / "vectors" / "lms" / "routes.json").read_text()
+    assert committed == build.lms_routes(), "run: python tests/vectors/build.py"
+
+
+def test_schoology_updates_and_discussions_in_sections_and_groups():
+    base = "https://api.schoology.com/v1"
+    assert find_route(f"{base}/sections/1/updates", "POST").kind == "announcement"
+    assert find_route(f"{base}/groups/1/updates/2", "PUT").kind == "announcement"
+    assert find_route(f"{base}/sections/1/discussions/2", "PUT").kind == "discussion"
+    assert find_route(f"{base}/users/1/updates", "POST") is None
+    assert find_route(f"{base}/sections/1/updates", "GET") is None
+
+
+def test_settings_lms_hosts_name_a_districts_own_lms_hosts(tmp_path):
+    from policy_lists import DEFAULTS, PolicyError
+
+    (tmp_path / "district.yaml").write_text(
+        "settings:\n  lms_hosts: {canvas: [Canvas.USD999.org], schoology: [lms.usd999.org]}\n"
+    )
+    district = load_policy(DEFAULTS, tmp_path / "district.yaml")
+    assert district.settings["lms_hosts"]["canvas"] == ["canvas.usd999.org"]
+    url = "https://canvas.usd999.org/api/v1/courses/1/assignments"
+    body = json.dumps({"d": "https://www.tiktok.com/@x"})
+    found = required_platforms(district, url, body=body)
+    assert found is not None and found.lms == "canvas"
+    assert required_platforms(policy(), url, body=body) is None
+    for bad in ("{moodle: [m.usd999.org]}", "{canvas: [https://x.org/a]}", "[canvas.usd999.org]"):
+        (tmp_path / "bad.yaml").write_text(f"settings:\n  lms_hosts: {bad}\n")
+        with pytest.raises(PolicyError, match="lms_hosts"):
+            load_policy(tmp_path / "bad.yaml")

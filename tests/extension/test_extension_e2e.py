@@ -463,3 +463,60 @@ def test_a_body_rule_send_and_a_chat_socket_are_decided(browser, admin, sites, w
         ("usd999_club", "comment", "shown"),
         ("usd999_club", "direct_message", "shown"),
     ]
+
+
+def lms_events(admin: AdminSite) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(admin.db) as db:
+        return db.execute(
+            "select source, platform_id, action, outcome, url, reason from events"
+            " where activity = 'student_required'"
+        ).fetchall()
+
+
+def test_an_lms_assignment_linking_social_media_gets_the_notice(browser, admin, sites):
+    """IIBGC's "no required student use": a Canvas assignment saved (a fetch POST) with a
+    TikTok link gets the banner in its tab and an event naming TikTok; one linking only an
+    educational site gets neither. The post itself always reaches Canvas."""
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    page.goto("http://usd999.instructure.com/courses/1042/assignments/new")
+    save = """(text) => fetch('/api/v1/courses/1042/assignments?include=x', {
+        method: 'POST', headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({assignment: {description: text}})}).then(r => r.status)"""
+    assert page.evaluate(save, "Practice at https://www.khanacademy.org/math") == 200
+    assert page.evaluate(save, "Secret: post at https://www.tiktok.com/@kid1 tonight") == 200
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    [event] = until(lambda: lms_events(admin))
+    source, platform, action, outcome, url, reason = event
+    assert (source, platform, action, outcome) == ("extension", "tiktok", "notice", "shown")
+    assert url == "http://usd999.instructure.com/api/v1/courses/1042/assignments"
+    assert reason.startswith("This assignment links to TikTok. No employee shall require")
+    assert "kid1" not in repr(event) and "Secret" not in repr(event)
+    posts = [p for m, h, p in sites.seen if m == "POST" and h == "usd999.instructure.com"]
+    assert len(posts) == 2, "both posts reached Canvas"
+
+
+def test_the_interstitial_offers_the_yearly_acknowledgment_once(browser, admin, sites):
+    import sqlite3
+
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    visit(page, "http://www.tiktok.com/@lincolnhigh")
+    expect(page.locator("#training")).to_be_visible()
+    expect(page.locator("#continue")).to_be_visible()  # the step holds nothing up
+    href = page.locator("#training-link").get_attribute("href")
+    assert href.startswith(admin.url) and "/training?email=jdoe" in href
+    page.click("#acknowledge")
+    expect(page.locator("#training")).to_contain_text("acknowledgment is recorded")
+    with sqlite3.connect(admin.db) as db:
+        [(email, revision)] = db.execute(
+            "select email, policy_revision from acknowledgments"
+        ).fetchall()
+    assert email == "jdoe@usd999.org" and revision
+
+    again = browser.new_page()
+    visit(again, "http://www.tiktok.com/@another")
+    expect(again.locator("body")).to_have_attribute("data-training-checked", "none")
+    expect(again.locator("#training")).to_be_hidden()

@@ -39,6 +39,7 @@ class Proxy:
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.log = directory / "mitmdump.log"
+        self.options: list[str] = []  # more mitmproxy options, e.g. ["proxyauth=u:p"]
 
     def start(self) -> Proxy:
         argv = mitmdump_argv(
@@ -53,6 +54,8 @@ class Proxy:
             "--set", "connection_strategy=lazy",
             "--set", "ssl_insecure=true",
         ]  # fmt: skip
+        for option in self.options:
+            argv += ["--set", option]
         env = {**os.environ, "STAFFGUARD_TEST_UPSTREAM": self.upstream.ports}
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -76,9 +79,15 @@ class Proxy:
         return self.log.read_text(errors="replace")
 
     def get(
-        self, url: str, headers: dict[str, str] | None = None, method: str = "GET", body=None
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        method: str = "GET",
+        body=None,
+        tunnel: dict[str, str] | None = None,
     ) -> tuple[http.client.HTTPResponse, bytes, bytes | None]:
-        """One request through the proxy: (response, body, server certificate seen, DER)."""
+        """One request through the proxy: (response, body, server certificate seen, DER);
+        ``tunnel``: headers for the CONNECT (Proxy-Authorization)."""
         scheme, _, rest = url.partition("://")
         host, _, path = rest.partition("/")
         hostname, _, port = host.partition(":")
@@ -89,7 +98,7 @@ class Proxy:
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
                 "127.0.0.1", self.port, context=context, timeout=15
             )
-            conn.set_tunnel(hostname, int(port or 443))
+            conn.set_tunnel(hostname, int(port or 443), headers=tunnel)
             target = "/" + path
         else:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)

@@ -96,3 +96,29 @@ def test_a_bad_policy_edit_keeps_the_old_policy(proxy_factory, tmp_path: Path):
 
     district.write_text("settings: {continue_minutes: 5}\n")
     until(lambda: b"Continue" in proxy.get("http://www.tiktok.com/", NAVIGATE)[1])
+
+
+def test_an_lms_assignment_linking_social_media_is_marked_and_logged(proxy_factory, upstream):
+    """A real mitmdump: the Canvas tenant is decrypted, the post reaches Canvas, its answer
+    carries the notice marker, and the event names the platform and nothing of the text."""
+    proxy = proxy_factory([]).start()
+    url = "https://usd999.instructure.com/api/v1/courses/1042/assignments"
+    headers = {"Content-Type": "application/json", "Sec-Fetch-Mode": "cors"}
+    body = json.dumps({"assignment": {"description": "Post it on https://www.tiktok.com/@kid1"}})
+    response, page, cert = proxy.get(url + "?x=1", headers, method="POST", body=body)
+    assert response.status == 200 and b"upstream page" in page, "the post reached Canvas"
+    assert cert != upstream.cert_der, "an LMS host with assignment routes is decrypted"
+    marker = response.getheader("X-StaffGuard")
+    assert "activity=student_required" in marker and "platforms=tiktok" in marker
+    [event] = [json.loads(line) for line in (proxy.data / "events.jsonl").read_text().splitlines()]
+    assert (event["activity"], event["action"], event["platform_id"]) == (
+        "student_required",
+        "notice",
+        "tiktok",
+    )
+    assert event["url"] == url and "kid1" not in json.dumps(event)
+
+    body = json.dumps({"assignment": {"description": "Practice on https://www.khanacademy.org/"}})
+    response, page, _ = proxy.get(url, headers, method="PUT", body=body)
+    assert response.status == 200 and response.getheader("X-StaffGuard") is None
+    assert len((proxy.data / "events.jsonl").read_text().splitlines()) == 1
