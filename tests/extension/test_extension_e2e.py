@@ -128,11 +128,6 @@ def configure(context: BrowserContext, url: str, token: str, synced: bool = True
 RULES = "chrome.declarativeNetRequest.getDynamicRules().then(rules => rules.length)"
 
 
-def reached(sites: Sites, host: str, path: str) -> bool:
-    """Whether a request for this page reached the platform's server."""
-    return any(h == host and p == path for _, h, p in sites.seen)
-
-
 def queue(worker: Worker) -> list[dict]:
     return worker.evaluate("chrome.storage.local.get('events').then(r => r.events ?? [])")
 
@@ -171,7 +166,7 @@ def test_a_warned_platform_is_replaced_before_it_is_reached_and_continue_reaches
     visit(page, "http://www.tiktok.com/@lincolnhigh")
     expect(page.get_by_role("heading", name="You are about to start using TikTok")).to_be_visible()
     expect(page.locator("#ref")).to_contain_text("IIBGC")
-    assert not reached(sites, "www.tiktok.com", "/@lincolnhigh")  # the browser redirected it
+    assert not sites.reached("www.tiktok.com", "/@lincolnhigh")  # the browser redirected it
     assert "?tab=" not in page.url  # by its rule, not by the worker's fallback
     page.get_by_label("Why this is district work").fill("Game schedule post")
     page.get_by_role("button", name="Continue for district work").click()
@@ -193,7 +188,7 @@ def test_an_approved_platforms_dm_page_gets_the_interstitial(browser, admin, sit
     visit(page, "http://social.usd999.org/conversations/7")
     dm = "You are about to start direct messaging on USD 999 Social"
     expect(page.get_by_role("heading", name=dm)).to_be_visible()
-    assert not reached(sites, "social.usd999.org", "/conversations/7")
+    assert not sites.reached("social.usd999.org", "/conversations/7")
     shown = ("extension", "usd999_social", "direct_message", "shown", "", "jdoe@usd999.org")
     until(lambda: admin.events() == [shown])
 
@@ -206,7 +201,7 @@ def test_with_the_admin_site_down_warnings_go_on_and_events_wait(browser, admin,
     visit(page, "http://www.snapchat.com/?ref=ad")
     snapchat = page.get_by_role("heading", name="You are about to start using Snapchat")
     expect(snapchat).to_be_visible()
-    assert not reached(sites, "www.snapchat.com", "/?ref=ad")
+    assert not sites.reached("www.snapchat.com", "/?ref=ad")
     page.get_by_role("button", name="Go back").click()
     expect(page.locator("#where")).to_have_text("www.khanacademy.org/math")
 
@@ -252,7 +247,7 @@ def test_a_blocked_platform_gets_the_block_page_and_no_continue(browser, admin, 
     expect(page.get_by_role("button", name="Continue for district work")).to_be_hidden()
     expect(page.get_by_label("Why this is district work")).to_be_hidden()
     expect(page.get_by_role("button", name="Go back")).to_be_visible()
-    assert not reached(sites, "www.tiktok.com", "/foryou")
+    assert not sites.reached("www.tiktok.com", "/foryou")
     until(lambda: admin.events())
     settle(browser, worker)
     assert admin.events() == [("extension", "tiktok", "browse", "blocked", "", "jdoe@usd999.org")]
@@ -424,7 +419,7 @@ def test_a_continue_covers_all_of_a_platforms_domains(browser, admin, sites, wor
     page = browser.new_page()
     visit(page, "https://www.youtube.com/watch?v=abc")
     expect(page.get_by_role("heading", name="You are about to start using YouTube")).to_be_visible()
-    assert not reached(sites, "www.youtube.com", "/watch?v=abc")
+    assert not sites.reached("www.youtube.com", "/watch?v=abc")
     page.get_by_role("button", name="Continue for district work").click()
     expect(page.locator("#where")).to_have_text("www.youtube.com/watch?v=abc")
     page.goto("https://youtu.be/abc")  # another of YouTube's domains: the continue holds
@@ -457,7 +452,7 @@ def test_a_body_rule_send_and_a_chat_socket_are_decided(browser, admin, sites, w
       socket.onerror = socket.onopen = () => resolve();
     })""")
     until(lambda: [e for e in admin.events() if e[2] == "direct_message"])
-    assert reached(sites, "social.usd999.org", "/ws/chat?room=7")  # warned, not blocked
+    assert sites.reached("social.usd999.org", "/ws/chat?room=7")  # warned, not blocked
     settle(browser, worker)
     assert sorted(e[1:4] for e in admin.events()) == [
         ("usd999_club", "comment", "shown"),

@@ -20,7 +20,7 @@ from mitmproxy.test import taddons
 from policy_lists import compile_sources
 from proxy_addons.addon import StaffGuard
 from proxy_addons.cli import mitmdump_argv
-from staffguard_testkit.net import free_port, wait_for_port
+from staffguard_testkit.net import free_port, until, wait_for_port
 from staffguard_testkit.upstream import Upstream
 
 HERE = Path(__file__).parent
@@ -40,6 +40,7 @@ class Proxy:
         self.proc: subprocess.Popen | None = None
         self.log = directory / "mitmdump.log"
         self.options: list[str] = []  # more mitmproxy options, e.g. ["proxyauth=u:p"]
+        self.started = directory / "started"  # upstream_map.py creates it once mitmdump runs
 
     def start(self) -> Proxy:
         argv = mitmdump_argv(
@@ -56,11 +57,26 @@ class Proxy:
         ]  # fmt: skip
         for option in self.options:
             argv += ["--set", option]
-        env = {**os.environ, "STAFFGUARD_TEST_UPSTREAM": self.upstream.ports}
+        env = {
+            **os.environ,
+            "STAFFGUARD_TEST_UPSTREAM": self.upstream.ports,
+            "STAFFGUARD_TEST_STARTED": str(self.started),
+        }
+        self.started.unlink(missing_ok=True)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
         wait_for_port(self.port, proc=self.proc)
+        self._wait_started()
         return self
+
+    def _wait_started(self) -> None:
+        """Return once mitmdump is past its start-up check (a proxy that logged an error while
+        it started has exited by then); RuntimeError if it exited."""
+        proc = self.proc
+        assert proc is not None
+        until(lambda: self.started.exists() or proc.poll() is not None)
+        if proc.poll() is not None:
+            raise RuntimeError(f"mitmdump exited with {proc.returncode}")
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:

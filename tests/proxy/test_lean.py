@@ -25,9 +25,9 @@ from proxy_harness import HERE, Proxy, free_port, running_addon, wait_for_port
 
 from proxy_addons.cli import lean_argv, mitmdump_argv, worker_argvs
 from proxy_addons.lean import LeanMaster
+from staffguard_testkit.headers import NAVIGATE
 
 pytestmark = pytest.mark.e2e
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 
 
 class LeanProxy(Proxy):
