@@ -30,20 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers import Client, Running, staffguard, wait_ready
 from proxy import serve_upstream
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(proxy: Running) -> float:
-    """User and system time of the proxy and its workers so far."""
-    total = 0
-    for pid in proxy.pids():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
-
 
 def client(
     port: int, upstream: tuple[int, int], seconds: float, domains: int, per_connection: int
@@ -95,12 +81,12 @@ def main() -> None:
             with concurrent.futures.ProcessPoolExecutor(args.clients) as pool:
                 for round_ in range(args.rounds):
                     for workers, proxy in running if round_ % 2 == 0 else running[::-1]:
-                        before = cpu_seconds(proxy)
+                        before = proxy.cpu_seconds()
                         task = (proxy.port, upstream, args.seconds, args.domains)
                         task += (args.per_connection,)
                         jobs = [pool.submit(client, *task) for _ in range(args.clients)]
                         answered = sum(job.result() for job in jobs)
-                        used = cpu_seconds(proxy) - before
+                        used = proxy.cpu_seconds() - before
                         rates[workers].append(answered / args.seconds)
                         costs[workers].append(used / max(answered, 1) * 1e6)
             print(
