@@ -101,10 +101,9 @@ def rate(function, urls: list[str], rounds: int) -> float:
     return len(urls) / best
 
 
-def write_big_list(folder: Path, domains: int, as_text_file: bool) -> Path:
+def write_big_list(folder: Path, domains: int, as_text_file: bool, per_platform: int) -> Path:
     """A synthetic list of ``domains`` names in platforms of 1,000, inline in the YAML or in a
     ``domains_file`` beside it per platform."""
-    per_platform = 1000
     path = folder / "big.yaml"
     with path.open("w", encoding="utf-8") as out:
         out.write("platforms:\n")
@@ -128,8 +127,8 @@ LOAD = (
     "start, cpu = time.perf_counter(), time.process_time()\n"
     "policy = load_policy(sys.argv[1])\n"
     "elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu\n"
-    "hit = policy.classify('https://host3-7.example-3.com/')\n"
-    "assert hit.platform_id == 'synthetic_3'\n"
+    "hit = policy.classify('https://host0-7.example-0.com/')\n"
+    "assert hit.platform_id == 'synthetic_0'\n"
     # VmHWM, not ru_maxrss: Linux carries the parent's peak across fork and exec
     "status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
     "peak = int(status.split()[0]) / 1024\n"
@@ -160,7 +159,7 @@ def load_figures(path: Path, mix: Path, code_root: Path | None = None) -> dict[s
 
 
 def big_list_comparison(
-    domains: int, as_text_file: bool, rounds: int, baseline: Path | None
+    domains: int, as_text_file: bool, rounds: int, baseline: Path | None, per_platform: int
 ) -> dict[str, dict[str, float]]:
     """Median load figures of this checkout and, alternating round by round, the baseline's."""
     engines: dict[str, Path | None] = {"this checkout": None}
@@ -168,12 +167,12 @@ def big_list_comparison(
         engines["baseline"] = baseline
     seen: dict[str, list[dict[str, float]]] = {name: [] for name in engines}
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_big_list(Path(tmp), domains, as_text_file)
+        path = write_big_list(Path(tmp), domains, as_text_file, per_platform)
         mix = Path(tmp) / "mix.json"
         rng = random.Random(5)
         listed = (
-            f"https://www.host{p}-{rng.randrange(1000)}.example-{p % 97}.com/x"
-            for p in (rng.randrange(domains // 1000) for _ in range(2000))
+            f"https://www.host{p}-{rng.randrange(min(per_platform, 1000))}.example-{p % 97}.com/x"
+            for p in (rng.randrange(max(domains // per_platform, 1)) for _ in range(2000))
         )  # a tenth of the URLs on the list's sites
         mix.write_text(json.dumps([*bench_mix(18_000), *listed]))
         for _ in range(rounds):
@@ -288,6 +287,12 @@ def main() -> None:
     )
     parser.add_argument("--load-rounds", type=int, default=3, help="load rounds (median)")
     parser.add_argument(
+        "--per-platform",
+        type=int,
+        default=1000,
+        help="names per platform (and per domains_file); --domains for one file",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         help="another checkout (say `git archive` of main) whose engine loads the same list, "
@@ -304,7 +309,9 @@ def main() -> None:
         mix_figures(urls, args.rounds)
     forms = ((True, "domains_file"), (False, "inline YAML"))
     for as_text_file, form in forms[: 1 if args.domains > MAX_INLINE else 2]:
-        figures = big_list_comparison(args.domains, as_text_file, args.load_rounds, args.baseline)
+        figures = big_list_comparison(
+            args.domains, as_text_file, args.load_rounds, args.baseline, args.per_platform
+        )
         for engine, big in figures.items():
             print(
                 f"synthetic list of {args.domains:,} domains ({form}, {engine}): load "
