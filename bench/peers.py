@@ -152,6 +152,7 @@ def staffguard(
         listen_port=port,
         data_dir=work / name / "data",
         confdir=work / name,
+        quiet=True,  # as the --workers supervisor's workers: no log line per connection
     )
     if workers > 1:  # as an operator runs it: the supervisor and its workers on one port
         argv = [
