@@ -8,7 +8,7 @@ need a decision to the proxy; everything else goes ``DIRECT``. Node runs the rea
 ``FindProxyForURL`` (with ``dnsDomainIs`` as the PAC standard defines it) over every request of
 a synthetic day, and this prints the share of requests that got a ``PROXY`` answer.
 
-The day is synthetic, built from the host lists of ``tests/engine/test_coverage.py``: sites
+The day is synthetic, built from the host lists of ``staffguard_testkit/hosts.py``: sites
 staff use all day (``NOT_SOCIAL``) and social networks (``SOCIAL``, each as ``host`` and
 ``www.host``). Within each group a host's requests follow Zipf's law by its place in the list
 (the list opens with the most used sites), and ``--social`` sets the social group's share of
@@ -26,12 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "engine"))
-
-from test_coverage import NOT_SOCIAL, SOCIAL  # noqa: E402
 
 from admin_web.pac import pac_script  # noqa: E402
 from policy_lists import load_policy  # noqa: E402
+from staffguard_testkit.hosts import NOT_SOCIAL, SOCIAL  # noqa: E402
 
 REQUESTS = 100_000  # requests in the day
 # Runs the PAC text (argv[1]) for each host (argv[2], a JSON list): the hosts sent to a proxy.

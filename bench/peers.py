@@ -17,10 +17,12 @@ Scenarios, each measured for every proxy in turn, in alternating order each roun
 * ``warned``  — a listed host: the proxy's own answer (StaffGuard's warning page, e2guardian's
   block page, squidGuard's redirect to its block page).
 
-It prints req/s (``--concurrency`` clients), p50/p99 (one client), the RSS of the proxy's
-processes (squid with its squidGuard helpers) after the run, and the start time (spawn to the
-first warned answer). Peers are installed from Debian when absent (``apt-get install -y
-e2guardian squid squidguard``); when they cannot be, a "skipped: ..." line says why.
+It prints req/s (``--concurrency`` clients), p50/p99 (one client), the proxy's own CPU time per
+request during the req/s measurement (from /proc: the figure least moved by other work on a
+shared machine), the RSS of the proxy's processes (squid with its squidGuard helpers) after
+the run, and the start time (spawn to the first warned answer). Peers are installed from
+Debian when absent (``apt-get install -y e2guardian squid squidguard``); when they cannot be, a
+"skipped: ..." line says why.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from proxy import free_port, serve_upstream  # noqa: E402  (bench/proxy.py)
 
 UPSTREAM_MARK = b"<h1>upstream</h1>"
 PER_PLATFORM = 1000
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def domain(n: int) -> str:
@@ -94,6 +97,17 @@ class Running:
                 pass
         return total / 1024
 
+    def cpu_seconds(self) -> float:
+        """User and system time of the proxy's processes so far (gone helpers not counted)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / TICKS
+
     def stop(self) -> None:
         self._stop()
 
@@ -138,6 +152,7 @@ def staffguard(
         listen_port=port,
         data_dir=work / name / "data",
         confdir=work / name,
+        quiet=True,  # as the --workers supervisor's workers: no log line per connection
     )
     if workers > 1:  # as an operator runs it: the supervisor and its workers on one port
         argv = [
@@ -459,12 +474,14 @@ def main() -> int:
             rates: dict[tuple[str, str], list[float]] = {}
             single: dict[tuple[str, str], list[float]] = {}
             errors: dict[tuple[str, str], int] = {}
+            cost: dict[tuple[str, str], list[float]] = {}  # proxy CPU seconds per request
             with concurrent.futures.ProcessPoolExecutor(args.concurrency) as pool:
                 for round_ in range(args.rounds):
                     order = running if round_ % 2 == 0 else running[::-1]
                     for kind in kinds:
                         for proxy in order:
                             key = (kind, proxy.name)
+                            cpu_before = proxy.cpu_seconds()
                             rps, failed = measure(
                                 pool, kind, proxy, upstream, args.seconds, args.concurrency,
                                 args.domains,
@@ -472,6 +489,8 @@ def main() -> int:
                             latencies, failed_one = worker(
                                 kind, proxy.port, upstream, args.seconds / 2, args.domains
                             )
+                            used = proxy.cpu_seconds() - cpu_before
+                            cost.setdefault(key, []).append(used / max(rps * args.seconds, 1))
                             rates.setdefault(key, []).append(rps)
                             single.setdefault(key, []).extend(latencies)
                             errors[key] = errors.get(key, 0) + failed + failed_one
@@ -484,6 +503,7 @@ def main() -> int:
                         f"{kind:8} {proxy.name:17} {statistics.median(values):7.0f} req/s "
                         f"(min {min(values):.0f}, max {max(values):.0f})  p50 "
                         f"{statistics.median(lat) * 1000:6.2f} ms  p99 {p99 * 1000:6.2f} ms"
+                        f"  CPU {statistics.median(cost[key]) * 1e6:5.0f} us/req"
                         f"  errors {errors[key]}",
                         flush=True,
                     )

@@ -3,9 +3,11 @@
     .venv/bin/python bench/scale.py                     # 1 and 2 workers, 100,000 domains
     .venv/bin/python bench/scale.py --workers 1 2 4 --rounds 5 --seconds 6
 
-Each setup serves warned pages (the proxy's own answer: decided and logged, nothing upstream)
-to ``--clients`` client processes, each reconnecting every ``--per-connection`` requests so that
-the kernel (SO_REUSEPORT) spreads connections over the workers as it spreads browsers. Setups
+Each setup serves warned pages (the proxy's own answer: decided and logged, nothing upstream).
+The load comes from ApacheBench (``ab``, Debian's apache2-utils: C, a fraction of a Python
+client's CPU) when installed, with ``--clients`` requests in flight, each on a new connection so
+that the kernel (SO_REUSEPORT) spreads them over the workers as it spreads browsers; else from
+``--clients`` Python processes that reconnect every ``--per-connection`` requests. Setups
 are measured in alternating rounds; it prints the median req/s and what that costs the proxy:
 its processes' CPU time per request, read from /proc. On a machine where the clients share the
 cores with the proxy, req/s cannot double with a second worker even when the proxy scales; the
@@ -19,7 +21,10 @@ import concurrent.futures
 import http.client
 import multiprocessing
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,22 +32,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import Client, Running, staffguard, wait_ready
+from peers import Client, Running, domain, staffguard, wait_ready
 from proxy import serve_upstream
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(proxy: Running) -> float:
-    """User and system time of the proxy and its workers so far."""
-    total = 0
-    for pid in proxy.pids():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+AB = shutil.which("ab")
 
 
 def client(
@@ -63,6 +56,21 @@ def client(
             one.conn.close()
             one.conn = None
     return done
+
+
+def ab(port: int, seconds: float, clients: int, domains: int) -> int:
+    """Warned requests ApacheBench got answered in ``seconds`` through the proxy."""
+    url = f"http://www.{domain(7919 % domains)}/"
+    done = subprocess.run(
+        [AB, "-q", "-X", f"127.0.0.1:{port}", "-H", "Accept: text/html", "-c", str(clients),
+         "-t", str(seconds), "-n", "10000000", "-r", url],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    complete, failed = (
+        int(re.findall(rf"{label} requests:\s+(\d+)", done.stdout)[0])
+        for label in ("Complete", "Failed")
+    )
+    return complete - failed
 
 
 def main() -> None:
@@ -95,18 +103,25 @@ def main() -> None:
             with concurrent.futures.ProcessPoolExecutor(args.clients) as pool:
                 for round_ in range(args.rounds):
                     for workers, proxy in running if round_ % 2 == 0 else running[::-1]:
-                        before = cpu_seconds(proxy)
-                        task = (proxy.port, upstream, args.seconds, args.domains)
-                        task += (args.per_connection,)
-                        jobs = [pool.submit(client, *task) for _ in range(args.clients)]
-                        answered = sum(job.result() for job in jobs)
-                        used = cpu_seconds(proxy) - before
+                        before = proxy.cpu_seconds()
+                        if AB:
+                            answered = ab(proxy.port, args.seconds, args.clients, args.domains)
+                        else:
+                            task = (proxy.port, upstream, args.seconds, args.domains)
+                            task += (args.per_connection,)
+                            jobs = [pool.submit(client, *task) for _ in range(args.clients)]
+                            answered = sum(job.result() for job in jobs)
+                        used = proxy.cpu_seconds() - before
                         rates[workers].append(answered / args.seconds)
                         costs[workers].append(used / max(answered, 1) * 1e6)
+            how = (
+                f"ab, {args.clients} in flight, a connection each"
+                if AB
+                else f"{args.clients} Python clients, a connection per {args.per_connection}"
+            )
             print(
                 f"warned pages, {args.domains:,} list domains, {os.cpu_count()} CPUs, "
-                f"{args.clients} clients (a new connection every {args.per_connection} "
-                f"requests), {args.rounds} alternating rounds of {args.seconds:g} s"
+                f"load from {how}, {args.rounds} alternating rounds of {args.seconds:g} s"
             )
             first = statistics.median(rates[running[0][0]])
             for workers, proxy in running:

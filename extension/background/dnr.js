@@ -109,10 +109,28 @@ function urlCondition(rule, domains) {
   return condition;
 }
 
-/** The child domains other platforms own under this platform's domains (nearest owner wins). */
-function childDomains(policy) {
+/** Domain -> platform id: the inline domains, then the domains_file names no inline one has. */
+function owners(policy) {
   const owner = new Map();
   for (const p of policy.platforms) for (const d of p.domains) owner.set(d, p.id);
+  const inline = new Set(owner.keys());
+  for (const p of policy.platforms) {
+    for (const d of p.domains_text ? p.domains_text.split("\n") : []) {
+      if (!inline.has(d)) owner.set(d, p.id);
+    }
+  }
+  return owner;
+}
+
+/** A platform's domains as the engines match them: inline, then the file's names it owns. */
+function domainsOf(platform, owner) {
+  if (!platform.domains_text) return platform.domains;
+  const listed = platform.domains_text.split("\n").filter((d) => owner.get(d) === platform.id);
+  return [...platform.domains, ...listed];
+}
+
+/** The child domains other platforms own under this platform's domains (nearest owner wins). */
+function childDomains(owner) {
   const children = new Map();
   for (const [domain, id] of owner) {
     for (let at = domain.indexOf("."); at >= 0; at = domain.indexOf(".", at + 1)) {
@@ -140,10 +158,12 @@ export function compileRules(policy, {
   exempt = false, behindProxy = false, navigations = false, continues = {}, now = Date.now(),
 } = {}) {
   if (!policy || exempt) return [];
-  const children = childDomains(policy);
+  const owner = owners(policy);
+  const children = childDomains(owner);
   const rules = [];
   for (const platform of policy.platforms) {
     const excluded = children.get(platform.id);
+    const domains = domainsOf(platform, owner);
     const entries = [...(platform.rules || []).filter(expressible), null];
     const verdictOf = (activity) => {
       const verdict = platform.verdicts?.[activity] || { action: "allow" };
@@ -171,7 +191,7 @@ export function compileRules(policy, {
         }
         if (!stop && !stopBelow) continue;
         stopBelow ||= stop;
-        const conditions = urlConditions(rule, platform.domains);
+        const conditions = urlConditions(rule, domains);
         if (excluded) for (const condition of conditions) condition.excludedRequestDomains = excluded;
         const action = !stop
           ? { type: "allow" }

@@ -58,7 +58,9 @@ SETTINGS_URLS = {"permission_url", "policy_url"}  # shown as links to staff: htt
 TEXT_LIMITS = {"platform": 100, "reference": 500, "handle": 200, "sponsor": 200, "name": 200}
 MAX_PEOPLE = 1000  # officials of an account, users of an exemption
 _URL = re.compile(r"https?://[^\s/?#@\\\x00-\x1f\x7f]+(?:[/?#][^\s\\\x00-\x1f\x7f]*)?\Z", re.I)
-MAX_DOMAINS_FILE_BYTES = 16 * 1024 * 1024
+# About 7,000,000 names: a file is checked and indexed a chunk at a time, so one this size
+# costs its text and its index (docs/performance.md), not a string object per name.
+MAX_DOMAINS_FILE_BYTES = 192 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ def test_domains_file_beside_the_list_still_works(tmp_path):
     source = write_list(tmp_path / "district", "blocked.txt")
     (source / "blocked.txt").write_text("# ours\nblocked.example\nother.example # note\n")
     [entry] = read_source(source).platforms
-    assert entry.fields["domains"] == ("blocked.example", "other.example")
+    assert entry.fields["domains_text"] == "blocked.example\nother.example"
 
 
 @pytest.mark.parametrize("name", ["/etc/passwd", "../../../../etc/passwd", "/proc/self/environ"])
