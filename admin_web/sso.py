@@ -4,11 +4,16 @@ Configured by environment (or app config of the same name without ``STAFFGUARD_`
 ``STAFFGUARD_OIDC_ISSUER`` — ``google``, ``microsoft`` (with ``STAFFGUARD_OIDC_TENANT``) or any
 issuer URL (its ``/.well-known/openid-configuration`` is read); ``STAFFGUARD_OIDC_CLIENT_ID``;
 ``STAFFGUARD_OIDC_CLIENT_SECRET_FILE`` (or ``..._SECRET``); ``STAFFGUARD_OIDC_DOMAINS``, the
-email domains that may sign in (required: without it SSO stays off).
+email domains that may sign in (required: without it SSO stays off);
+``STAFFGUARD_OIDC_ROLE_CLAIM`` (e.g. ``groups`` or ``roles``) with ``STAFFGUARD_OIDC_ROLE_MAP``
+(``claim-value=role`` pairs, comma-separated, e.g. ``sg-admins=admin,superintendent=approver``).
 
 The provider vouches for the email; the site decides what it may do. A first sign-in creates
 the account with no role (it reaches nothing until an admin gives it one), and an account an
-admin disabled stays out. The ID token's signature, issuer, audience and nonce are checked by
+admin disabled stays out. With a role claim configured, the provider's groups decide the role
+at every sign-in (the highest mapped role; none mapped: no role), so removing someone from the
+group in the district's directory takes the role away at their next sign-in. The ID token's
+signature, issuer, audience and nonce are checked by
 Authlib against the provider's published keys.
 """
 
@@ -39,6 +44,7 @@ from .models import AuditRecord, User
 
 bp = Blueprint("sso", __name__)
 NO_ROLE = "none"
+RANK = ("admin", "approver", "auditor")  # highest first: several mapped groups give the highest
 PRESETS = {
     "google": "https://accounts.google.com",
     "microsoft": "https://login.microsoftonline.com/{tenant}/v2.0",
@@ -61,6 +67,8 @@ def init_app(app: Flask) -> None:
     domains = [d.strip().lower().lstrip("@") for d in _setting(app, "DOMAINS").split(",")]
     app.config["SSO_DOMAINS"] = [d for d in domains if d]
     app.config["SSO_ENABLED"] = bool(issuer and app.config["SSO_DOMAINS"])
+    app.config["SSO_ROLE_CLAIM"] = _setting(app, "ROLE_CLAIM").strip()
+    app.config["SSO_ROLE_MAP"] = role_map(_setting(app, "ROLE_MAP"))
     app.register_blueprint(bp)
     if not app.config["SSO_ENABLED"]:
         return
@@ -74,6 +82,33 @@ def init_app(app: Flask) -> None:
         client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
         overwrite=True,
     )
+
+
+def role_map(text: str) -> dict[str, str]:
+    """``value=role`` pairs, comma-separated; a pair without '=' or with an unknown role is a
+    configuration error, named."""
+    mapping = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        value, equals, role = pair.rpartition("=")
+        if not equals or not value.strip() or role.strip() not in RANK:
+            raise ValueError(
+                f"STAFFGUARD_OIDC_ROLE_MAP: {pair!r} is not claim-value=role "
+                f"(role one of {', '.join(RANK)})"
+            )
+        mapping[value.strip()] = role.strip()
+    return mapping
+
+
+def mapped_role(claims: dict[str, Any], claim: str, mapping: dict[str, str]) -> str:
+    """The highest role the claim's values map to, or NO_ROLE. The claim may be a list (groups)
+    or one string (a single role)."""
+    values = claims.get(claim)
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list):
+        return NO_ROLE
+    roles = {mapping[v] for v in values if isinstance(v, str) and v in mapping}
+    return next((role for role in RANK if role in roles), NO_ROLE)
 
 
 @bp.app_context_processor
@@ -125,6 +160,15 @@ def callback() -> Any:
     if user.disabled:
         flash("This account is disabled.", "error")
         return render_template("login.html"), 403
+    claim = current_app.config.get("SSO_ROLE_CLAIM")
+    if claim:
+        role = mapped_role(claims, claim, current_app.config["SSO_ROLE_MAP"])
+        if role != user.role:
+            db.add(
+                AuditRecord(actor=email, kind="user", target=email, before=user.role, after=role)
+            )
+            user.role = role
+            user.session_generation += 1  # as any role change: older sessions end
     db.commit()
     session.clear()
     session["user_id"] = user.id
