@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 from mitmproxy.test import taddons
 
@@ -26,9 +27,13 @@ HERE = Path(__file__).parent
 
 
 class Echo(BaseHTTPRequestHandler):
-    """The upstream site: says what it received, so tests can see what the proxy forwarded."""
+    """The upstream site: says what it received, so tests can see what the proxy forwarded;
+    ``received`` keeps each request's path and headers (lower-case names)."""
+
+    received: ClassVar[list[tuple[str, dict[str, str]]]] = []
 
     def do_GET(self) -> None:
+        Echo.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
         body = json.dumps(
             {"upstream": True, "path": self.path, "cookie": self.headers.get("Cookie")}
         ).encode()
