@@ -75,7 +75,9 @@ def rotate(db: Session) -> IdentityKey:
 
 def published(db: Session) -> dict[str, Any]:
     """The public keys a proxy accepts, as a JWK set: the one in force and those retired less
-    than GRACE ago."""
+    than GRACE ago. The key in force is made here if there is none yet, so proxies know it
+    before the first device asks for an identity."""
+    signing_key(db)
     since = utcnow() - GRACE
     rows = db.scalars(
         select(IdentityKey)

@@ -14,7 +14,9 @@ it wins over a lab logon session (``flows.user_of``).
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 import logging
 import os
 import threading
@@ -33,6 +35,7 @@ AUDIENCE = "staffguard-proxy"
 MAX_LENGTH = 2048
 POLL_SECONDS = float(os.environ.get("STAFFGUARD_IDENTITY_KEYS_SECONDS", "300"))
 RETRY_SECONDS = 5.0  # until the first key set arrives
+UNKNOWN_KID_SECONDS = 30.0  # an identity signed by a key not seen yet: fetch again, this often
 _JWT = JsonWebToken(["EdDSA"])
 _CLAIMS = {
     "aud": {"essential": True, "value": AUDIENCE},
@@ -59,16 +62,18 @@ class IdentityKeys(threading.Thread):
         self.keys: KeySet | None = None
         self.kids: list[str] = []
         self.stopping = threading.Event()
+        self.wake = threading.Event()  # a key nobody knows here yet: the site rotated
+        self._woken = 0.0
 
     def run(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
                 self.refresh()
             except Exception as error:  # the admin site away or odd: keep the keys we have
                 log.warning("staffguard: identity keys not refreshed (%s)", error)
-            wait = self.every if self.keys is not None else min(self.every, RETRY_SECONDS)
-            if self.stopping.wait(wait):
-                return
+            wait = self.every if self.kids else min(self.every, RETRY_SECONDS)
+            self.wake.wait(wait)
+            self.wake.clear()
 
     def refresh(self) -> None:
         reply = call(f"{self.base_url}/api/v1/identity/keys", token=self.token)
@@ -87,14 +92,34 @@ class IdentityKeys(threading.Thread):
     def user_of(self, value: str | None, now: float | None = None) -> str | None:
         if not value or self.keys is None or len(value) > MAX_LENGTH:
             return None
+        if _kid(value) not in self.kids:
+            self._fetch_soon()
+            return None
         checked = _verified(value, self.keys)
         if checked is None:
             return None
         user, expires = checked
         return user if (time.time() if now is None else now) < expires else None
 
+    def _fetch_soon(self) -> None:
+        now = time.monotonic()
+        if now - self._woken >= UNKNOWN_KID_SECONDS:
+            self._woken = now
+            self.wake.set()
+
     def stop(self) -> None:
         self.stopping.set()
+        self.wake.set()
+
+
+def _kid(value: str) -> str | None:
+    """The key id in a JWT's header, unverified (only to know whether to fetch keys)."""
+    try:
+        head = value.split(".", 1)[0]
+        kid = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))).get("kid")
+        return kid if isinstance(kid, str) else None
+    except (ValueError, AttributeError):
+        return None
 
 
 @functools.lru_cache(maxsize=4096)

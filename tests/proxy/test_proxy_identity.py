@@ -46,7 +46,9 @@ def test_only_a_good_signature_for_this_audience_before_expiry_names_a_user():
     assert keys.user_of(sign({**good, "exp": int(now) - 1}, key)) is None
     assert keys.user_of(sign({k: v for k, v in good.items() if k != "sub"}, key)) is None
     assert keys.user_of(sign(good)) is None  # another key under the same kid
-    assert keys.user_of(sign(good, key, kid="k2")) is None  # a kid nobody published
+    assert not keys.wake.is_set()
+    assert keys.user_of(sign(good, key, kid="k2")) is None  # a kid nobody published (yet):
+    assert keys.wake.is_set()  # the keys are fetched again now, in case the site rotated
     assert keys.user_of("not.a.jwt") is None and keys.user_of("x" * 5000) is None
     # a private key slipped into the document is never taken as a verifying key
     keys.apply({"keys": [{**key.as_dict(is_private=True), "kid": "k1"}]})
@@ -143,3 +145,78 @@ def test_a_device_identity_names_the_user_and_never_reaches_the_platform(tmp_pat
         upstream.close()
         web.terminate()
         web.wait(10)
+
+
+@pytest.mark.e2e
+@pytest.mark.browser
+def test_the_extension_enrolls_and_its_identity_names_the_user_of_proxy_events(
+    tmp_path, chromium_path
+):
+    """The unpacked extension in a real Chromium behind a real mitmdump: configured with the
+    enrollment key (as the managed policy would), it enrolls, gets a signed identity and sets
+    it on the decided hosts; the proxy's event names the staff member, the platform never sees
+    the header. Chromium here has no signed-in profile, so the email comes from the `user`
+    setting, the documented stand-in for the managed account's email."""
+    from playwright.sync_api import sync_playwright
+    from realparts import CHROMIUM_ARGS
+
+    from staffguard_testkit.extension import EXTENSION, AdminSite, service_worker, set_settings
+
+    site = AdminSite(tmp_path / "admin")
+    site.dir.mkdir()
+    site.env["STAFFGUARD_ENROLL_DOMAINS"] = "usd999.org"
+    proxy_token = site.command("tokens", "create", "proxy-1").strip().splitlines()[-1]
+    key = site.command("tokens", "create", "district", "--scope", "enroll").split()[-1]
+    site.start()
+    upstream = Upstream(tmp_path)
+    proxy = Proxy(tmp_path / "proxy", upstream, [site.url], token=proxy_token)
+    Echo.received.clear()
+    try:
+        proxy.start()
+        until(lambda: "identity keys" in proxy.log.read_text())
+        with sync_playwright() as p:
+            context = p.chromium.launch_persistent_context(
+                str(tmp_path / "profile"),
+                executable_path=chromium_path,
+                headless=True,
+                proxy={"server": f"http://127.0.0.1:{proxy.port}"},
+                args=[
+                    *CHROMIUM_ARGS,
+                    f"--disable-extensions-except={EXTENSION}",
+                    f"--load-extension={EXTENSION}",
+                ],
+            )
+            try:
+                worker = service_worker(context)
+                set_settings(worker, backendUrl=site.url, enrollmentKey=key, user="JDoe@usd999.org")
+                stored = "chrome.storage.local.get('device').then(r => r.device || null)"
+                device = until(lambda: worker.evaluate(stored))
+                assert device["user"] == "jdoe@usd999.org" and device["token"] != key
+                rules = "chrome.declarativeNetRequest.getSessionRules()"
+                [rule] = until(lambda: worker.evaluate(rules))
+                assert rule["action"]["requestHeaders"][0]["header"] == HEADER
+
+                page = context.new_page()
+                page.goto("http://www.tiktok.com/@lincolnhigh")  # the proxy's interstitial
+                page.get_by_label("Why this is district work").fill("Game schedule")
+                page.get_by_role("button", name="Continue for district work").click()
+                page.wait_for_selector("text=upstream page")
+            finally:
+                context.close()
+
+        def proxy_events() -> list[tuple[str, str | None]]:
+            with sqlite3.connect(site.db) as db:
+                query = "SELECT outcome, user FROM events WHERE source = 'proxy' ORDER BY ts"
+                return db.execute(query).fetchall()
+
+        assert sorted(until(lambda: len(proxy_events()) == 2 and proxy_events())) == [
+            ("continued", "jdoe@usd999.org"),
+            ("shown", "jdoe@usd999.org"),
+        ]
+        reached = [h for path, h in Echo.received if path.startswith("/@lincolnhigh")]
+        assert reached and all(HEADER.lower() not in h for h in reached)
+        assert "jdoe@usd999.org" in site.command("tokens", "devices")
+    finally:
+        proxy.stop()
+        upstream.close()
+        site.stop()
