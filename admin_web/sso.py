@@ -13,8 +13,8 @@ the account with no role (it reaches nothing until an admin gives it one), and a
 admin disabled stays out. With a role claim configured, the provider's groups decide the role
 at every sign-in (the highest mapped role; none mapped: no role), so removing someone from the
 group in the district's directory takes the role away at their next sign-in. The ID token's
-signature, issuer, audience and nonce are checked by
-Authlib against the provider's published keys.
+signature, issuer, audience and nonce are checked by Authlib against the provider's published
+keys.
 """
 
 from __future__ import annotations
