@@ -8,8 +8,11 @@ the proxies verify.
 What enrollment proves is written down in docs/security.md: the key sits in every managed
 browser's policy, so it shows a request comes from the district's managed configuration, not
 who sent it. The email must be of one of the district's domains (``ENROLL_DOMAINS``, else the
-SSO domains); failures are throttled per address. Successes are not: on rollout day a thousand
-Chromebooks behind one school NAT enroll at once.
+SSO domains). Attempts without a valid key (400, 401) are throttled per address: they are the
+ones that could be guessing. Successes are not (on rollout day a thousand Chromebooks behind one
+school NAT enroll at once), nor are emails of other domains sent with the valid key (a student
+Chromebook in the wrong organizational unit): its holder could enroll anyway, and counting them
+would throttle a whole school's address.
 """
 
 from __future__ import annotations
@@ -65,9 +68,10 @@ def _wait_needed(address: str) -> int:
     return max(1, int(window - (utcnow() - first).total_seconds()))
 
 
-def _refuse(address: str, status: int, message: str) -> Any:
+def _refuse(address: str, status: int, message: str, counts: bool = True) -> Any:
     db = get_db()
-    db.add(EnrollmentFailure(address=address))
+    if counts:
+        db.add(EnrollmentFailure(address=address))
     db.execute(
         delete(EnrollmentFailure).where(EnrollmentFailure.at < utcnow() - dt.timedelta(days=1))
     )
@@ -106,9 +110,11 @@ def enroll() -> Any:
     local, at, domain = user.rpartition("@")
     domains = allowed_domains()
     if not domains:
-        return _refuse(address, 403, "enrollment is off: the site has no allowed email domains")
+        message = "enrollment is off: the site has no allowed email domains"
+        return _refuse(address, 403, message, counts=False)
     if not local or not at or domain not in domains:
-        return _refuse(address, 403, f"{user!r} is not an email of the district's domains")
+        message = f"{user!r} is not an email of the district's domains"
+        return _refuse(address, 403, message, counts=False)
     device = clean_text((device or "").strip())[0] or "device"
     enrollment.last_used_at = utcnow()
     db.execute(

@@ -15,8 +15,6 @@ import { config, isBehindProxy, policy, userEmail } from "./state.js";
 
 let deviceCache = null;
 let enrolling = null;
-let failures = 0;
-let retryAt = 0;
 let identityCache = null; // { assertion, expires (ms) }, in storage.session across worker restarts
 let appliedRule = null;
 
@@ -36,13 +34,16 @@ async function deviceName(cfg) {
   return made;
 }
 
-/** Enroll with the admin site (one attempt at a time, backing off after failures). */
+/** Enroll with the admin site (one attempt at a time, backing off after failures; the back-off
+ * is stored, because the browser restarts an idle worker every minute or so, and a school's
+ * devices share one address whose refused attempts the admin site throttles). */
 export function enroll() {
   enrolling ??= (async () => {
+    const { enrollRetry = { failures: 0, at: 0 } } = await chrome.storage.local.get("enrollRetry");
     try {
       const cfg = await config();
       const email = await userEmail();
-      if (!needsEnrollment(cfg, await device(), email) || Date.now() < retryAt) return device();
+      if (!needsEnrollment(cfg, await device(), email) || Date.now() < enrollRetry.at) return device();
       const body = enrollmentBody(cfg, email, await deviceName(cfg));
       const response = await fetch(`${cfg.backendUrl}/api/v1/devices/enroll`, {
         method: "POST",
@@ -55,13 +56,12 @@ export function enroll() {
         throw new Error(`the admin site refused enrollment (${response.status}): ${answer.error || "no reason given"}`);
       }
       const enrolled = { token: answer.token, name: answer.name, user: answer.user, backendUrl: cfg.backendUrl };
-      await chrome.storage.local.set({ device: enrolled });
+      await chrome.storage.local.set({ device: enrolled, enrollRetry: { failures: 0, at: 0 } });
       deviceCache = Promise.resolve(enrolled);
-      failures = 0;
       return enrolled;
     } catch (error) {
-      failures += 1;
-      retryAt = Date.now() + retryDelay(failures);
+      const failures = enrollRetry.failures + 1;
+      await chrome.storage.local.set({ enrollRetry: { failures, at: Date.now() + retryDelay(failures) } });
       console.error("StaffGuard: device enrollment failed; trying again later", error);
       return null;
     } finally {
@@ -153,6 +153,6 @@ async function fetchIdentity(cfg) {
 export function deviceChanged() {
   deviceCache = null;
   identityCache = null;
-  retryAt = 0;
-  failures = 0;
+  chrome.storage.local.remove("enrollRetry")
+    .catch((error) => console.error("StaffGuard: enrollment back-off", error));
 }

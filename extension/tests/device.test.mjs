@@ -152,3 +152,18 @@ test("the identity header rule is in force behind the proxy only, and renewed in
   await device.refreshIdentity(); // still fresh: not asked again
   assert.equal(calls.filter((c) => c.url.endsWith("/identity")).length, 1);
 });
+
+test("a refused enrollment backs off, and the back-off outlives the worker", async () => {
+  for (const key of Object.keys(stores.local)) delete stores.local[key]; // a fresh install
+  await device.deviceChanged();
+  await new Promise((resolve) => setImmediate(resolve));
+  calls.length = 0;
+  site = (url) => (url.endsWith("/enroll")
+    ? { status: 403, body: { error: "not an email of the district's domains" } }
+    : { status: 401, body: {} });
+  assert.equal(await device.bearer(), null);
+  assert.equal(await device.bearer(), null); // within the back-off: not asked again
+  assert.equal(calls.filter((c) => c.url.endsWith("/enroll")).length, 1);
+  assert.equal(stores.local.enrollRetry.failures, 1);
+  assert.ok(stores.local.enrollRetry.at > Date.now());
+});

@@ -134,6 +134,8 @@ def test_the_sso_domains_serve_when_no_enrollment_domains_are_set(sqlite_url, tm
 def test_refusals_are_throttled_per_address_but_enrollments_are_not(client, key):
     for _ in range(12):
         assert enroll(client, key).status_code == 201  # a school NAT on rollout day
+    for _ in range(12):  # students' Chromebooks with the valid key: refused, not throttled
+        assert enroll(client, key, user="student@students.usd999.org").status_code == 403
     for _ in range(10):
         assert enroll(client, "sg_guess").status_code == 401
     throttled = enroll(client, key)
