@@ -122,7 +122,7 @@ def _kid(value: str) -> str | None:
         return None
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)  # a district's devices, each with its current identity
 def _verified(value: str, keys: KeySet) -> tuple[str, float] | None:
     """(user, expiry) when the signature and audience hold; the expiry is checked by the caller
     at each use, so a cached identity still ends on time. A device sends the same identity for
