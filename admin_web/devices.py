@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import secrets
 from typing import Any
 
@@ -36,6 +37,7 @@ from .openapi import OPENAPI
 
 bp = Blueprint("devices", __name__)
 DEVICE_LIMIT = 100
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")  # one '@', something on each side, no spaces
 
 
 def allowed_domains() -> list[str]:
@@ -107,12 +109,12 @@ def enroll() -> Any:
     if enrollment is None or enrollment.scope != "enroll":
         return _refuse(address, 401, "unknown or revoked enrollment key")
     user = clean_text(user.strip().lower())[0]
-    local, at, domain = user.rpartition("@")
+    domain = user.rpartition("@")[2]
     domains = allowed_domains()
     if not domains:
         message = "enrollment is off: the site has no allowed email domains"
         return _refuse(address, 403, message, counts=False)
-    if not local or not at or domain not in domains:
+    if not EMAIL.fullmatch(user) or domain not in domains:
         message = f"{user!r} is not an email of the district's domains"
         return _refuse(address, 403, message, counts=False)
     device = clean_text((device or "").strip())[0] or "device"

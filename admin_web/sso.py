@@ -132,7 +132,9 @@ def callback() -> Any:
     try:
         token = client.authorize_access_token()
         claims = dict(token.get("userinfo") or {})  # the checked ID token's claims
-        if "email" not in claims:  # some providers keep it for the userinfo endpoint
+        role_claim = current_app.config.get("SSO_ROLE_CLAIM")
+        # Some providers keep the email (or the groups) for the userinfo endpoint.
+        if "email" not in claims or (role_claim and role_claim not in claims):
             info = client.userinfo(token=token)
             if info.get("sub") != claims.get("sub"):
                 raise ValueError("userinfo names another subject than the ID token")
@@ -160,9 +162,8 @@ def callback() -> Any:
     if user.disabled:
         flash("This account is disabled.", "error")
         return render_template("login.html"), 403
-    claim = current_app.config.get("SSO_ROLE_CLAIM")
-    if claim:
-        role = mapped_role(claims, claim, current_app.config["SSO_ROLE_MAP"])
+    if role_claim:
+        role = mapped_role(claims, role_claim, current_app.config["SSO_ROLE_MAP"])
         if role != user.role:
             db.add(
                 AuditRecord(actor=email, kind="user", target=email, before=user.role, after=role)

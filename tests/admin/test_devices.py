@@ -81,6 +81,9 @@ def test_enrolling_again_replaces_that_devices_token(app, client, key):
         ("someone@gmail.com", 403, "not an email of the district"),
         ("x@evilusd999.org", 403, "not an email of the district"),
         ("usd999.org", 403, "not an email of the district"),
+        ("a@b@usd999.org", 403, "not an email of the district"),
+        ("a b@usd999.org", 403, "not an email of the district"),
+        ("@usd999.org", 403, "not an email of the district"),
         ("", 400, "user must be"),
     ],
 )
