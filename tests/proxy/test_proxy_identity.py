@@ -55,6 +55,47 @@ def test_only_a_good_signature_for_this_audience_before_expiry_names_a_user():
     assert keys.user_of(sign(good, key)) is None
 
 
+def test_proxy_login_wins_over_the_identity_which_wins_over_a_lab_session(monkeypatch):
+    from mitmproxy.test import tflow
+
+    from proxy_addons import flows, identity, sessions
+
+    key = OKPKey.generate_key("Ed25519", is_private=True)
+    keys = IdentityKeys("http://admin.invalid")
+    keys.apply({"keys": [{**key.as_dict(is_private=False), "kid": "k1"}]})
+    lab = sessions.ClientSessions("http://admin.invalid", "t")
+    lab.apply(
+        {
+            "now": "2026-11-30T06:00:00Z",
+            "sessions": [
+                {"client": "127.0.0.1", "user": "lab@usd999.org", "expires": "2999-01-01T00:00:00Z"}
+            ],
+        }
+    )
+    monkeypatch.setattr(identity, "_current", keys)
+    monkeypatch.setattr(sessions, "_current", lab)
+    good = sign(
+        {"aud": "staffguard-proxy", "sub": "device@usd999.org", "exp": int(time.time()) + 600},
+        key,
+    )
+
+    def user(header: str | None, login: str | None = None) -> str | None:
+        flow = tflow.tflow()
+        flow.client_conn.peername = ("127.0.0.1", 50000)
+        if header is not None:
+            flow.request.headers[HEADER] = header
+        if login:
+            flow.metadata["proxyauth"] = (login, "")
+        flows.take_identity(flow)
+        assert HEADER not in flow.request.headers  # taken off, whatever it said
+        return flows.user_of(flow)
+
+    assert user(good, login="login@usd999.org") == "login@usd999.org"
+    assert user(good) == "device@usd999.org"
+    assert user(good[:-3] + "AAA") == "lab@usd999.org"  # forged: as if there were none
+    assert user(None) == "lab@usd999.org"
+
+
 @pytest.mark.e2e
 def test_a_device_identity_names_the_user_and_never_reaches_the_platform(tmp_path, monkeypatch):
     database = tmp_path / "site.sqlite3"
