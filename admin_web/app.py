@@ -22,6 +22,7 @@ from . import (
     api,
     auth,
     db,
+    devices,
     feeds,
     health,
     identity_api,
@@ -70,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         LOGIN_ATTEMPTS=5,
         REQUEST_LIMIT=(10, 3600),  # permission requests per address and window (seconds)
+        ENROLL_FAILURES=(10, 900),  # refused device enrollments per address and window (s)
     )
     if test_config:
         app.config.from_mapping(test_config)
@@ -84,8 +86,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(identity_api.bp)
     for blueprint in IIBGC_API_BLUEPRINTS:
         csrf.exempt(blueprint)
+    csrf.exempt(devices.bp)
     blueprints = [auth.bp, lists_bp, registers.bp, permissions.bp, log.bp, api.bp, health.bp]
-    blueprints += [feeds.bp, identity_api.bp, accounts.bp]
+    blueprints += [feeds.bp, identity_api.bp, accounts.bp, devices.bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     for blueprint in IIBGC_BLUEPRINTS:  # training, the board report

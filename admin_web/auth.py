@@ -46,6 +46,7 @@ SCOPES = {
     "device": "read the policy; write events for its own user only",
     "session": "say who uses a client address (a logon script)",
     "read": "read events (integrations)",
+    "enroll": "the district's enrollment key: extensions trade it for device tokens",
 }
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 BACKOFF_START, BACKOFF_CAP = 15, 15 * 60  # seconds to wait after the free attempts
@@ -207,6 +208,19 @@ def create_token(name: str, scope: str = "proxy", user: str | None = None) -> st
     return token
 
 
+def rotate_token(name: str) -> str | None:
+    """A new value for the token ``name`` (same scope and user); the old value stops working.
+    None when there is no such token."""
+    token = get_db().scalar(select(Token).where(Token.name == name))
+    if token is None:
+        return None
+    value = "sg_" + secrets.token_urlsafe(32)
+    token.digest = digest(value)
+    token.created_at = utcnow()
+    token.last_used_at = None
+    return value
+
+
 def revoke_token(name: str) -> bool:
     db = get_db()
     token = db.scalar(select(Token).where(Token.name == name))
@@ -260,10 +274,14 @@ def users_page(new_token: str | None = None, one_time: tuple[str, str] | None = 
     """Accounts and tokens; a new token or a reset password is shown on this one page and
     never again."""
     db = get_db()
+    tokens = db.scalars(select(Token).order_by(Token.name)).all()
     return render_template(
         "users.html",
         users=db.scalars(select(User).order_by(User.name)).all(),
-        tokens=db.scalars(select(Token).order_by(Token.name)).all(),
+        tokens=[t for t in tokens if t.device is None],
+        devices=sorted(
+            (t for t in tokens if t.device is not None), key=lambda t: (t.user, t.device)
+        ),
         roles=ROLES,
         scopes=SCOPES,
         new_token=new_token,
@@ -285,6 +303,17 @@ def tokens() -> Any:
             )
             db.commit()
             flash(f"Token {name} revoked.", "ok")
+        return redirect(url_for("auth.users"))
+    if request.form.get("rotate"):
+        value = rotate_token(name)
+        if value is not None:
+            db.add(
+                AuditRecord(
+                    actor=g.user.name, kind="token", target=name, before=None, after="rotated"
+                )
+            )
+            db.commit()
+            session["new_token"] = value
         return redirect(url_for("auth.users"))
     if not name:
         flash("A token needs a name (the proxy or device group it is for).", "error")

@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = No
     create.add_argument(
         "--scope",
         default="proxy",
-        choices=("proxy", "device", "session", "read"),
+        choices=("proxy", "device", "session", "read", "enroll"),
         help="what the token may do (default %(default)s; docs/security.md)",
     )
     create.add_argument("--user", help="a device token's user (email); its events name only them")
@@ -80,6 +80,20 @@ def register(sub: argparse._SubParsersAction, groups: dict[str, Any] | None = No
     revoke = tokens.add_parser("revoke", help="revoke a token")
     revoke.add_argument("name")
     revoke.set_defaults(handler=_tokens_revoke)
+    rotate = tokens.add_parser(
+        "rotate", help="give a token a new value (same scope; the old one stops working)"
+    )
+    rotate.add_argument("name")
+    rotate.set_defaults(handler=_tokens_rotate)
+    devices = tokens.add_parser("devices", help="list enrolled devices (revoke by name)")
+    devices.set_defaults(handler=_tokens_devices)
+    keys = sub.add_parser("identity", help="device identity signing keys").add_subparsers(
+        metavar="ACTION"
+    )
+    rotate_key = keys.add_parser(
+        "rotate-key", help="sign with a new key; the old one stays valid for a day"
+    )
+    rotate_key.set_defaults(handler=_identity_rotate)
 
     lists = (groups or {}).get("lists")
     if lists is not None:
@@ -312,6 +326,49 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
             return 2
         get_db().commit()
     print(f"revoked {args.name}")
+    return 0
+
+
+def _tokens_rotate(args: argparse.Namespace) -> int:
+    from .auth import rotate_token
+    from .db import get_db
+
+    with _app().app_context():
+        token = rotate_token(args.name)
+        if token is None:
+            print(f"staffguard: no token named {args.name!r}", file=sys.stderr)
+            return 2
+        get_db().commit()
+    print(f"token {args.name!r} rotated (shown once; the old value no longer works):")
+    print(token)
+    return 0
+
+
+def _tokens_devices(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from .db import get_db
+    from .models import Token
+
+    with _app().app_context():
+        rows = get_db().scalars(
+            select(Token).where(Token.device.is_not(None)).order_by(Token.user, Token.device)
+        )
+        for t in rows:
+            seen = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never"
+            enrolled = t.created_at.isoformat(timespec="minutes")
+            print(f"{t.user}\t{t.device}\tenrolled {enrolled}\tlast seen {seen}\t{t.name}")
+    return 0
+
+
+def _identity_rotate(args: argparse.Namespace) -> int:
+    from . import identity
+    from .db import get_db
+
+    with _app().app_context():
+        key = identity.rotate(get_db())
+        get_db().commit()
+    print(f"identity signing key {key.kid} in force; the previous one is accepted for a day")
     return 0
 
 

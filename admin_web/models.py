@@ -60,6 +60,34 @@ class Token(Base):
     user: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # An enrolled device's name as the extension gave it (None: made by hand or not a device).
+    device: Mapped[str | None] = mapped_column(String(200))
+
+
+class IdentityKey(Base):
+    """An Ed25519 key that signs device identity assertions (``admin_web.identity``).
+
+    The newest key signs; a key replaced by a newer one stays published to the proxies until
+    ``retired_at`` plus the grace period, so assertions it signed stay good until they expire.
+    """
+
+    __tablename__ = "identity_keys"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_key: Mapped[str] = mapped_column(Text)  # raw 32 bytes, base64url
+    public_key: Mapped[str] = mapped_column(String(100))  # raw 32 bytes, base64url (JWK "x")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class EnrollmentFailure(Base):
+    """A refused device enrollment, for the per-address throttle."""
+
+    __tablename__ = "enrollment_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_enrollment_failures_address_at", "address", "at"),)
 
 
 class LayerEntry(Base):
@@ -272,10 +300,12 @@ __all__ = [
     "AuditRecord",
     "Base",
     "ClientSession",
+    "EnrollmentFailure",
     "Event",
     "EventDay",
     "ExemptionRow",
     "Feed",
+    "IdentityKey",
     "LayerEntry",
     "LoginFailure",
     "PermissionRequest",

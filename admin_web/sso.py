@@ -4,11 +4,15 @@ Configured by environment (or app config of the same name without ``STAFFGUARD_`
 ``STAFFGUARD_OIDC_ISSUER`` — ``google``, ``microsoft`` (with ``STAFFGUARD_OIDC_TENANT``) or any
 issuer URL (its ``/.well-known/openid-configuration`` is read); ``STAFFGUARD_OIDC_CLIENT_ID``;
 ``STAFFGUARD_OIDC_CLIENT_SECRET_FILE`` (or ``..._SECRET``); ``STAFFGUARD_OIDC_DOMAINS``, the
-email domains that may sign in (required: without it SSO stays off).
+email domains that may sign in (required: without it SSO stays off);
+``STAFFGUARD_OIDC_ROLE_CLAIM`` (e.g. ``groups`` or ``roles``) with ``STAFFGUARD_OIDC_ROLE_MAP``
+(``claim-value=role`` pairs, comma-separated, e.g. ``sg-admins=admin,superintendent=approver``).
 
 The provider vouches for the email; the site decides what it may do. A first sign-in creates
 the account with no role (it reaches nothing until an admin gives it one), and an account an
-admin disabled stays out.
+admin disabled stays out. With a role claim configured, the provider's groups decide the role
+at every sign-in (the highest mapped role; none mapped: no role), so removing someone from the
+group in the district's directory takes the role away at their next sign-in.
 
 Staff signing in to acknowledge the training (``/training/sso``) go through the same provider
 and the same callback (so the provider knows one redirect address), but get a *staff identity*
@@ -46,6 +50,7 @@ from .models import AuditRecord, User
 
 bp = Blueprint("sso", __name__)
 NO_ROLE = "none"
+RANK = ("admin", "approver", "auditor")  # highest first: several mapped groups give the highest
 PRESETS = {
     "google": "https://accounts.google.com",
     "microsoft": "https://login.microsoftonline.com/{tenant}/v2.0",
@@ -67,6 +72,8 @@ def init_app(app: Flask) -> None:
     domains = [d.strip().lower().lstrip("@") for d in _setting(app, "DOMAINS").split(",")]
     app.config["SSO_DOMAINS"] = [d for d in domains if d]
     app.config["SSO_ENABLED"] = bool(issuer and app.config["SSO_DOMAINS"])
+    app.config["SSO_ROLE_CLAIM"] = _setting(app, "ROLE_CLAIM").strip()
+    app.config["SSO_ROLE_MAP"] = role_map(_setting(app, "ROLE_MAP"))
     app.register_blueprint(bp)
     if not app.config["SSO_ENABLED"]:
         return
@@ -87,6 +94,31 @@ def init_app(app: Flask) -> None:
 
 def _client() -> Any:
     return current_app.extensions["staffguard_oauth"].create_client("district")
+def role_map(text: str) -> dict[str, str]:
+    """``value=role`` pairs, comma-separated; a pair without '=' or with an unknown role is a
+    configuration error, named."""
+    mapping = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        value, equals, role = pair.rpartition("=")
+        if not equals or not value.strip() or role.strip() not in RANK:
+            raise ValueError(
+                f"STAFFGUARD_OIDC_ROLE_MAP: {pair!r} is not claim-value=role "
+                f"(role one of {', '.join(RANK)})"
+            )
+        mapping[value.strip()] = role.strip()
+    return mapping
+
+
+def mapped_role(claims: dict[str, Any], claim: str, mapping: dict[str, str]) -> str:
+    """The highest role the claim's values map to, or NO_ROLE. The claim may be a list (groups)
+    or one string (a single role)."""
+    values = claims.get(claim)
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list):
+        return NO_ROLE
+    roles = {mapping[v] for v in values if isinstance(v, str) and v in mapping}
+    return next((role for role in RANK if role in roles), NO_ROLE)
 
 
 @bp.app_context_processor
@@ -141,7 +173,9 @@ def callback() -> Any:
     try:
         token = client.authorize_access_token()
         claims = dict(token.get("userinfo") or {})  # the checked ID token's claims
-        if "email" not in claims:  # some providers keep it for the userinfo endpoint
+        role_claim = current_app.config.get("SSO_ROLE_CLAIM")
+        # Some providers keep the email (or the groups) for the userinfo endpoint.
+        if "email" not in claims or (role_claim and role_claim not in claims):
             info = client.userinfo(token=token)
             if info.get("sub") != claims.get("sub"):
                 raise ValueError("userinfo names another subject than the ID token")
@@ -173,6 +207,14 @@ def callback() -> Any:
     if user.disabled:
         flash("This account is disabled.", "error")
         return render_template("login.html"), 403
+    if role_claim:
+        role = mapped_role(claims, role_claim, current_app.config["SSO_ROLE_MAP"])
+        if role != user.role:
+            db.add(
+                AuditRecord(actor=email, kind="user", target=email, before=user.role, after=role)
+            )
+            user.role = role
+            user.session_generation += 1  # as any role change: older sessions end
     db.commit()
     session.clear()
     session["user_id"] = user.id

@@ -21,6 +21,7 @@ import {
   userEmail,
 } from "./background/state.js";
 import { applyRules, compileRules, refused } from "./background/dnr.js";
+import { refreshIdentity } from "./background/device.js";
 import { showBanner } from "./lib/banner.js";
 import { TEXTS, permissionUrl } from "./lib/texts.js";
 import {
@@ -417,6 +418,7 @@ async function handleMessage(message, sender) {
     const result = await syncPolicy();
     await checkProxy();
     await syncRules();
+    await refreshIdentity();
     await flushEvents();
     return { result };
   }
@@ -427,9 +429,10 @@ async function start() {
   const cfg = await config();
   await chrome.alarms.create("sync", { periodInMinutes: cfg.syncMinutes });
   await chrome.alarms.create("flush", { periodInMinutes: 1 });
-  await syncPolicy();
+  await syncPolicy(); // enrolls first when an enrollment key is configured
   await checkProxy();
   await syncRules();
+  await refreshIdentity();
   await flushEvents();
 }
 
@@ -442,6 +445,7 @@ chrome.alarms.onAlarm.addListener(safely(async (alarm) => {
   if (alarm.name === "flush") {
     await checkProxy(); // a laptop moves between the district network and home
     await syncRules(); // and continues expire
+    await refreshIdentity(); // the identity header only behind the proxy, renewed in time
     await flushEvents();
   }
 }));
@@ -450,5 +454,6 @@ chrome.runtime.onStartup.addListener(safely(start));
 chrome.storage.onChanged.addListener((changes, area) => {
   if (storageChanged(changes, area)) safely(start)();
   else if (area === "local" && (changes.policy || changes.continues)) safely(syncRules)();
+  if (area === "local" && changes.policy) safely(refreshIdentity)(); // the hosts it goes to
 });
 chrome.identity?.onSignInChanged?.addListener(signInChanged);

@@ -196,7 +196,13 @@ class StaffGuard:
 
     # --- requests ----------------------------------------------------------------------
 
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """The device identity header comes off here, before a streamed request's headers can
+        leave; ``request`` takes it again (a flow that skipped this hook)."""
+        flows.take_identity(flow)
+
     def request(self, flow: http.HTTPFlow) -> None:
+        flows.take_identity(flow)  # always, first: the platform must never see it
         if flow.response or flow.error or not flow.live or self.source is None:
             return
         try:

@@ -17,13 +17,27 @@ from mitmproxy.net.http import url
 
 from policy_lists import Verdict
 
-from . import pages, sessions
+from . import identity, pages, sessions
 
 
 def user_of(flow: http.HTTPFlow) -> str | None:
-    """The proxy-auth user, else the user a lab logon script named for the client address."""
+    """The proxy-auth user, else the one a verified device identity names (taken off the
+    request by ``take_identity``), else the user a lab logon script named for the address."""
     auth = flow.metadata.get("proxyauth")
-    return str(auth[0]) if auth else sessions.user_at(client_of(flow))
+    if auth:
+        return str(auth[0])
+    return identity.user_of(flow.metadata.get(IDENTITY)) or sessions.user_at(client_of(flow))
+
+
+IDENTITY = "staffguard_identity"
+
+
+def take_identity(flow: http.HTTPFlow) -> None:
+    """Take the device identity header off the request (the platform must never see it) and
+    keep its value in the flow's metadata for ``user_of``."""
+    value = identity.take(flow.request)
+    if value is not None or IDENTITY not in flow.metadata:
+        flow.metadata[IDENTITY] = value
 
 
 def client_of(flow: http.HTTPFlow) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import sessions
+from . import identity, sessions
 from .recorder import report_status
 
 if TYPE_CHECKING:
@@ -98,6 +98,7 @@ class Upkeep:
         self.schedule = Schedule(self.jobs())
         self.schedule.start()
         sessions.start(self.guard.source.url, self.guard.source.token)  # lab logons name users
+        identity.start(self.guard.source.url, self.guard.source.token)  # enrolled devices' keys
         self.shipper = self.guard.shipper
         if self.shipper:
             self.shipper.start()
@@ -105,6 +106,7 @@ class Upkeep:
     def stop(self) -> None:
         """Stop the schedule and the shipper (the guard calls it before it replaces its parts)."""
         sessions.stop()
+        identity.stop()
         if self.schedule:
             self.schedule.stop()
             self.schedule = None

@@ -5,6 +5,7 @@
 import { effectiveConfig } from "../lib/config.js";
 import { firstInWindow, remember } from "../lib/decide.js";
 import { enqueue, flushOnce, makeEvent } from "../lib/events.js";
+import { authorizedFetch, deviceChanged } from "./device.js";
 
 const PING_URL = "http://staffguard.invalid/ping";
 
@@ -75,14 +76,14 @@ export async function syncPolicy() {
   if (!cfg.enabled) return "disabled";
   if (!cfg.backendUrl) return "unconfigured";
   const { etag = "" } = await chrome.storage.local.get("etag");
-  const headers = { Authorization: `Bearer ${cfg.apiToken}` };
+  const headers = {};
   if (etag && (await policy())) headers["If-None-Match"] = etag;
   try {
-    const response = await fetch(`${cfg.backendUrl}/api/v1/policy`, { headers, cache: "no-store" });
+    const response = await authorizedFetch(`${cfg.backendUrl}/api/v1/policy`, { headers, cache: "no-store" });
     if (response.status === 304) return "unchanged";
     if (!response.ok) {
       console.error(`StaffGuard: the admin site answered ${response.status} to the policy sync`
-        + (response.status === 401 ? " (check apiToken)" : ""));
+        + (response.status === 401 ? " (check enrollmentKey or apiToken)" : ""));
       return `error ${response.status}`;
     }
     const document = await response.json();
@@ -149,9 +150,9 @@ export function flushEvents() {
       const cfg = await config();
       if (!cfg.backendUrl) return;
       const post = async (batch) => {
-        const response = await fetch(`${cfg.backendUrl}/api/v1/events`, {
+        const response = await authorizedFetch(`${cfg.backendUrl}/api/v1/events`, {
           method: "POST",
-          headers: { "Content-Type": "application/json", Authorization: `Bearer ${cfg.apiToken}` },
+          headers: { "Content-Type": "application/json" },
           body: JSON.stringify(batch),
         });
         return { status: response.status, body: await response.json().catch(() => ({})) };
@@ -184,6 +185,7 @@ export function storageChanged(changes, area) {
   if (area === "local" && changes.continues) continuesCache = null;
   if (area === "managed" || (area === "local" && changes.settings)) {
     configCache = null;
+    deviceChanged();
     return true;
   }
   return false;
@@ -192,6 +194,7 @@ export function storageChanged(changes, area) {
 /** The signed-in account changed: ask again who the staff member is. */
 export function signInChanged() {
   emailCache = null;
+  deviceChanged(); // enrolled for the previous account: the next call enrolls this one
 }
 
 // When each banner was shown and each activity last recorded, in storage.session as well: the

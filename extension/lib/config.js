@@ -3,6 +3,8 @@
 export const DEFAULTS = {
   backendUrl: "",
   apiToken: "",
+  enrollmentKey: "",
+  deviceName: "",
   syncMinutes: 15,
   deferToProxy: true,
   reportEvents: true,
@@ -25,6 +27,8 @@ export function effectiveConfig(managed = {}, local = {}) {
   config.backendUrl = String(config.backendUrl || "").replace(/\/+$/, "");
   config.syncMinutes = Math.min(Math.max(Number(config.syncMinutes) || 15, 1), 1440);
   config.user = String(config.user || "").trim().toLowerCase();
+  config.enrollmentKey = String(config.enrollmentKey || "").trim();
+  config.deviceName = String(config.deviceName || "").trim().slice(0, 100);
   for (const key of ["deferToProxy", "reportEvents", "enabled"]) config[key] = config[key] !== false;
   return { config, locked };
 }

@@ -1,7 +1,7 @@
 // Options for unmanaged installs; values set by enterprise policy are shown locked.
 import { effectiveConfig, settingsProblem } from "../lib/config.js";
 
-const fields = ["backendUrl", "apiToken", "user"];
+const fields = ["backendUrl", "enrollmentKey", "apiToken", "user"];
 const SYNC_WORDS = {
   updated: "a new policy",
   unchanged: "no change",
@@ -13,7 +13,7 @@ const SYNC_WORDS = {
 
 async function load() {
   const managed = await chrome.storage.managed.get(null).catch(() => ({}));
-  const { settings = {}, policy } = await chrome.storage.local.get(["settings", "policy"]);
+  const { settings = {}, policy, device } = await chrome.storage.local.get(["settings", "policy", "device"]);
   const { config, locked } = effectiveConfig(managed, settings);
   for (const name of fields) {
     const input = document.getElementById(name);
@@ -24,6 +24,9 @@ async function load() {
   document.getElementById("status").textContent = policy
     ? `Policy version ${policy.version} in force.`
     : "No policy yet: nothing is warned until the extension syncs.";
+  document.getElementById("device").textContent = device?.backendUrl === config.backendUrl
+    ? `Enrolled for ${device.user}.`
+    : config.enrollmentKey ? "Not enrolled yet." : "";
 }
 
 document.getElementById("form").addEventListener("submit", async (event) => {

@@ -173,3 +173,51 @@ def test_training_sign_in_refuses_other_domains_and_never_becomes_an_admin_sign_
     admin = sign_in_with_provider(site, "approver@usd999.org")
     assert admin.status_code == 302 and site.get("/log").status_code == 200
     assert b"Signed in with your district account" not in site.get("/training").data
+
+
+def test_a_group_claim_maps_to_a_role_at_every_sign_in(issuer, sqlite_url, tmp_path):
+    site_app = make_app(
+        sqlite_url,
+        tmp_path,
+        OIDC_ISSUER=issuer,
+        OIDC_CLIENT_ID="staffguard",
+        OIDC_CLIENT_SECRET="test-secret",
+        OIDC_DOMAINS="usd999.org",
+        OIDC_ROLE_CLAIM="groups",
+        OIDC_ROLE_MAP="sg-admins=admin, superintendent=approver, board=auditor",
+    )
+    site = site_app.test_client()
+    # in the groups "board" and "sg-admins" (the provider reads them off the address): the
+    # highest mapped role, at once, with no admin's grant
+    assert sign_in_with_provider(site, "it+board.sg-admins@usd999.org").status_code == 302
+    assert site.get("/users").status_code == 200
+    with site_app.app_context():
+        assert get_db().query(User).filter_by(name="it+board.sg-admins@usd999.org").one().role == (
+            "admin"
+        )
+    other = site_app.test_client()
+    assert sign_in_with_provider(other, "sup+superintendent@usd999.org").status_code == 302
+    assert other.get("/users").status_code == 403 and other.get("/log").status_code == 200
+    with site_app.app_context():
+        assert get_db().query(User).filter_by(name="sup+superintendent@usd999.org").one().role == (
+            "approver"
+        )
+    # an admin's grant does not outlast the directory: no mapped group, no role
+    nobody = site_app.test_client()
+    answer = sign_in_with_provider(nobody, "t+teachers@usd999.org")
+    assert answer.status_code == 200 and b"has no role yet" in answer.data
+    with site_app.app_context():
+        user = get_db().query(User).filter_by(name="t+teachers@usd999.org").one()
+        user.role = "auditor"
+        get_db().commit()
+    assert sign_in_with_provider(nobody, "t+teachers@usd999.org").status_code == 200
+    with site_app.app_context():
+        assert get_db().query(User).filter_by(name="t+teachers@usd999.org").one().role == "none"
+
+
+def test_a_bad_role_map_is_named():
+    from admin_web.sso import role_map
+
+    assert role_map("a=admin, b = auditor") == {"a": "admin", "b": "auditor"}
+    with pytest.raises(ValueError, match="'x=boss' is not claim-value=role"):
+        role_map("a=admin,x=boss")

@@ -87,6 +87,33 @@ def test_the_nginx_example_passes_nginx_t(tmp_path):
     assert done.returncode == 0 and "test is successful" in done.stderr, done.stderr
 
 
+def test_the_caddy_example_passes_caddy_validate(tmp_path):
+    caddy = tool("caddy", "caddy")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", tmp_path / "key.pem", "-out", tmp_path / "cert.pem", "-days", "2",
+         "-subj", "/CN=staffguard.usd999.org"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    site = (DEPLOY / "caddy" / "Caddyfile").read_text()
+    for installed, here in (
+        ("/etc/ssl/staffguard/fullchain.pem", tmp_path / "cert.pem"),
+        ("/etc/ssl/staffguard/privkey.pem", tmp_path / "key.pem"),
+        ("/var/log/caddy/", f"{tmp_path}/"),
+    ):
+        assert installed in site
+        site = site.replace(installed, str(here))
+    (tmp_path / "Caddyfile").write_text(site)
+    done = subprocess.run(
+        [caddy, "validate", "--config", tmp_path / "Caddyfile", "--adapter", "caddyfile"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0 and "Valid configuration" in done.stdout + done.stderr, done.stderr
+
+
 def test_the_logrotate_example_parses_and_matches_the_proxy_files(tmp_path):
     logrotate = tool("logrotate", "logrotate")
     data = tmp_path / "proxy-8081"

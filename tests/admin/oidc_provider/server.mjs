@@ -14,12 +14,15 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
   }],
-  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
   async findAccount(ctx, id) {
     return {
       accountId: id,
       async claims() {
-        return { sub: id, email: id, email_verified: !id.startsWith('unverified'), name: id };
+        // "x+sg-admins.staff@usd999.org" is in the groups sg-admins and staff (for role mapping).
+        const tag = id.split('@')[0].split('+')[1];
+        const groups = tag ? tag.split('.') : [];
+        return { sub: id, email: id, email_verified: !id.startsWith('unverified'), name: id, groups };
       },
     };
   },
