@@ -94,6 +94,8 @@ def init_app(app: Flask) -> None:
 
 def _client() -> Any:
     return current_app.extensions["staffguard_oauth"].create_client("district")
+
+
 def role_map(text: str) -> dict[str, str]:
     """``value=role`` pairs, comma-separated; a pair without '=' or with an unknown role is a
     configuration error, named."""
