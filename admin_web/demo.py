@@ -26,14 +26,14 @@ from .models import (
     Account,
     Approval,
     Event,
-    EventDay,
+    EventHour,
     ExemptionRow,
     LayerEntry,
     PermissionRequest,
     Setting,
     Unclassified,
     User,
-    UserDay,
+    UserHour,
 )
 from .models_iibgc import AccountReview, Acknowledgment, Reminder, RosterEntry, TrainingSection
 from .versions import commit_change, current_policy
@@ -124,8 +124,8 @@ LAST = (
 )
 TABLES = (
     Event,
-    EventDay,
-    UserDay,
+    EventHour,
+    UserHour,
     Unclassified,
     PermissionRequest,
     Account,

@@ -243,21 +243,23 @@ def export() -> Response:
 def dashboard() -> Any:
     db = get_db()
     days = min(int_arg(request.args.get("days"), 1, 10**9) or 30, 365)
-    today = utcnow().date()
-    since = (today - dt.timedelta(days=days - 1)).isoformat()  # "last 7 days": today and 6 more
     district = current_policy(db).settings
+    zone = timefmt.district_zone()
+    now = utcnow()
+    today = timefmt.local(now, zone).date()  # the district's today, not UTC's
+    first = today - dt.timedelta(days=days - 1)  # "last 7 days": today and 6 more
+    since = first.isoformat()
     return render_template(
         "dashboard.html",
         days=days,
         ask_district=can() and not district.get("district_name"),
         time_zone=district.get("time_zone") or "",
+        day_begins=rollups.shifted_day_start(zone, now),
         zones=timefmt.zone_names(),
-        chart=stacked_bars(
-            rollups.per_day(db, since), day_range(dt.date.fromisoformat(since), today)
-        ),
-        top=rollups.top_platforms(db, since),
-        outcomes=rollups.outcomes(db, since),
-        repeat=rollups.repeat_users(db, since),
+        chart=stacked_bars(rollups.per_day(db, first, today, zone), day_range(first, today)),
+        top=rollups.top_platforms(db, first, today, zone),
+        outcomes=rollups.outcomes(db, first, today, zone),
+        repeat=rollups.repeat_users(db, first, today, zone),
         unclassified=top_unclassified(db, since),
         proxies=proxies(db),
     )
@@ -298,7 +300,7 @@ def purge(db: Session, retention_days: int) -> dict[str, int]:
         CursorResult[Any],
         db.execute(delete(Unclassified).where(Unclassified.day < cutoff.date().isoformat())),
     )
-    rollups.purge_before(db, cutoff.date().isoformat())
+    rollups.purge_before(db, cutoff)
     db.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - dt.timedelta(days=1)))
     db.commit()
     return {"events": events.rowcount or 0, "unclassified": counts.rowcount or 0}

@@ -179,22 +179,23 @@ class Event(Base):
     )
 
 
-class EventDay(Base):
-    """Events per UTC day, platform and outcome, kept as events arrive: the dashboard reads
-    these instead of scanning a log of millions."""
+class EventHour(Base):
+    """Events per UTC hour, platform and outcome, kept as events arrive: the dashboard and the
+    board report read these instead of scanning a log of millions, and group the hours into
+    the district's days when they read (``rollups``)."""
 
-    __tablename__ = "event_days"
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    __tablename__ = "event_hours"
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)  # "2026-11-30 06", UTC
     platform_id: Mapped[str] = mapped_column(String(100), primary_key=True)  # '' unclassified
     outcome: Mapped[str] = mapped_column(String(10), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
 
 
-class UserDay(Base):
-    """Warnings shown to (or blocked for) each user per UTC day, for "repeat users"."""
+class UserHour(Base):
+    """Warnings shown to (or blocked for) each user per UTC hour, for "repeat users"."""
 
-    __tablename__ = "user_days"
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    __tablename__ = "user_hours"
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
     user: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
 
@@ -273,7 +274,7 @@ __all__ = [
     "Base",
     "ClientSession",
     "Event",
-    "EventDay",
+    "EventHour",
     "ExemptionRow",
     "Feed",
     "LayerEntry",
@@ -285,5 +286,5 @@ __all__ = [
     "Token",
     "Unclassified",
     "User",
-    "UserDay",
+    "UserHour",
 ]
