@@ -45,14 +45,16 @@ async function pendingFor(tabId) {
   return pendingByTab.get(tabId) ?? (await chrome.storage.session.get(key))[key];
 }
 
-async function banner(tabId, verdict, tone, unlessProxyBanner = false, text = verdict.reason) {
+async function banner(tabId, verdict, unlessProxyBanner = false, text = verdict.reason) {
   try {
     await chrome.scripting.executeScript({
       target: { tabId },
       func: showBanner,
       // The shared words, and a sign-up's permission form link, as the proxy's banner has them.
-      args: [text, verdict.policy_ref, tone, unlessProxyBanner, {
+      args: [text, verdict.policy_ref, unlessProxyBanner, {
         prefix: TEXTS.banner_prefix,
+        dismiss: TEXTS.banner_dismiss,
+        look: TEXTS.banner,
         link: permissionUrl(verdict, loadedPolicy()?.settings || {}),
         linkText: TEXTS.banner_permission,
       }],
@@ -185,7 +187,7 @@ const inAppNavigation = safely(async (details) => {
   const decided = await navigationVerdict(details.url, true);
   if (decided?.show === "banner") {
     const { verdict } = decided;
-    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
+    await banner(details.tabId, verdict);
     await record(verdict, "shown");
   } else if (decided?.show === "interstitial" || decided?.show === "block") {
     const from = before && /^https?:/.test(before) ? before : null;
@@ -210,7 +212,7 @@ chrome.webNavigation.onDOMContentLoaded.addListener(safely(async (details) => {
   const decided = await navigationVerdict(details.url);
   if (decided?.show === "banner") {
     const { verdict } = decided;
-    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
+    await banner(details.tabId, verdict);
     await record(verdict, "shown");
   } else if (marked && marked.url.split("#")[0] === details.url.split("#")[0]) {
     // Flagged by the district proxy's X-StaffGuard header.
@@ -218,7 +220,7 @@ chrome.webNavigation.onDOMContentLoaded.addListener(safely(async (details) => {
     const current = await policy();
     const local = current ? classify(current, details.url, { user: await userEmail() }) : null;
     const verdict = markerVerdict(marked.marker, local);
-    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn", true);
+    await banner(details.tabId, verdict, true);
   }
 }));
 
@@ -288,7 +290,7 @@ async function decideSend(details, headers, requestBody, stopped) {
   const blocked = show === "blocked" && stopped;
   if (await firstIn(`banner|${details.tabId}|${key}`, BANNER_MS)) {
     const text = blocked ? `Not sent: ${verdict.reason}` : verdict.reason;
-    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn", false, text);
+    await banner(details.tabId, verdict, false, text);
   }
   if (await firstIn(`event|${key}`, EVENT_MS)) await record(verdict, blocked ? "blocked" : "shown");
 }
@@ -310,7 +312,7 @@ chrome.webRequest.onHeadersReceived.addListener(safely(async (details) => {
   const current = await policy();
   const local = current ? classify(current, details.url, { method: details.method }) : null;
   const verdict = markerVerdict(marker, local);
-  await banner(details.tabId, verdict, marker.action === "notice" ? "notice" : "warn");
+  await banner(details.tabId, verdict);
 }), { urls: ["<all_urls>"] }, ["responseHeaders"]);
 
 chrome.runtime.onMessage.addListener((message, sender, reply) => {

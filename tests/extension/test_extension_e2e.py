@@ -16,6 +16,7 @@ from staffguard_testkit.extension import (
     set_settings,
 )
 from playwright.sync_api import BrowserContext, Error, Page, Worker, expect, sync_playwright
+from staffguard_testkit.banner import assert_bottom_bar
 from staffguard_testkit.net import until
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -215,6 +216,20 @@ def test_block_page_and_the_proxys_marker(browser, admin, sites):
     expect(page.locator("#staffguard-banner-host")).to_have_count(0)
     time.sleep(1.5)
     assert len(admin.events()) == 1
+
+
+def test_the_extension_banner_is_the_proxy_banner_bar_at_the_bottom(browser, admin, sites):
+    """The extension's notice lands where the proxy's does (the twin test is
+    tests/proxy/test_proxy_browser.py): a bar fixed to the bottom of the window, clear of the
+    site's own header, with the shared words."""
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    page.goto("http://www.khanacademy.org/marked/inbox")  # flagged by the district proxy
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    box = assert_bottom_bar(page, "#staffguard-banner-host")
+    assert box["top"] > box["innerHeight"] / 2
+    where = page.locator("#where").bounding_box()
+    assert where is not None and where["y"] + where["height"] < box["top"]
 
 
 def test_without_any_policy_the_browser_browses(browser, sites):
