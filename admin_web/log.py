@@ -19,6 +19,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     render_template,
     request,
     send_from_directory,
@@ -140,6 +141,20 @@ def _is_address(text: str) -> bool:
     return True
 
 
+def platform_name(platform_id: str | None) -> str:
+    """A platform's name in the policy in force (``x`` is "X (Twitter)"), for pages that
+    would otherwise show the lists' ids; the id itself for one the lists no longer hold."""
+    if not platform_id or platform_id == "unclassified":
+        return "unclassified"
+    if "platform_names" not in g:
+        platforms = current_policy(get_db()).compiled["platforms"]
+        g.platform_names = {raw["id"]: raw["name"] for raw in platforms}
+    return str(g.platform_names.get(platform_id, platform_id))
+
+
+bp.add_app_template_filter(platform_name, "platform")
+
+
 def platform_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     """(category, [(id, name)]) in the vocabulary's order: social media first."""
     groups: dict[str, list[tuple[str, str]]] = {c: [] for c in CATEGORIES}
@@ -256,13 +271,21 @@ def dashboard() -> Any:
         time_zone=district.get("time_zone") or "",
         day_begins=rollups.shifted_day_start(zone, now),
         zones=timefmt.zone_names(),
-        chart=stacked_bars(rollups.per_day(db, first, today, zone), day_range(first, today)),
+        chart=stacked_bars(
+            [(day, platform_name(p), n) for day, p, n in rollups.per_day(db, first, today, zone)],
+            day_range(first, today),
+        ),
         top=rollups.top_platforms(db, first, today, zone),
         outcomes=rollups.outcomes(db, first, today, zone),
         repeat=rollups.repeat_users(db, first, today, zone),
         unclassified=top_unclassified(db, since),
-        proxies=proxies(db),
+        proxies=[{**p, "seen": _naive(p["last_seen"])} for p in proxies(db)],
     )
+
+
+def _naive(stamp: str) -> dt.datetime:
+    """A health report's time (``...Z``) as the naive UTC the ``when`` filter reads."""
+    return dt.datetime.fromisoformat(stamp).replace(tzinfo=None)
 
 
 def top_unclassified(db: Session, since: str, limit: int = 15) -> list[tuple[str, int]]:

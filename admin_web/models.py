@@ -185,6 +185,7 @@ class EventHour(Base):
     the district's days when they read (``rollups``)."""
 
     __tablename__ = "event_hours"
+    __table_args__ = ({"sqlite_with_rowid": False},)  # rows in the key b-tree: a range is one scan
     hour: Mapped[str] = mapped_column(String(13), primary_key=True)  # "2026-11-30 06", UTC
     platform_id: Mapped[str] = mapped_column(String(100), primary_key=True)  # '' unclassified
     outcome: Mapped[str] = mapped_column(String(10), primary_key=True)
@@ -195,6 +196,7 @@ class UserHour(Base):
     """Warnings shown to (or blocked for) each user per UTC hour, for "repeat users"."""
 
     __tablename__ = "user_hours"
+    __table_args__ = ({"sqlite_with_rowid": False},)
     hour: Mapped[str] = mapped_column(String(13), primary_key=True)
     user: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)

@@ -42,7 +42,7 @@ def _fill(client, bearer) -> None:
 
 
 def _dashboard_numbers(html: str) -> tuple[dict[str, int], dict[str, int]]:
-    top = dict(re.findall(r'platform=\w+">(\w+)</a></td><td>(\d+)</td>', html))
+    top = dict(re.findall(r'platform=(\w+)">[^<]+</a></td><td>(\d+)</td>', html))
     labels = {"Continued": "continued", "Went back": "went_back", "Blocked": "blocked"}
     labels["Warnings shown"] = "shown"
     choices = {labels[k]: int(v) for k, v in re.findall(r"<th>([\w ]+)</th><td>(\d+)</td>", html)}
@@ -76,8 +76,9 @@ def test_report_numbers_match_the_dashboard_and_the_csv_export(client, auth, bea
     assert report["warnings"]["previous_total"] == sum(before.values()) == 11
     page = client.get(f"/report?from={since}&to={today}").get_data(as_text=True)
     assert f'<strong id="total-warnings">{report["warnings"]["total"]}</strong>' in page
-    for name, count in by_platform.items():
-        assert f'<td>{name}</td><td class="num">{count}</td>' in page
+    names = {"tiktok": "TikTok", "instagram": "Instagram", "snapchat": "Snapchat"}
+    for platform, count in by_platform.items():  # the platforms' names, not the lists' ids
+        assert f'<td>{names[platform]}</td><td class="num">{count}</td>' in page
 
 
 def test_report_lists_approvals_accounts_requests_training_exemptions_and_versions(
@@ -178,7 +179,7 @@ def test_days_are_the_district_days_around_local_midnight_in_chicago(client, aut
     expected = {previous: 4, day: 5, following: 5}
 
     chart = client.get("/?days=7").get_data(as_text=True)
-    bars = {d: int(n) for d, n in re.findall(r"<title>([\d-]+): tiktok (\d+)</title>", chart)}
+    bars = {d: int(n) for d, n in re.findall(r"<title>([\d-]+): TikTok (\d+)</title>", chart)}
     assert bars == {d.isoformat(): n for d, n in expected.items()}
     assert "UTC days" not in chart
     for date, count in expected.items():
