@@ -109,3 +109,8 @@ def test_the_demo_pages_speak_district_time_and_names_and_ask_before_removing(de
     assert "TikTok (" in dashboard  # the chart's legend
     report = client.get("/report").get_data(as_text=True)
     assert "<td>TikTok</td>" in report and "<td>Went back</td>" in report
+    approvals = client.get("/lists/approvals").get_data(as_text=True)
+    assert "<td>Facebook</td>" in approvals and "<td>facebook</td>" not in approvals
+    waiting = client.get("/requests/").get_data(as_text=True)
+    assert "<td>Facebook</td>" in waiting or "<td>Instagram</td>" in waiting
+    assert "item(s)" not in waiting and re.search(r"<td>(\$[\d.]+ \(1 item\)|none)</td>", waiting)
