@@ -31,15 +31,22 @@ bp = Blueprint("report", __name__)
 STATIC = Path(__file__).with_name("static")
 
 
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
 def _range(args: Any, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The From/To days asked for (the last 30 days by default), within 1900 to 2999: a year
+    typed as 0001 or 9999 gives the report of the nearest of those years (the page names the
+    days it covers) instead of a calendar overflow, the period before it included."""
+
     def day(key: str, default: dt.date) -> dt.date:
         try:
-            return dt.date.fromisoformat(args.get(key, ""))
+            return min(max(dt.date.fromisoformat(args.get(key, "")), FIRST_DAY), LAST_DAY)
         except ValueError:
             return default
 
     end = day("to", today)
-    start = day("from", end - dt.timedelta(days=29))
+    start = day("from", max(end - dt.timedelta(days=29), FIRST_DAY))
     return (start, end) if start <= end else (end, start)
 
 

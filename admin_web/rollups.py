@@ -35,6 +35,7 @@ from .models import EventHour, UserHour
 
 WARNED = ("shown", "blocked")
 UPSERT = "unnest"  # PostgreSQL: "unnest" (one statement a table) or "rows"; the bench flips it
+LAST_HOUR = dt.datetime.max.replace(minute=0, second=0, microsecond=0)  # where ranges clamp
 
 
 def hour_key(moment: dt.datetime) -> str:
@@ -47,6 +48,8 @@ def span(first: dt.date, last: dt.date, zone: str) -> tuple[dt.datetime, dt.date
     """The UTC hours [start, end) holding the district days ``first`` to ``last``, as naive
     UTC times on whole hours. Events stored from ``start`` until ``end`` are the ones the
     rollups count for those days, so the board report counts the log between the same two."""
+    if last == dt.date.max:
+        return _first_hour(first, zone), LAST_HOUR
     return _first_hour(first, zone), _first_hour(last + dt.timedelta(days=1), zone)
 
 
@@ -55,7 +58,7 @@ def _first_hour(day: dt.date, zone: str) -> dt.datetime:
     try:
         start = timefmt.day_start(day, zone)
     except OverflowError:
-        return dt.datetime.min if day.year == 1 else dt.datetime.max.replace(minute=0, second=0)
+        return dt.datetime.min if day.year == 1 else LAST_HOUR
     whole = start.replace(minute=0, second=0, microsecond=0)
     return whole if whole == start else whole + dt.timedelta(hours=1)
 

@@ -192,3 +192,11 @@ def test_days_are_the_district_days_around_local_midnight_in_chicago(client, aut
     whole = client.get(f"/report.json?from={previous}&to={following}").json
     top, _ = _dashboard_numbers(chart)
     assert whole["warnings"]["total"] == top["tiktok"] == 14
+
+
+def test_a_report_of_the_calendars_ends_is_a_report_not_an_error(client, auth):
+    auth.login("auditor")
+    for ends in ("from=0001-01-01&to=0001-01-05", "from=9999-12-01&to=9999-12-31", "to=0001-01-01"):
+        answer = client.get(f"/report.json?{ends}")
+        assert answer.status_code == 200, ends
+        assert "1900-01-01" <= answer.json["from"] <= answer.json["to"] <= "2999-12-31"
