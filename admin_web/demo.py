@@ -33,7 +33,7 @@ from .models import (
     Setting,
     Unclassified,
     User,
-    UserHour,
+    UserDay,
 )
 from .models_iibgc import AccountReview, Acknowledgment, Reminder, RosterEntry, TrainingSection
 from .versions import commit_change, current_policy
@@ -126,7 +126,7 @@ ZONE = "America/Chicago"
 TABLES = (
     Event,
     EventHour,
-    UserHour,
+    UserDay,
     Unclassified,
     PermissionRequest,
     Account,

@@ -192,12 +192,13 @@ class EventHour(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
-class UserHour(Base):
-    """Warnings shown to (or blocked for) each user per UTC hour, for "repeat users"."""
+class UserDay(Base):
+    """Warnings shown to (or blocked for) each user per UTC day, for "repeat users": the whole
+    UTC days of a range come from here, its partial days at both ends from the log itself
+    (``rollups.repeat_users``), so the figure covers exactly the district's days."""
 
-    __tablename__ = "user_hours"
-    __table_args__ = ({"sqlite_with_rowid": False},)
-    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    __tablename__ = "user_days"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
     user: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
 
@@ -288,5 +289,5 @@ __all__ = [
     "Token",
     "Unclassified",
     "User",
-    "UserHour",
+    "UserDay",
 ]

@@ -1,8 +1,9 @@
-"""Hourly counts kept beside the warning log, so the dashboard and the board report read
-thousands of rows, not the millions of events a district's log holds (``bench/admin.py``
-measures both).
+"""Counts kept beside the warning log, so the dashboard and the board report read thousands of
+rows, not the millions of events a district's log holds (``bench/admin.py`` measures both):
+events per UTC hour, platform and outcome (``event_hours``), and warnings per user and UTC day
+(``user_days``, for "repeat users", see ``repeat_users``).
 
-Counts are kept per UTC hour (``hour``: ``"2026-11-30 06"``), not per day: which hours make
+Events are counted per UTC hour (``hour``: ``"2026-11-30 06"``), not per day: which hours make
 up a district's day depends on its ``time_zone`` setting, which may change, and on daylight
 saving time. A query takes a range of the district's days, turns it into UTC hours (``span``)
 and, for per-day figures, files each hour under the local day it begins in (``per_day``).
@@ -26,12 +27,12 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, desc, func, select, text
+from sqlalchemy import delete, desc, func, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import timefmt
-from .models import EventHour, UserHour
+from .models import Event, EventHour, UserDay
 
 WARNED = ("shown", "blocked")
 UPSERT = "unnest"  # PostgreSQL: "unnest" (one statement a table) or "rows"; the bench flips it
@@ -83,14 +84,13 @@ def count_in(db: Session, events: Iterable[dict[str, Any]]) -> None:
     per_hour: Counter[tuple[str, str, str]] = Counter()
     per_user: Counter[tuple[str, str]] = Counter()
     for event in events:
-        hour = hour_key(event["ts"])
-        per_hour[hour, event["platform_id"] or "", event["outcome"]] += 1
+        per_hour[hour_key(event["ts"]), event["platform_id"] or "", event["outcome"]] += 1
         if event["user"] and event["outcome"] in WARNED:
-            per_user[hour, event["user"]] += 1
+            per_user[event["ts"].date().isoformat(), event["user"]] += 1
     if per_hour:
         _add(db, EventHour, ["hour", "platform_id", "outcome"], per_hour)
     if per_user:
-        _add(db, UserHour, ["hour", "user"], per_user)
+        _add(db, UserDay, ["day", "user"], per_user)
 
 
 def _add(db: Session, model: Any, keys: list[str], counts: Counter[Any]) -> None:
@@ -175,19 +175,52 @@ def outcomes(db: Session, first: dt.date, last: dt.date, zone: str) -> dict[str,
 def repeat_users(
     db: Session, first: dt.date, last: dt.date, zone: str, least: int = 3, limit: int = 10
 ) -> list[tuple[str, int]]:
-    total = func.sum(UserHour.count).label("n")
+    """Users warned at least ``least`` times in the days: their counts for the whole UTC days
+    inside the range from ``user_days``, for the hours before the first and after the last
+    UTC midnight from the log itself (a day or less of events at each end, on an index).
+    Hourly counts per user would be almost one row per warning: too many to sum quickly."""
+    start, end = span(first, last, zone)
+    whole_from, whole_to = _whole_days(start, end)
+    parts: list[Any] = []
+    edges = [(start, end)]
+    if whole_from < whole_to:
+        parts.append(
+            select(UserDay.user, UserDay.count).where(
+                UserDay.day >= whole_from.date().isoformat(),
+                UserDay.day < whole_to.date().isoformat(),
+            )
+        )
+        edges = [(start, whole_from), (whole_to, end)]
+    for since, until in edges:
+        if since < until:
+            parts.append(
+                select(Event.user.label("user"), func.count().label("count"))
+                .where(Event.ts >= since, Event.ts < until, Event.outcome.in_(WARNED))
+                .where(Event.user.is_not(None))
+                .group_by(Event.user)
+            )
+    counts = union_all(*parts).subquery()
+    total = func.sum(counts.c.count).label("n")
     rows = db.execute(
-        select(UserHour.user, total)
-        .where(*_within(UserHour.hour, first, last, zone))
-        .group_by(UserHour.user)
-        .having(func.sum(UserHour.count) >= least)
-        .order_by(desc("n"), UserHour.user)
+        select(counts.c.user, total)
+        .group_by(counts.c.user)
+        .having(func.sum(counts.c.count) >= least)
+        .order_by(desc("n"), counts.c.user)
         .limit(limit)
     ).all()
     return [(user, int(n)) for user, n in rows]
 
 
+def _whole_days(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The first UTC midnight at or after ``start`` and the last at or before ``end``: the
+    UTC days between them are whole inside the range (none when the first is not earlier)."""
+    first = dt.datetime.combine(start.date(), dt.time())
+    if first < start:
+        first = start if start.date() == dt.date.max else first + dt.timedelta(days=1)
+    return first, dt.datetime.combine(end.date(), dt.time())
+
+
 def purge_before(db: Session, moment: dt.datetime) -> None:
-    """Drop the counts of the hours that ended before ``moment`` (naive UTC)."""
+    """Drop the counts of the hours (and users' UTC days) that ended before ``moment``."""
     db.execute(delete(EventHour).where(EventHour.hour < hour_key(moment)))
-    db.execute(delete(UserHour).where(UserHour.hour < hour_key(moment)))
+    db.execute(delete(UserDay).where(UserDay.day < moment.date().isoformat()))

@@ -249,9 +249,9 @@ def fill(path: Path, count: int) -> None:
         "INSERT INTO event_hours SELECT substr(ts, 1, 13), coalesce(platform_id, ''), outcome,"
         " count(*) FROM events GROUP BY 1, 2, 3"
     )
-    connection.execute("DELETE FROM user_hours")
+    connection.execute("DELETE FROM user_days")
     connection.execute(
-        "INSERT INTO user_hours SELECT substr(ts, 1, 13), user, count(*) FROM events"
+        "INSERT INTO user_days SELECT substr(ts, 1, 10), user, count(*) FROM events"
         " WHERE user IS NOT NULL AND outcome IN ('shown', 'blocked') GROUP BY 1, 2"
     )
     connection.commit()

@@ -45,8 +45,8 @@ def test_an_older_database_is_upgraded_with_its_log_counted(database_url):
             ("2026-05-12 10", "tiktok", "continued", 1),
             ("2026-05-12 10", "tiktok", "shown", 2),
         ]
-        users = connection.execute(text(f"SELECT hour, {user}, count FROM user_hours")).all()
-        assert users == [("2026-05-12 10", "coach@usd999.org", 2)]
+        users = connection.execute(text(f"SELECT day, {user}, count FROM user_days")).all()
+        assert users == [("2026-05-12", "coach@usd999.org", 2)]
         assert connection.scalar(sqlalchemy.text("SELECT count(*) FROM events")) == 3
     engine.dispose()
 

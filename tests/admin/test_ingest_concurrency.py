@@ -120,12 +120,12 @@ def test_concurrent_posters_store_each_event_once_and_count_it_once(
         assert [tuple(row) for row in rollup] == [tuple(row) for row in recount]
         users = connection.execute(
             sqlalchemy.text(
-                "SELECT to_char(ts, 'YYYY-MM-DD HH24'), \"user\", count(*) FROM events"
+                "SELECT to_char(ts, 'YYYY-MM-DD'), \"user\", count(*) FROM events"
                 " WHERE outcome IN ('shown', 'blocked') GROUP BY 1, 2 ORDER BY 1, 2"
             )
         ).all()
         user_rollup = connection.execute(
-            sqlalchemy.text('SELECT hour, "user", count FROM user_hours ORDER BY 1, 2')
+            sqlalchemy.text('SELECT day, "user", count FROM user_days ORDER BY 1, 2')
         ).all()
         assert [tuple(row) for row in user_rollup] == [tuple(row) for row in users]
     engine.dispose()

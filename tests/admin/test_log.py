@@ -10,7 +10,7 @@ import uuid
 from admin_web.api import store_events
 from admin_web.db import get_db
 from admin_web.log import purge
-from admin_web.models import Event, EventHour, UserHour, utcnow
+from admin_web.models import Event, EventHour, UserDay, utcnow
 from admin_web.rollups import hour_key
 
 
@@ -138,6 +138,6 @@ def test_the_dashboard_counts_each_event_once_and_forgets_purged_ones(app, clien
     with app.app_context():
         purge(get_db(), 365)
         hours = {row.hour for row in get_db().query(EventHour)}
-        users = {row.hour for row in get_db().query(UserHour)}
-    assert hour_key(old) not in hours | users
-    assert hour_key(now) in hours & users
+        users = {row.day for row in get_db().query(UserDay)}
+    assert hour_key(old) not in hours and old.date().isoformat() not in users
+    assert hour_key(now) in hours and now.date().isoformat() in users
