@@ -113,4 +113,6 @@ def test_the_demo_pages_speak_district_time_and_names_and_ask_before_removing(de
     assert "<td>Facebook</td>" in approvals and "<td>facebook</td>" not in approvals
     waiting = client.get("/requests/").get_data(as_text=True)
     assert "<td>Facebook</td>" in waiting or "<td>Instagram</td>" in waiting
+    platforms = client.get("/lists/").get_data(as_text=True)
+    assert "<td>social media</td>" in platforms and "direct message" in platforms
     assert "item(s)" not in waiting and re.search(r"<td>(\$[\d.]+ \(1 item\)|none)</td>", waiting)
