@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from . import staff
+from . import staff, timefmt
 from .api import store_events
 from .models import (
     Account,
     Approval,
     Event,
-    EventDay,
+    EventHour,
     ExemptionRow,
     LayerEntry,
     PermissionRequest,
@@ -122,9 +122,10 @@ LAST = (
     "Koehn",
     "Regier",
 )
+ZONE = "America/Chicago"
 TABLES = (
     Event,
-    EventDay,
+    EventHour,
     UserDay,
     Unclassified,
     PermissionRequest,
@@ -175,7 +176,7 @@ def is_empty(db: Session) -> bool:
 def clear(db: Session) -> None:
     for table in TABLES:
         db.execute(delete(table))
-    db.execute(delete(Setting).where(Setting.key == "district_name"))
+    db.execute(delete(Setting).where(Setting.key.in_(("district_name", "time_zone"))))
     db.flush()
 
 
@@ -234,6 +235,7 @@ def fill(db: Session, today: dt.date, seed: int = 999) -> dict[str, int]:
         ExemptionRow(name="District communications office", users=[f"comms@{DOMAIN}"], networks=[])
     )
     db.merge(Setting(key="district_name", value="Prairie Valley USD 999"))
+    db.merge(Setting(key="time_zone", value=ZONE))  # Kansas: its times read as the staff live them
     db.flush()
     commit_change(db, "demo", "demo", "demo district", None, {"approvals": approved})
 
@@ -248,6 +250,8 @@ def fill(db: Session, today: dt.date, seed: int = 999) -> dict[str, int]:
         created = dt.datetime.combine(
             start + dt.timedelta(days=rng.randint(0, 110)), dt.time(14, 5)
         )
+        if n == 15:  # one request always waits, so an approver sees what deciding looks like
+            created = dt.datetime.combine(today - dt.timedelta(days=2), dt.time(14, 5))
         status = (
             "pending"
             if created.date() > today - dt.timedelta(days=6)
@@ -366,8 +370,8 @@ def _events(
                 )[0]
                 action = "block" if activity == "direct_message" and rng.random() < 0.15 else "warn"
                 who = rng.choice(heavy) if rng.random() < 0.3 else rng.choice(roster)
-                ts = dt.datetime.combine(day, dt.time(7)) + dt.timedelta(
-                    minutes=rng.randint(0, 600)
+                ts = timefmt.day_start(day, ZONE) + dt.timedelta(  # 7:00 to 17:00 in Kansas
+                    hours=7, minutes=rng.randint(0, 600)
                 )
                 client = f"10.{rng.randint(1, 6)}.{rng.randint(0, 40)}.{rng.randint(2, 99)}"
                 # A warning is logged when shown, and again with the choice the staff member made.

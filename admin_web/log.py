@@ -19,6 +19,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     render_template,
     request,
     send_from_directory,
@@ -140,6 +141,20 @@ def _is_address(text: str) -> bool:
     return True
 
 
+def platform_name(platform_id: str | None) -> str:
+    """A platform's name in the policy in force (``x`` is "X (Twitter)"), for pages that
+    would otherwise show the lists' ids; the id itself for one the lists no longer hold."""
+    if not platform_id or platform_id == "unclassified":
+        return "unclassified"
+    if "platform_names" not in g:
+        platforms = current_policy(get_db()).compiled["platforms"]
+        g.platform_names = {raw["id"]: raw["name"] for raw in platforms}
+    return str(g.platform_names.get(platform_id, platform_id))
+
+
+bp.add_app_template_filter(platform_name, "platform")
+
+
 def platform_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     """(category, [(id, name)]) in the vocabulary's order: social media first."""
     groups: dict[str, list[tuple[str, str]]] = {c: [] for c in CATEGORIES}
@@ -243,37 +258,47 @@ def export() -> Response:
 def dashboard() -> Any:
     db = get_db()
     days = min(int_arg(request.args.get("days"), 1, 10**9) or 30, 365)
-    today = utcnow().date()
-    since = (today - dt.timedelta(days=days - 1)).isoformat()  # "last 7 days": today and 6 more
     district = current_policy(db).settings
+    zone = timefmt.district_zone()
+    now = utcnow()
+    today = timefmt.local(now, zone).date()  # the district's today, not UTC's
+    first = today - dt.timedelta(days=days - 1)  # "last 7 days": today and 6 more
+    since = first.isoformat()
     return render_template(
         "dashboard.html",
         days=days,
         ask_district=can() and not district.get("district_name"),
         time_zone=district.get("time_zone") or "",
+        day_begins=rollups.shifted_day_start(zone, now),
         zones=timefmt.zone_names(),
         chart=stacked_bars(
-            rollups.per_day(db, since), day_range(dt.date.fromisoformat(since), today)
+            [(day, platform_name(p), n) for day, p, n in rollups.per_day(db, first, today, zone)],
+            day_range(first, today),
         ),
-        top=rollups.top_platforms(db, since),
-        outcomes=rollups.outcomes(db, since),
-        repeat=rollups.repeat_users(db, since),
-        student_required=student_required(db, since),
+        top=rollups.top_platforms(db, first, today, zone),
+        outcomes=rollups.outcomes(db, first, today, zone),
+        repeat=rollups.repeat_users(db, first, today, zone),
+        student_required=student_required(db, *rollups.span(first, today, zone)),
         unclassified=top_unclassified(db, since),
-        proxies=proxies(db),
+        proxies=[{**p, "seen": _naive(p["last_seen"])} for p in proxies(db)],
     )
 
 
-def student_required(db: Session, since: str) -> int:
+def student_required(db: Session, start: dt.datetime, end: dt.datetime) -> int:
     """How many LMS assignments or announcements linked students to a social media platform
-    (IIBGC: no employee shall require a student to use one), one event per platform named."""
-    start = dt.datetime.fromisoformat(since)
+    (IIBGC: no employee shall require a student to use one), one event per platform named,
+    between ``start`` and ``end`` (UTC: the dashboard's district days)."""
     found = db.scalar(
         select(func.count())
         .select_from(Event)
-        .where(Event.activity == "student_required", Event.ts >= start)
+        .where(Event.activity == "student_required", Event.ts >= start, Event.ts < end)
     )
     return int(found or 0)
+
+
+def _naive(stamp: str) -> dt.datetime:
+    """A health report's time (``...Z``) as the naive UTC the ``when`` filter reads."""
+    return dt.datetime.fromisoformat(stamp).replace(tzinfo=None)
 
 
 def top_unclassified(db: Session, since: str, limit: int = 15) -> list[tuple[str, int]]:
@@ -311,7 +336,7 @@ def purge(db: Session, retention_days: int) -> dict[str, int]:
         CursorResult[Any],
         db.execute(delete(Unclassified).where(Unclassified.day < cutoff.date().isoformat())),
     )
-    rollups.purge_before(db, cutoff.date().isoformat())
+    rollups.purge_before(db, cutoff)
     db.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - dt.timedelta(days=1)))
     db.commit()
     return {"events": events.rowcount or 0, "unclassified": counts.rowcount or 0}

@@ -207,19 +207,23 @@ class Event(Base):
     )
 
 
-class EventDay(Base):
-    """Events per UTC day, platform and outcome, kept as events arrive: the dashboard reads
-    these instead of scanning a log of millions."""
+class EventHour(Base):
+    """Events per UTC hour, platform and outcome, kept as events arrive: the dashboard and the
+    board report read these instead of scanning a log of millions, and group the hours into
+    the district's days when they read (``rollups``)."""
 
-    __tablename__ = "event_days"
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    __tablename__ = "event_hours"
+    __table_args__ = ({"sqlite_with_rowid": False},)  # rows in the key b-tree: a range is one scan
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)  # "2026-11-30 06", UTC
     platform_id: Mapped[str] = mapped_column(String(100), primary_key=True)  # '' unclassified
     outcome: Mapped[str] = mapped_column(String(10), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
 
 
 class UserDay(Base):
-    """Warnings shown to (or blocked for) each user per UTC day, for "repeat users"."""
+    """Warnings shown to (or blocked for) each user per UTC day, for "repeat users": the whole
+    UTC days of a range come from here, its partial days at both ends from the log itself
+    (``rollups.repeat_users``), so the figure covers exactly the district's days."""
 
     __tablename__ = "user_days"
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
@@ -302,7 +306,7 @@ __all__ = [
     "ClientSession",
     "EnrollmentFailure",
     "Event",
-    "EventDay",
+    "EventHour",
     "ExemptionRow",
     "Feed",
     "IdentityKey",

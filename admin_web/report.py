@@ -1,8 +1,9 @@
 """The board report: what a superintendent puts in a board packet or sends to the state, for a
 date range, beside the same figures for the period before it.
 
-Warnings and outcomes come from the same daily counts the dashboard reads (``rollups``), so the
-report, the dashboard and the warning log's CSV export agree (``tests/admin/test_report.py``).
+Warnings and outcomes come from the same hourly counts the dashboard reads (``rollups``), and
+every range is a range of the district's days (the ``time_zone`` setting), so the report, the
+dashboard and the warning log's CSV export agree (``tests/admin/test_report.py``).
 ``/report.pdf`` renders the same page with WeasyPrint when it is installed (extra ``pdf``).
 """
 
@@ -18,11 +19,11 @@ from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import staff
+from . import rollups, staff, timefmt
 from .auth import role_required
 from .db import get_db
 from .duties import account_duties
-from .models import Approval, Event, EventDay, ExemptionRow, PermissionRequest
+from .models import Approval, Event, ExemptionRow, PermissionRequest, utcnow
 from .rollups import WARNED
 from .versions import current, current_policy
 
@@ -30,40 +31,36 @@ bp = Blueprint("report", __name__)
 STATIC = Path(__file__).with_name("static")
 
 
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
 def _range(args: Any, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The From/To days asked for (the last 30 days by default), within 1900 to 2999: a year
+    typed as 0001 or 9999 gives the report of the nearest of those years (the page names the
+    days it covers) instead of a calendar overflow, the period before it included."""
+
     def day(key: str, default: dt.date) -> dt.date:
         try:
-            return dt.date.fromisoformat(args.get(key, ""))
+            return min(max(dt.date.fromisoformat(args.get(key, "")), FIRST_DAY), LAST_DAY)
         except ValueError:
             return default
 
     end = day("to", today)
-    start = day("from", end - dt.timedelta(days=29))
+    start = day("from", max(end - dt.timedelta(days=29), FIRST_DAY))
     return (start, end) if start <= end else (end, start)
 
 
-def _counts(db: Session, start: dt.date, end: dt.date) -> dict[str, Any]:
-    in_range = (EventDay.day >= start.isoformat(), EventDay.day <= end.isoformat())
-    platforms = db.execute(
-        select(EventDay.platform_id, func.sum(EventDay.count))
-        .where(*in_range, EventDay.outcome.in_(WARNED))
-        .group_by(EventDay.platform_id)
-    ).all()
-    outcomes = db.execute(
-        select(EventDay.outcome, func.sum(EventDay.count))
-        .where(*in_range)
-        .group_by(EventDay.outcome)
-    ).all()
-    upper = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+def _counts(db: Session, start: dt.date, end: dt.date, zone: str) -> dict[str, Any]:
+    since, until = rollups.span(start, end, zone)  # the UTC hours the counts were kept in
     activities = db.execute(
         select(Event.activity, func.count())
-        .where(Event.ts >= dt.datetime.combine(start, dt.time()), Event.ts < upper)
-        .where(Event.outcome.in_(WARNED))
+        .where(Event.ts >= since, Event.ts < until, Event.outcome.in_(WARNED))
         .group_by(Event.activity)
     ).all()
+    platforms = rollups.per_platform(db, start, end, zone)
     return {
-        "platforms": {p or "unclassified": int(n) for p, n in platforms},
-        "outcomes": {o: int(n) for o, n in outcomes},
+        "platforms": {p or "unclassified": n for p, n in platforms.items()},
+        "outcomes": rollups.outcomes(db, start, end, zone),
         "activities": {a: int(n) for a, n in activities},
     }
 
@@ -81,16 +78,14 @@ def report_data(db: Session, start: dt.date, end: dt.date) -> dict[str, Any]:
     length = (end - start).days + 1
     prev_end = start - dt.timedelta(days=1)
     prev_start = prev_end - dt.timedelta(days=length - 1)
-    now, before = _counts(db, start, end), _counts(db, prev_start, prev_end)
     policy = current_policy(db)
+    zone = policy.settings.get("time_zone") or "UTC"
+    now, before = _counts(db, start, end, zone), _counts(db, prev_start, prev_end, zone)
     names = {p["id"]: p["name"] for p in policy.compiled["platforms"]}
-    upper = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+    since, until = rollups.span(start, end, zone)
     requests = db.scalars(
         select(PermissionRequest)
-        .where(
-            PermissionRequest.created_at >= dt.datetime.combine(start, dt.time()),
-            PermissionRequest.created_at < upper,
-        )
+        .where(PermissionRequest.created_at >= since, PermissionRequest.created_at < until)
         .order_by(PermissionRequest.created_at)
     ).all()
     by_status: dict[str, int] = {}
@@ -137,7 +132,7 @@ def report_data(db: Session, start: dt.date, end: dt.date) -> dict[str, Any]:
             "approved_costs": f"{approved_costs:.2f}",
             "rows": [
                 {
-                    "created": r.created_at.date().isoformat(),
+                    "created": timefmt.day(r.created_at, zone),
                     "requester": r.requester,
                     "platform": names.get(r.platform_id, r.platform_id),
                     "status": r.status,
@@ -167,12 +162,12 @@ def report_data(db: Session, start: dt.date, end: dt.date) -> dict[str, Any]:
             {"name": e.name, "users": list(e.users), "networks": list(e.networks)}
             for e in db.scalars(select(ExemptionRow).order_by(ExemptionRow.name))
         ],
-        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": timefmt.when(utcnow(), zone),
     }
 
 
 def _data() -> dict[str, Any]:
-    start, end = _range(request.args, dt.date.today())
+    start, end = _range(request.args, timefmt.local(utcnow()).date())
     return report_data(get_db(), start, end)
 
 

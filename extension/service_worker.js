@@ -50,14 +50,16 @@ async function pendingFor(tabId) {
   return pendingByTab.get(tabId) ?? (await chrome.storage.session.get(key))[key];
 }
 
-async function banner(tabId, verdict, tone, unlessProxyBanner = false, text = verdict.reason) {
+async function banner(tabId, verdict, unlessProxyBanner = false, text = verdict.reason) {
   try {
     await chrome.scripting.executeScript({
       target: { tabId },
       func: showBanner,
       // The shared words, and a sign-up's permission form link, as the proxy's banner has them.
-      args: [text, verdict.policy_ref, tone, unlessProxyBanner, {
+      args: [text, verdict.policy_ref, unlessProxyBanner, {
         prefix: TEXTS.banner_prefix,
+        dismiss: TEXTS.banner_dismiss,
+        look: TEXTS.banner,
         link: permissionUrl(verdict, loadedPolicy()?.settings || {}),
         linkText: TEXTS.banner_permission,
       }],
@@ -195,7 +197,7 @@ const inAppNavigation = safely(async (details) => {
   const decided = await navigationVerdict(details.url, true);
   if (decided?.show === "banner") {
     const { verdict } = decided;
-    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
+    await banner(details.tabId, verdict);
     await record(verdict, "shown");
   } else if (decided?.show === "interstitial" || decided?.show === "block") {
     const from = before && /^https?:/.test(before) ? before : null;
@@ -220,7 +222,7 @@ chrome.webNavigation.onDOMContentLoaded.addListener(safely(async (details) => {
   const decided = await navigationVerdict(details.url);
   if (decided?.show === "banner") {
     const { verdict } = decided;
-    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn");
+    await banner(details.tabId, verdict);
     await record(verdict, "shown");
   } else if (marked && marked.url.split("#")[0] === details.url.split("#")[0]) {
     // Flagged by the district proxy's X-StaffGuard header.
@@ -228,7 +230,7 @@ chrome.webNavigation.onDOMContentLoaded.addListener(safely(async (details) => {
     const current = await policy();
     const local = current ? classify(current, details.url, { user: await userEmail() }) : null;
     const verdict = markerVerdict(marked.marker, local, platformNames(current));
-    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn", true);
+    await banner(details.tabId, verdict, true);
   }
 }));
 
@@ -290,7 +292,7 @@ async function decideLms(details, headers, requestBody) {
   }));
   const ids = finding.platforms.map((p) => p.id).join(",");
   if (await firstIn(`banner|${details.tabId}|lms|${ids}`, 60_000)) {
-    await banner(details.tabId, verdicts[0], "notice", false, notice);
+    await banner(details.tabId, verdicts[0], false, notice);
   }
   for (const verdict of verdicts) {
     if (await firstIn(`event|lms|${url}|${verdict.platform_id}`, EVENT_MS)) await record(verdict, "shown");
@@ -331,7 +333,7 @@ async function decideSend(details, headers, requestBody, stopped) {
   const blocked = show === "blocked" && stopped;
   if (await firstIn(`banner|${details.tabId}|${key}`, BANNER_MS)) {
     const text = blocked ? `Not sent: ${verdict.reason}` : verdict.reason;
-    await banner(details.tabId, verdict, verdict.action === "notice" ? "notice" : "warn", false, text);
+    await banner(details.tabId, verdict, false, text);
   }
   if (await firstIn(`event|${key}`, EVENT_MS)) await record(verdict, blocked ? "blocked" : "shown");
 }
@@ -353,7 +355,7 @@ chrome.webRequest.onHeadersReceived.addListener(safely(async (details) => {
   const current = await policy();
   const local = current ? classify(current, details.url, { method: details.method }) : null;
   const verdict = markerVerdict(marker, local, platformNames(current));
-  await banner(details.tabId, verdict, marker.action === "notice" ? "notice" : "warn");
+  await banner(details.tabId, verdict);
 }), { urls: ["<all_urls>"] }, ["responseHeaders"]);
 
 chrome.runtime.onMessage.addListener((message, sender, reply) => {

@@ -297,20 +297,29 @@ def _back_format() -> str:
 
 
 def banner(verdict: Verdict, settings: Any = None) -> str:
-    """A small notice placed at the top of an HTML document; styled inline so it needs nothing
-    from the page and survives a page CSP that blocks inline styles (it is then plain text).
-    A sign-up notice links the permission form, as the interstitial does."""
+    """The notice banner, placed and styled as ``staff.json``'s ``banner`` says (the
+    extension draws the same): a bar fixed to the bottom of the window, with the policy's
+    words, a sign-up's permission form link, and a Dismiss button. It is an open ``<dialog>``
+    so the button closes it with no script (``form method=dialog``), whatever scripts the
+    page's CSP forbids; its styles are inline, so it needs nothing from the page."""
+    look = TEXTS["banner"]
     link = permission_link(verdict, settings or {})
     ask = (
-        f' <a href="{_e(link)}" style="{TEXTS["banner_link_style"]}">'
-        f"{_e(TEXTS['banner_permission'])}</a>"
+        f' <a href="{_e(link)}" style="{look["link_style"]}">{_e(TEXTS["banner_permission"])}</a>'
         if link
         else ""
     )
     return (
-        f'<div role="status" data-staffguard="notice" style="{TEXTS["banner_style"]}">'
-        f"<strong>{_e(TEXTS['banner_prefix'])}</strong> {_e(verdict.reason)}{ask} "
-        f"<small>({_e(verdict.policy_ref)})</small></div>"
+        f'<dialog open role="status" aria-label="{_e(TEXTS["banner_prefix"])}" '
+        f'data-staffguard="notice" style="{look["host_style"]}">'
+        f'<div style="{look["box_style"]}">'
+        f'<strong style="{look["prefix_style"]}">{_e(TEXTS["banner_prefix"])}</strong> '
+        f'<span style="{look["text_style"]}">{_e(verdict.reason)}</span>{ask}'
+        f'<small style="{look["ref_style"]}">{_e(verdict.policy_ref)}</small>'
+        f'<form method="dialog" style="all:initial"><button type="submit" '
+        f'aria-label="{_e(TEXTS["banner_dismiss"])}" title="{_e(TEXTS["banner_dismiss"])}" '
+        f'style="{look["dismiss_style"]}">{_e(look["dismiss_symbol"])}</button></form>'
+        "</div></dialog>"
     )
 
 

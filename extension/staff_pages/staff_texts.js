@@ -44,6 +44,16 @@ export default {
     "done": "Thank you: your acknowledgment is recorded."
   },
   "banner_permission": "Request permission with the permission form",
-  "banner_style": "all:initial;display:block;font:14px/1.4 system-ui,sans-serif;background:#fff4ce;color:#222;padding:8px 12px;border-bottom:1px solid #c9a800;position:relative;z-index:2147483647",
-  "banner_link_style": "all:initial;font:inherit;color:#1d4ed8;text-decoration:underline;cursor:pointer"
+  "banner_dismiss": "Dismiss",
+  "banner": {
+    "about": "One notice banner on both paths, in one place: a bar fixed to the bottom of the window, centred, that the staff member can dismiss. At the top it covered the site's own header and menus (most sites pin their navigation there); at the bottom it covers at most the end of a page the person can scroll past, and is seen without moving the page. The proxy draws it as an open <dialog> whose Dismiss button closes it without script (form method=dialog), so a page's Content-Security-Policy cannot keep it from being dismissed; the extension draws the same in a closed shadow root. Styles are inline: a page's stylesheet neither reaches in nor is needed.",
+    "host_style": "position:fixed;z-index:2147483647;left:12px;right:12px;bottom:12px;top:auto;width:auto;height:auto;max-width:none;max-height:none;margin:0;padding:0;border:0;background:transparent;color:#1b1f24",
+    "box_style": "all:initial;display:block;box-sizing:border-box;position:relative;max-width:52rem;margin:0 auto;padding:10px 44px 10px 14px;font:14px/1.4 system-ui,sans-serif;color:#1b1f24;text-align:left;background:#fff4ce;border:1px solid #c9a800;border-radius:8px;box-shadow:0 2px 8px rgba(0,0,0,.2)",
+    "prefix_style": "all:initial;font:inherit;font-weight:700;color:inherit",
+    "text_style": "all:initial;font:inherit;color:inherit",
+    "link_style": "all:initial;font:inherit;color:#1d4ed8;text-decoration:underline;cursor:pointer",
+    "ref_style": "all:initial;display:block;margin-top:2px;font:12px/1.4 system-ui,sans-serif;color:#55606e",
+    "dismiss_style": "all:initial;position:absolute;top:6px;right:8px;padding:2px 8px;font:20px/1 system-ui,sans-serif;color:#1b1f24;cursor:pointer",
+    "dismiss_symbol": "\u00d7"
+  }
 };

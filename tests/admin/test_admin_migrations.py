@@ -38,10 +38,12 @@ def test_an_older_database_is_upgraded_with_its_log_counted(database_url):
             )
     upgrade(engine)
     with engine.connect() as connection:
-        days = connection.execute(text("SELECT day, platform_id, outcome, count FROM event_days"))
-        assert sorted(days) == [
-            ("2026-05-12", "tiktok", "continued", 1),
-            ("2026-05-12", "tiktok", "shown", 2),
+        hours = connection.execute(
+            text("SELECT hour, platform_id, outcome, count FROM event_hours")
+        )
+        assert sorted(hours) == [
+            ("2026-05-12 10", "tiktok", "continued", 1),
+            ("2026-05-12 10", "tiktok", "shown", 2),
         ]
         users = connection.execute(text(f"SELECT day, {user}, count FROM user_days")).all()
         assert users == [("2026-05-12", "coach@usd999.org", 2)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 
@@ -84,3 +85,34 @@ def test_the_command_refuses_a_database_with_data_unless_forced(tmp_path, sqlite
     )
     assert forced.returncode == 0, forced.stderr
     assert "First admin account" not in forced.stdout
+
+
+def test_the_demo_pages_speak_district_time_and_names_and_ask_before_removing(demo_app):
+    """A newcomer's walk through the demo (issue 12's siblings): times in the district's zone
+    (the demo's is America/Chicago), platforms by name, every red button asks first."""
+    client = demo_app.test_client()
+    client.post("/login", data={"name": "admin@usd999.org", "password": "correct horse battery"})
+    with demo_app.app_context():
+        request = get_db().query(PermissionRequest).filter_by(status="pending").first()
+    assert request is not None
+    paths = ["/", "/log", "/lists/approvals", "/lists/exemptions", "/lists/audit", "/feeds/"]
+    paths += ["/training/manage", "/report", "/users", f"/requests/{request.id}"]
+    for path in paths:
+        page = client.get(path).get_data(as_text=True)
+        assert "UTC" not in page, path
+        for button in re.findall(r"<button[^>]*>", page):
+            assert 'class="danger"' not in button or "data-confirm=" in button, (path, button)
+    log = client.get("/log").get_data(as_text=True)
+    assert re.search(r"\d\d:\d\d C[SD]T</a>", log) and "<td>TikTok</td>" in log
+    dashboard = client.get("/").get_data(as_text=True)
+    assert ">TikTok</a>" in dashboard and ">tiktok</a>" not in dashboard
+    assert "TikTok (" in dashboard  # the chart's legend
+    report = client.get("/report").get_data(as_text=True)
+    assert "<td>TikTok</td>" in report and "<td>Went back</td>" in report
+    approvals = client.get("/lists/approvals").get_data(as_text=True)
+    assert "<td>Facebook</td>" in approvals and "<td>facebook</td>" not in approvals
+    waiting = client.get("/requests/").get_data(as_text=True)
+    assert "<td>Facebook</td>" in waiting or "<td>Instagram</td>" in waiting
+    platforms = client.get("/lists/").get_data(as_text=True)
+    assert "<td>social media</td>" in platforms and "direct message" in platforms
+    assert "item(s)" not in waiting and re.search(r"<td>(\$[\d.]+ \(1 item\)|none)</td>", waiting)

@@ -108,13 +108,13 @@ def test_concurrent_posters_store_each_event_once_and_count_it_once(
         assert {row.url for row in stored} == {"https://www.tiktok.com/@a/video/1"}
         recount = connection.execute(
             sqlalchemy.text(
-                "SELECT to_char(ts, 'YYYY-MM-DD'), coalesce(platform_id, ''), outcome, count(*)"
-                " FROM events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+                "SELECT to_char(ts, 'YYYY-MM-DD HH24'), coalesce(platform_id, ''), outcome,"
+                " count(*) FROM events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
             )
         ).all()
         rollup = connection.execute(
             sqlalchemy.text(
-                "SELECT day, platform_id, outcome, count FROM event_days ORDER BY 1, 2, 3"
+                "SELECT hour, platform_id, outcome, count FROM event_hours ORDER BY 1, 2, 3"
             )
         ).all()
         assert [tuple(row) for row in rollup] == [tuple(row) for row in recount]

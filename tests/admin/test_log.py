@@ -10,7 +10,8 @@ import uuid
 from admin_web.api import store_events
 from admin_web.db import get_db
 from admin_web.log import purge
-from admin_web.models import Event, EventDay, UserDay, utcnow
+from admin_web.models import Event, EventHour, UserDay, utcnow
+from admin_web.rollups import hour_key
 
 
 def add_events(app, count: int, **fields) -> None:
@@ -108,13 +109,14 @@ def test_retention_purges_old_events(app):
 
 
 def test_the_dashboard_counts_each_event_once_and_forgets_purged_ones(app, client, auth, bearer):
-    old = utcnow() - dt.timedelta(days=400)
+    now = utcnow()
+    old = now - dt.timedelta(days=400)
     add_events(app, 4, user="coach@usd999.org", ts=old)
     add_events(app, 2, user="coach@usd999.org")
     batch = [
         {
             "id": str(uuid.uuid4()),
-            "ts": utcnow().isoformat() + "Z",
+            "ts": now.isoformat() + "Z",
             "source": "extension",
             "user": "coach@usd999.org",
             "url": "https://www.instagram.com/direct/",
@@ -135,10 +137,10 @@ def test_the_dashboard_counts_each_event_once_and_forgets_purged_ones(app, clien
     assert "Continued</th><td>1<" in page and "Warnings shown</th><td>3<" in page
     with app.app_context():
         purge(get_db(), 365)
-        days = {row.day for row in get_db().query(EventDay)}
+        hours = {row.hour for row in get_db().query(EventHour)}
         users = {row.day for row in get_db().query(UserDay)}
-    assert old.date().isoformat() not in days | users
-    assert utcnow().date().isoformat() in days & users
+    assert hour_key(old) not in hours and old.date().isoformat() not in users
+    assert hour_key(now) in hours and now.date().isoformat() in users
 
 
 def test_lms_notices_are_stored_counted_on_the_dashboard_and_filtered_in_the_log(

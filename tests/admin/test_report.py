@@ -8,6 +8,7 @@ import io
 import re
 import uuid
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 from admin_web.models import utcnow
 
@@ -41,7 +42,7 @@ def _fill(client, bearer) -> None:
 
 
 def _dashboard_numbers(html: str) -> tuple[dict[str, int], dict[str, int]]:
-    top = dict(re.findall(r'platform=\w+">(\w+)</a></td><td>(\d+)</td>', html))
+    top = dict(re.findall(r'platform=(\w+)">[^<]+</a></td><td>(\d+)</td>', html))
     labels = {"Continued": "continued", "Went back": "went_back", "Blocked": "blocked"}
     labels["Warnings shown"] = "shown"
     choices = {labels[k]: int(v) for k, v in re.findall(r"<th>([\w ]+)</th><td>(\d+)</td>", html)}
@@ -75,8 +76,9 @@ def test_report_numbers_match_the_dashboard_and_the_csv_export(client, auth, bea
     assert report["warnings"]["previous_total"] == sum(before.values()) == 11
     page = client.get(f"/report?from={since}&to={today}").get_data(as_text=True)
     assert f'<strong id="total-warnings">{report["warnings"]["total"]}</strong>' in page
-    for name, count in by_platform.items():
-        assert f'<td>{name}</td><td class="num">{count}</td>' in page
+    names = {"tiktok": "TikTok", "instagram": "Instagram", "snapchat": "Snapchat"}
+    for platform, count in by_platform.items():  # the platforms' names, not the lists' ids
+        assert f'<td>{names[platform]}</td><td class="num">{count}</td>' in page
 
 
 def test_report_lists_approvals_accounts_requests_training_exemptions_and_versions(
@@ -131,3 +133,70 @@ def test_report_pdf_is_a_pdf(client, auth):
 def test_the_report_is_for_reviewers_only(client, auth):
     assert client.get("/report").status_code == 302
     assert client.get("/report.json").status_code == 302
+
+
+def _at(moment: dt.datetime, n: int, platform: str = "tiktok") -> list[dict]:
+    """``n`` warnings shown at one moment (an aware time)."""
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "ts": moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+            "source": "proxy",
+            "user": "coach@usd999.org",
+            "url": f"https://www.{platform}.com/",
+            "host": f"www.{platform}.com",
+            "platform_id": platform,
+            "category": "social_media",
+            "activity": "browse",
+            "action": "warn",
+            "outcome": "shown",
+        }
+        for _ in range(n)
+    ]
+
+
+def test_days_are_the_district_days_around_local_midnight_in_chicago(client, auth, bearer):
+    """Events late in the evening and just after midnight in America/Chicago: counted by UTC
+    days, day D would hold 6 (its 4 from the evening before, 22:00 CST = 04:00 UTC) and D-1
+    none; by Chicago's days D holds 5 and every page agrees."""
+    auth.login()
+    answer = client.post("/lists/settings", data={"time_zone": "America/Chicago"})
+    assert answer.status_code in (200, 302)
+    chicago = ZoneInfo("America/Chicago")
+    day = utcnow().replace(tzinfo=dt.UTC).astimezone(chicago).date() - dt.timedelta(days=3)
+
+    def local(date: dt.date, hour: int, minute: int) -> dt.datetime:
+        return dt.datetime.combine(date, dt.time(hour, minute), tzinfo=chicago)
+
+    previous, following = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+    batch = (
+        _at(local(previous, 22, 0), 4)  # D-1 in Chicago, D in UTC
+        + _at(local(day, 0, 30), 2)  # D in both
+        + _at(local(day, 23, 30), 3)  # D in Chicago, D+1 in UTC
+        + _at(local(following, 0, 10), 5)  # D+1 in both
+    )
+    assert client.post("/api/v1/events", json=batch, headers=bearer).json["accepted"] == 14
+    expected = {previous: 4, day: 5, following: 5}
+
+    chart = client.get("/?days=7").get_data(as_text=True)
+    bars = {d: int(n) for d, n in re.findall(r"<title>([\d-]+): TikTok (\d+)</title>", chart)}
+    assert bars == {d.isoformat(): n for d, n in expected.items()}
+    assert "UTC days" not in chart
+    for date, count in expected.items():
+        report = client.get(f"/report.json?from={date}&to={date}").json
+        assert report["warnings"]["total"] == count, date
+        assert {r["name"]: r["count"] for r in report["outcomes"]} == {"shown": count}
+        assert {r["name"]: r["count"] for r in report["activities"]} == {"browse": count}
+        warned, _ = _csv_counts(client, date.isoformat(), date.isoformat())
+        assert warned == {"tiktok": count}, date
+    whole = client.get(f"/report.json?from={previous}&to={following}").json
+    top, _ = _dashboard_numbers(chart)
+    assert whole["warnings"]["total"] == top["tiktok"] == 14
+
+
+def test_a_report_of_the_calendars_ends_is_a_report_not_an_error(client, auth):
+    auth.login("auditor")
+    for ends in ("from=0001-01-01&to=0001-01-05", "from=9999-12-01&to=9999-12-31", "to=0001-01-01"):
+        answer = client.get(f"/report.json?{ends}")
+        assert answer.status_code == 200, ends
+        assert "1900-01-01" <= answer.json["from"] <= answer.json["to"] <= "2999-12-31"

@@ -117,7 +117,7 @@ def test_an_auditor_filters_the_log_by_partial_name_and_is_told_about_reversed_d
     sign_in(page, site, "auditor")
     chart = page.locator("section", has_text="Warnings per day by platform").locator("svg")
     expect(chart.locator("text.x-tick")).to_have_count(10)  # 30 days, every third labelled
-    assert chart.locator("rect title").first.text_content().endswith("tiktok 3")
+    assert chart.locator("rect title").first.text_content().endswith("TikTok 3")
     page.get_by_role("link", name="Warning log").click()
     page.get_by_label("User").fill("smith")
     page.get_by_role("button", name="Filter").click()

@@ -16,6 +16,7 @@ from staffguard_testkit.extension import (
     set_settings,
 )
 from staffguard_testkit.net import free_port, until
+from staffguard_testkit.banner import assert_bottom_bar
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -270,6 +271,20 @@ def test_a_page_the_proxy_flagged_gets_the_banner_and_no_event_of_ours(
     assert banners(page) == 0
     settle(browser, worker)
     assert admin.events() == []
+
+
+def test_the_extension_banner_is_the_proxy_banner_bar_at_the_bottom(browser, admin, sites):
+    """The extension's notice lands where the proxy's does (the twin test is
+    tests/proxy/test_proxy_browser.py): a bar fixed to the bottom of the window, clear of the
+    site's own header, with the shared words."""
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    page.goto("http://www.khanacademy.org/marked/inbox")  # flagged by the district proxy
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    box = assert_bottom_bar(page, "#staffguard-banner-host")
+    assert box["top"] > box["innerHeight"] / 2
+    where = page.locator("#where").bounding_box()
+    assert where is not None and where["y"] + where["height"] < box["top"]
 
 
 def test_without_any_policy_the_browser_browses(browser, sites):

@@ -153,7 +153,7 @@ def test_a_backup_while_events_pour_in_is_consistent(sqlite_url, tmp_path):
     for copy in copies:
         with sqlite3.connect(copy) as db:
             events = db.execute("SELECT count(*) FROM events").fetchone()[0]
-            counted = db.execute("SELECT coalesce(sum(count), 0) FROM event_days").fetchone()[0]
+            counted = db.execute("SELECT coalesce(sum(count), 0) FROM event_hours").fetchone()[0]
         assert events == counted
         counts.append(events)
     assert counts[-1] > 0, "the copies were taken while events were arriving"

@@ -167,7 +167,8 @@ def test_notice_shows_a_banner_in_the_document(guard):
     )
     guard.response(f)
     text = f.response.get_text()
-    assert text.startswith('<html><body class=x><div role="status" data-staffguard="notice"')
+    assert text.startswith('<html><body class=x><dialog open role="status"')
+    assert 'data-staffguard="notice"' in text and text.endswith("<p>hi</p></body></html>")
     assert "action=notice" in f.response.headers["X-StaffGuard"]
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from realparts import CHROMIUM_ARGS
+
+from staffguard_testkit.banner import assert_bottom_bar
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -39,3 +41,43 @@ def test_chromium_shows_the_interstitial_and_continues(chromium_path, proxy_fact
         ("shown", ""),
         ("continued", "Posting the game schedule"),
     ]
+
+
+# A direct-messaging site: a notice (a banner, no interstitial). Not web.whatsapp.com: Chromium
+# knows it as HTTPS-only, and this test's proxy has no certificate the browser trusts.
+CHAT = """\
+platforms:
+  - id: lincoln_chat
+    name: Lincoln Chat
+    category: direct_messaging
+    domains: [chat.example.net]
+"""
+
+
+def test_chromium_shows_the_notice_banner_at_the_bottom_and_dismisses_it(
+    chromium_path, proxy_factory, tmp_path
+):
+    """The proxy's banner lands where the extension's does (tests/extension's twin test),
+    and its Dismiss button closes it without any script of ours in the page."""
+    district = tmp_path / "district.yaml"
+    district.write_text(CHAT)
+    proxy = proxy_factory([str(district)]).start()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path,
+            args=CHROMIUM_ARGS,
+            proxy={"server": f"http://127.0.0.1:{proxy.port}"},
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 700})
+            page.goto("http://chat.example.net/")
+            assert page.locator("h1").inner_text() == "upstream page"
+            notice = page.get_by_role("status", name="District policy notice:")
+            expect(notice).to_contain_text("District policy notice:")
+            assert_bottom_bar(page, "[data-staffguard=notice]")
+            header = page.locator("h1").bounding_box()
+            assert header is not None and header["y"] < 100  # the page's own top is uncovered
+            page.get_by_role("button", name="Dismiss").click()
+            expect(notice).to_be_hidden()
+        finally:
+            browser.close()

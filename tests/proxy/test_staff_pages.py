@@ -5,6 +5,7 @@ never logged, and a warning that does not need the platform to be reachable."""
 from __future__ import annotations
 
 import argparse
+import html
 import http.client
 import json
 import re
@@ -132,6 +133,23 @@ def test_a_sign_up_notice_banner_links_the_permission_form():
     assert "href" not in pages.banner(verdict, {"permission_url": "javascript:alert(1)"})
     dm = _policy("district").classify("https://web.whatsapp.com/")
     assert "href" not in pages.banner(dm, settings)  # only a sign-up needs permission
+
+
+def test_the_banner_is_the_shared_bottom_bar_with_a_dismiss_button():
+    """Placement and looks come from staff.json's ``banner`` (the extension draws the same);
+    where it lands in a real Chromium: test_proxy_browser.py and test_extension_e2e.py."""
+    look = pages.TEXTS["banner"]
+    assert "position:fixed" in look["host_style"] and "bottom:12px" in look["host_style"]
+    assert "top:auto" in look["host_style"]
+    verdict = _policy("district").classify("https://web.whatsapp.com/")
+    text = pages.banner(verdict)
+    assert text.startswith(
+        f'<dialog open role="status" aria-label="District policy notice:" '
+        f'data-staffguard="notice" style="{look["host_style"]}">'
+    )
+    assert f'<div style="{look["box_style"]}">' in text
+    assert '<form method="dialog"' in text and 'aria-label="Dismiss"' in text
+    assert f">{html.escape(verdict.reason)}</span>" in text
 
 
 def test_page_assets_of_a_flagged_site_are_never_logged(guard, tmp_path):

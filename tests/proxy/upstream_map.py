@@ -21,7 +21,7 @@ from mitmproxy.proxy import server_hooks
 
 HTTP_PORT, HTTPS_PORT = (int(p) for p in os.environ["STAFFGUARD_TEST_UPSTREAM"].split(","))
 MAPPED = ("tiktok.com", "instagram.com", "bereal.com", "wikipedia.org", "facebook.com")
-MAPPED += ("youtube.com", "youtu.be", "instructure.com")
+MAPPED += ("youtube.com", "youtu.be", "instructure.com", "chat.example.net")
 PASSED_THROUGH = ("lincolnbank.com",)  # a bank: no list knows it, nobody decrypts it
 
 
