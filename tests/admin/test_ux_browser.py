@@ -61,7 +61,7 @@ def test_removing_an_approval_asks_first_and_cancel_keeps_it(page, site):
     posts = posts_sent(page)
     page.once("dialog", dismiss)
     row.get_by_role("button", name="Remove").click()
-    assert asked and "Remove the board approval of x" in asked[0]
+    assert asked and "Remove the board approval of X (Twitter)" in asked[0]
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Remove").click()
     expect(page.get_by_text("No board approvals recorded.")).to_be_visible()
