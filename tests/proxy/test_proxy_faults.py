@@ -238,7 +238,10 @@ def test_mitmdump_refuses_to_start_on_a_bad_policy_option(proxy_factory, tmp_pat
     with pytest.raises(RuntimeError, match="exited"):
         proxy.start()
     assert proxy.proc is not None and proxy.proc.returncode != 0
-    assert "OptionsError: staffguard_policy: " in proxy.log_text() and said in proxy.log_text()
+    [error] = [line for line in proxy.log_text().splitlines() if "OptionsError: " in line]
+    assert error.startswith("mitmproxy.exceptions.OptionsError: staffguard_policy: ")
+    assert said in error
+    assert error.count("staffguard_policy:") == 1, error  # the option named once
 
 
 @pytest.mark.e2e
