@@ -5,6 +5,8 @@ published public keys verify."""
 
 from __future__ import annotations
 
+import html
+import re
 import time
 import uuid
 
@@ -14,7 +16,7 @@ from authlib.jose import JsonWebKey, JsonWebToken
 from authlib.jose.errors import BadSignatureError
 from test_admin_cli import run
 
-from admin_web import identity
+from admin_web import device_list, identity
 from admin_web.auth import create_token, rotate_token
 from admin_web.db import get_db
 from admin_web.models import Event, Token
@@ -208,6 +210,61 @@ def test_admins_see_enrolled_devices_and_revoke_them(app, client, key, auth):
     device = app.test_client()  # not signed in, as the extension
     assert device.get("/api/v1/policy", headers=bearer(token)).status_code == 401
     assert "No device has enrolled yet" in client.get("/users").get_data(as_text=True)
+
+
+def device_rows(page: str) -> list[tuple[str, str]]:
+    """(user, device) of each row of the page's device table."""
+    table = page.split('id="device-list"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", table)
+
+
+def next_page(page: str) -> str | None:
+    found = re.search(r'<a href="([^"]*)" rel="next">More devices', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_a_thousand_devices_come_a_page_at_a_time_and_by_user(app, client, auth):
+    """A district's rollout: the page lists 50 devices at a time, by user then enrollment,
+    every device exactly once across the pages, even when one is revoked between pages."""
+    with app.app_context():
+        db = get_db()
+        for n in range(120):
+            user = f"t{n // 3:03d}@usd999.org"
+            name = f"cb-{n} ({user})"
+            db.add(
+                Token(name=name, digest=f"{n:064x}", scope="device", user=user, device=f"cb-{n}")
+            )
+        db.add(Token(name="100%_sure (x@usd999.org)", digest="f" * 64, scope="device",
+                     user="100%_sure@usd999.org", device="odd"))  # fmt: skip
+        db.commit()
+    auth.login()
+    page = client.get("/users").get_data(as_text=True)
+    assert "121 devices, 50 on this page." in page
+    seen: list[tuple[str, str]] = []
+    while True:
+        rows = device_rows(page)
+        assert 0 < len(rows) <= device_list.PAGE
+        seen += rows
+        url = next_page(page)
+        if url is None:
+            break
+        if len(seen) == 50:  # a device of the next page revoked meanwhile: nothing shifts
+            revoke = {"name": "cb-51 (t017@usd999.org)", "revoke": "1"}
+            assert client.post("/tokens", data=revoke).status_code == 302
+        page = client.get(url).get_data(as_text=True)
+    expected = [("100%_sure@usd999.org", "odd")]
+    expected += [(f"t{n // 3:03d}@usd999.org", f"cb-{n}") for n in range(120) if n != 51]
+    assert seen == expected
+
+    found = client.get("/users?device_user=T01").get_data(as_text=True)
+    assert device_rows(found) == [(f"t{n // 3:03d}@usd999.org", f"cb-{n}") for n in range(30, 60)
+                                  if n != 51]  # fmt: skip
+    assert "29 devices of users matching “T01”." in found and next_page(found) is None
+    odd = client.get("/users?device_user=%25_").get_data(as_text=True)  # % and _ are letters
+    assert device_rows(odd) == [("100%_sure@usd999.org", "odd")]
+    none = client.get("/users?device_user=nobody").get_data(as_text=True)
+    assert device_rows(none) == [] and "No device of such a user." in none
+    assert device_rows(client.get("/users?device_after=junk").get_data(as_text=True))
 
 
 def test_enrollment_keys_and_devices_from_the_command_line(tmp_path):

@@ -193,14 +193,11 @@ def test_the_background_upkeep_reports_health_and_writes_held_events(tmp_path, a
         guard.spool.path.symlink_to("/dev/full")
         guard.request(flow("https://www.tiktok.com/"))
         background.running()
-        deadline = time.monotonic() + 10
-        while not admin.statuses and time.monotonic() < deadline:
-            time.sleep(0.05)
+        until(lambda: admin.statuses, timeout=10, interval=0.05)
         assert admin.statuses[0]["log_failures"] >= 1
         assert admin.statuses[0]["spool_backlog"] == 1
         guard.spool.path.unlink()
-        while not admin.stored and time.monotonic() < deadline:
-            time.sleep(0.05)
+        until(lambda: admin.stored, timeout=10, interval=0.05)
         assert [e["outcome"] for e in admin.stored.values()] == ["shown"]
     guard.done()
     background.done()
@@ -374,9 +371,7 @@ def test_a_failing_job_does_not_stop_the_others():
         [upkeep.Every("broken", 0.01, broken), upkeep.Every("fine", 0.01, lambda: ran.append("ok"))]
     )
     schedule.start()
-    deadline = time.monotonic() + 5
-    while ran.count("ok") < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    until(lambda: ran.count("ok") >= 3 and ran.count("broken") >= 3, timeout=5, interval=0.01)
     schedule.stop()
     schedule.join(2)
     assert ran.count("ok") >= 3 and ran.count("broken") >= 3 and not schedule.is_alive()
