@@ -67,14 +67,59 @@ def test_a_good_key_gets_a_device_token_bound_to_the_user(app, client, key):
     assert client.get("/api/v1/policy", headers=bearer(key)).status_code == 403
 
 
-def test_enrolling_again_replaces_that_devices_token(app, client, key):
-    first = enroll(client, key).json["token"]
-    second = enroll(client, key).json["token"]
-    assert client.get("/api/v1/policy", headers=bearer(first)).status_code == 401
-    assert client.get("/api/v1/policy", headers=bearer(second)).status_code == 200
-    assert enroll(client, key, device=None).status_code == 201  # another device, default name
+def device_tokens(app) -> list[tuple[str, str]]:
     with app.app_context():
-        assert get_db().query(Token).filter_by(scope="device").count() == 2
+        return sorted((t.user, t.device) for t in get_db().query(Token).filter_by(scope="device"))
+
+
+def test_a_colleague_with_the_key_cannot_revoke_a_device_by_naming_it(app, client, key):
+    """The enrollment key is readable by every staff member: enrolling the teacher's user and
+    device name again adds a device, and the teacher's device keeps working."""
+    teachers = enroll(client, key).json["token"]
+    guessed = enroll(client, key)  # same user, same device name, no proof
+    assert guessed.status_code == 201 and guessed.json["replaced"] is False
+    assert client.get("/api/v1/policy", headers=bearer(teachers)).status_code == 200
+    assert client.get("/api/v1/policy", headers=bearer(guessed.json["token"])).status_code == 200
+    assert device_tokens(app) == [("teacher@usd999.org", "cb-12")] * 2  # both listed for admins
+
+
+def test_a_device_that_proves_its_token_replaces_it(app, client, key):
+    first = enroll(client, key).json["token"]
+    again = client.post(
+        "/api/v1/devices/enroll",
+        json={"enrollment_key": key, "user": "teacher@usd999.org", "device_name": "cb-12",
+              "previous_token": first},
+    )  # fmt: skip
+    assert again.status_code == 201 and again.json["replaced"] is True
+    assert client.get("/api/v1/policy", headers=bearer(first)).status_code == 401
+    assert client.get("/api/v1/policy", headers=bearer(again.json["token"])).status_code == 200
+    assert device_tokens(app) == [("teacher@usd999.org", "cb-12")]
+    assert enroll(client, key, device=None).status_code == 201  # another device, default name
+    assert len(device_tokens(app)) == 2
+
+
+@pytest.mark.parametrize("which", ["another user's", "revoked", "made up", "the enrollment key"])
+def test_a_previous_token_that_is_not_this_users_device_replaces_nothing(app, client, key, which):
+    colleague = enroll(client, key, user="principal@usd999.org").json["token"]
+    mine = enroll(client, key).json["token"]
+    with app.app_context():
+        get_db().query(Token).filter_by(user="teacher@usd999.org").delete()
+        get_db().commit()
+    previous = {"another user's": colleague, "revoked": mine, "made up": "x" * 43,
+                "the enrollment key": key}[which]  # fmt: skip
+    body = {"enrollment_key": key, "user": "teacher@usd999.org", "previous_token": previous}
+    answer = client.post("/api/v1/devices/enroll", json=body)
+    assert answer.status_code == 201 and answer.json["replaced"] is False
+    assert client.get("/api/v1/policy", headers=bearer(colleague)).status_code == 200
+    assert client.get("/api/v1/policy", headers=bearer(key)).status_code == 403  # still the key
+    assert len(device_tokens(app)) == 2
+
+
+@pytest.mark.parametrize("previous", [42, "", "x" * 501, ["t"]])
+def test_a_malformed_previous_token_is_a_400(client, key, previous):
+    body = {"enrollment_key": key, "user": "teacher@usd999.org", "previous_token": previous}
+    answer = client.post("/api/v1/devices/enroll", json=body)
+    assert answer.status_code == 400 and "previous_token" in answer.json["error"]
 
 
 @pytest.mark.parametrize(
