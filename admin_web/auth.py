@@ -35,6 +35,7 @@ from sqlalchemy import and_, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import get_db
+from .device_list import device_page
 from .inputs import safe_next
 from .models import AuditRecord, LoginFailure, Token, User, utcnow
 
@@ -274,14 +275,11 @@ def users_page(new_token: str | None = None, one_time: tuple[str, str] | None = 
     """Accounts and tokens; a new token or a reset password is shown on this one page and
     never again."""
     db = get_db()
-    tokens = db.scalars(select(Token).order_by(Token.name)).all()
     return render_template(
         "users.html",
         users=db.scalars(select(User).order_by(User.name)).all(),
-        tokens=[t for t in tokens if t.device is None],
-        devices=sorted(
-            (t for t in tokens if t.device is not None), key=lambda t: (t.user, t.device)
-        ),
+        tokens=db.scalars(select(Token).where(Token.device.is_(None)).order_by(Token.name)).all(),
+        devices=device_page(request.args),
         roles=ROLES,
         scopes=SCOPES,
         new_token=new_token,

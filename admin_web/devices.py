@@ -83,10 +83,13 @@ def _refuse(address: str, status: int, message: str, counts: bool = True) -> Any
 
 @bp.post("/api/v1/devices/enroll")
 def enroll() -> Any:
-    """``{"enrollment_key", "user", "device_name"?}`` → a device token bound to ``user``.
+    """``{"enrollment_key", "user", "device_name"?, "previous_token"?}`` → a device token bound
+    to ``user``.
 
-    Enrolling the same user and device name again replaces the earlier token (a reinstalled
-    extension, a device whose token was revoked)."""
+    Every enrollment is a new device, unless ``previous_token`` is a device token of that user:
+    then that token is replaced. Replacing by name alone would let anyone with the enrollment
+    key (every staff member can read it) revoke a colleague's device by guessing its name; a
+    token proves the caller is that device."""
     address = (request.remote_addr or "")[:64]
     wait = _wait_needed(address)
     if wait:
@@ -96,6 +99,7 @@ def enroll() -> Any:
     if not isinstance(body, dict):
         return _refuse(address, 400, "the body must be a JSON object")
     key, user, device = body.get("enrollment_key"), body.get("user"), body.get("device_name")
+    previous = body.get("previous_token")
     if not isinstance(key, str) or not 0 < len(key) <= 500:
         return _refuse(address, 400, "enrollment_key is required (the district's key)")
     if not isinstance(user, str) or not 0 < len(user.strip()) <= NAME_LIMIT:
@@ -104,6 +108,8 @@ def enroll() -> Any:
         return _refuse(
             address, 400, f"device_name must be text of at most {DEVICE_LIMIT} characters"
         )
+    if previous is not None and (not isinstance(previous, str) or not 0 < len(previous) <= 500):
+        return _refuse(address, 400, "previous_token must be the device token this install holds")
     db = get_db()
     enrollment = db.scalar(select(Token).where(Token.digest == digest(key.strip())))
     if enrollment is None or enrollment.scope != "enroll":
@@ -119,9 +125,15 @@ def enroll() -> Any:
         return _refuse(address, 403, message, counts=False)
     device = clean_text((device or "").strip())[0] or "device"
     enrollment.last_used_at = utcnow()
-    db.execute(
-        delete(Token).where(Token.scope == "device", Token.user == user, Token.device == device)
-    )
+    replaced = False
+    if previous:  # a token revoked meanwhile, or another user's, replaces nothing
+        held = select(Token).where(
+            Token.digest == digest(previous.strip()), Token.scope == "device", Token.user == user
+        )
+        old = db.scalar(held)
+        if old is not None:
+            db.delete(old)
+            replaced = True
     name = f"{device[:60]} ({user[:120]}) {secrets.token_hex(3)}"
     value = create_token(name, "device", user)
     db.flush()
@@ -129,8 +141,20 @@ def enroll() -> Any:
     assert token is not None
     token.device = device
     db.commit()
-    current_app.logger.info("device %r enrolled for %s with key %r", device, user, enrollment.name)
-    return {"token": value, "name": name, "user": user, "scope": "device"}, 201
+    current_app.logger.info(
+        "device %r enrolled for %s with key %r%s",
+        device,
+        user,
+        enrollment.name,
+        " (replacing its previous token)" if replaced else "",
+    )
+    return {
+        "token": value,
+        "name": name,
+        "user": user,
+        "scope": "device",
+        "replaced": replaced,
+    }, 201
 
 
 @bp.route("/api/v1/devices/identity", methods=["GET", "POST"])
@@ -164,9 +188,12 @@ def _document() -> None:
     answers = {"400": {"description": "bad input"}, "401": {"description": "bad key or token"}}
     OPENAPI["paths"]["/api/v1/devices/enroll"] = {
         "post": {
-            "summary": "Enroll a device: {enrollment_key, user, device_name?} → a device token",
+            "summary": (
+                "Enroll a device: {enrollment_key, user, device_name?, previous_token?} → a "
+                "device token (a new device unless previous_token is that user's device token)"
+            ),
             "responses": {
-                "201": {"description": "{token, name, user, scope}"},
+                "201": {"description": "{token, name, user, scope, replaced}"},
                 "403": {"description": "the email is not of the district's domains"},
                 "429": {"description": "too many refused enrollments from this address"},
                 **answers,

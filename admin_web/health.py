@@ -74,7 +74,31 @@ def _report(body: Any) -> dict[str, Any]:
         "last_failure": clean_text(failure)[0][:500] if failure else None,
         "received_at": utcnow(),
         **numbers,
+        **_identity_keys(body),
     }
+
+
+def _identity_keys(body: dict[str, Any]) -> dict[str, Any]:
+    """``identity_keys`` (how many device identity keys the proxy knows) and
+    ``identity_keys_fetched`` (when it last got them, RFC 3339 or null); both absent from a
+    proxy older than them, which is stored as unknown (None), not as "no keys"."""
+    keys, fetched = body.get("identity_keys"), body.get("identity_keys_fetched")
+    if keys is not None and (
+        isinstance(keys, bool) or not isinstance(keys, int) or not 0 <= keys <= 1000
+    ):
+        raise ValueError("identity_keys must be a whole number from 0 to 1000, or null")
+    fetched_at = None
+    if fetched is not None:
+        try:
+            if not isinstance(fetched, str) or len(fetched) > 40:
+                raise ValueError
+            parsed = dt.datetime.fromisoformat(fetched.replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                raise ValueError
+        except ValueError:
+            raise ValueError("identity_keys_fetched must be an RFC 3339 time or null") from None
+        fetched_at = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return {"identity_keys": keys, "identity_keys_fetched_at": fetched_at}
 
 
 def proxies(db: Session) -> list[dict[str, Any]]:
@@ -91,6 +115,12 @@ def proxies(db: Session) -> list[dict[str, Any]]:
             "spool_backlog": row.spool_backlog,
             "log_failures": row.log_failures,
             "last_failure": row.last_failure,
+            "identity_keys": row.identity_keys,
+            "identity_keys_fetched": (
+                row.identity_keys_fetched_at.isoformat() + "Z"
+                if row.identity_keys_fetched_at
+                else None
+            ),
         }
         for row in db.scalars(select(ProxyStatus).order_by(ProxyStatus.reporter))
     ]

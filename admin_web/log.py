@@ -280,7 +280,16 @@ def dashboard() -> Any:
         repeat=rollups.repeat_users(db, first, today, zone),
         student_required=student_required(db, *rollups.span(first, today, zone)),
         unclassified=top_unclassified(db, since),
-        proxies=[{**p, "seen": _naive(p["last_seen"])} for p in proxies(db)],
+        proxies=[
+            {
+                **p,
+                "seen": _naive(p["last_seen"]),
+                "keys_seen": _naive(p["identity_keys_fetched"])
+                if p.get("identity_keys_fetched")
+                else None,
+            }
+            for p in proxies(db)
+        ],
     )
 
 

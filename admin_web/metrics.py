@@ -132,6 +132,16 @@ class Reports:
                 "Seconds since a proxy's last health report.",
                 labels=["reporter"],
             ),
+            "keys": GaugeMetricFamily(
+                "staffguard_proxy_identity_keys",
+                "Device identity keys a proxy knows (0: enrolled devices' events name no one).",
+                labels=["reporter"],
+            ),
+            "keys_age": GaugeMetricFamily(
+                "staffguard_proxy_identity_keys_age_seconds",
+                "Seconds since a proxy last fetched the device identity keys.",
+                labels=["reporter"],
+            ),
         }
         current = max(published, key=lambda version: published[version], default=None)
         for row in _reports(db):
@@ -143,6 +153,12 @@ class Reports:
             families["backlog"].add_metric(reporter, float(row.spool_backlog))
             families["failures"].add_metric(reporter, float(row.log_failures))
             families["seen"].add_metric(reporter, _seconds(now, row.received_at))
+            if row.identity_keys is not None:  # None: a proxy too old to report them
+                families["keys"].add_metric(reporter, float(row.identity_keys))
+            if row.identity_keys_fetched_at is not None:
+                families["keys_age"].add_metric(
+                    reporter, _seconds(now, row.identity_keys_fetched_at)
+                )
         yield from families.values()
 
 
@@ -151,8 +167,8 @@ def _reports(db: Session) -> list[Any]:
     if not inspect(db.get_bind()).has_table("proxy_status"):
         return []
     query = text(
-        "SELECT reporter, received_at, policy_version, spool_backlog, log_failures "
-        "FROM proxy_status ORDER BY reporter"
+        "SELECT reporter, received_at, policy_version, spool_backlog, log_failures, "
+        "identity_keys, identity_keys_fetched_at FROM proxy_status ORDER BY reporter"
     )
     return list(db.execute(query).all())
 

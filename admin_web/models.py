@@ -241,6 +241,10 @@ class ProxyStatus(Base):
     spool_backlog: Mapped[int] = mapped_column(BigInteger, default=0)
     log_failures: Mapped[int] = mapped_column(BigInteger, default=0)
     last_failure: Mapped[str | None] = mapped_column(String(500))
+    # The device identity keys the proxy knows (None: a proxy too old to say) and when it last
+    # fetched them: with none, enrolled devices' events name no user.
+    identity_keys: Mapped[int | None] = mapped_column(Integer)
+    identity_keys_fetched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class ClientSession(Base):

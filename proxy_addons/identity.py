@@ -15,6 +15,7 @@ it wins over a lab logon session (``flows.user_of``).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import json
 import logging
@@ -61,6 +62,7 @@ class IdentityKeys(threading.Thread):
         self.base_url, self.token, self.every = base_url.rstrip("/"), token, every
         self.keys: KeySet | None = None
         self.kids: list[str] = []
+        self.fetched_at: float | None = None  # time.time() of the last key set received
         self.stopping = threading.Event()
         self.wake = threading.Event()  # a key nobody knows here yet: the site rotated
         self._woken = 0.0
@@ -80,6 +82,7 @@ class IdentityKeys(threading.Thread):
         if reply.status != 200:
             raise ValueError(f"the admin site answered {reply.status}")
         self.apply(reply.json())
+        self.fetched_at = time.time()
 
     def apply(self, document: Any) -> None:
         keys = [k for k in document["keys"] if k.get("kty") == "OKP" and "d" not in k]
@@ -156,6 +159,22 @@ def stop() -> None:
     if _current is not None:
         _current.stop()
         _current = None
+
+
+def state() -> dict[str, Any]:
+    """For the health report: how many keys this proxy knows and when it last fetched them
+    (none known means enrolled devices' events name no one); empty without an admin site."""
+    if _current is None:
+        return {}
+    fetched = _current.fetched_at
+    return {
+        "identity_keys": len(_current.kids),
+        "identity_keys_fetched": (
+            dt.datetime.fromtimestamp(fetched, dt.UTC).isoformat().replace("+00:00", "Z")
+            if fetched is not None
+            else None
+        ),
+    }
 
 
 def user_of(value: str | None) -> str | None:

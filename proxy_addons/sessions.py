@@ -64,11 +64,23 @@ class ClientSessions(threading.Thread):
             else:
                 users.pop(str(item["client"]), None)
         now = _now()
-        self.users = {client: entry for client, entry in users.items() if entry[1] > now}
+        users = {client: entry for client, entry in users.items() if entry[1] > now}
+        _log_change(self.users, users)
+        self.users = users
         self.since = str(answer["now"])
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+def _log_change(before: dict[str, tuple[str, Any]], after: dict[str, tuple[str, Any]]) -> None:
+    """One line when the table changes, none on a quiet poll: an operator sees a lab's logons
+    reach the proxy (or not) without a line every few seconds. A client whose user changed
+    counts as one ended and one begun."""
+    begun = sum(1 for client, entry in after.items() if before.get(client, ("",))[0] != entry[0])
+    ended = sum(1 for client, entry in before.items() if after.get(client, ("",))[0] != entry[0])
+    if begun or ended:
+        log.info("staffguard: sessions: %d active (+%d, -%d)", len(after), begun, ended)
 
 
 def _now() -> dt.datetime:

@@ -32,7 +32,8 @@ class PolicySource:
     def __init__(self, sources: Sequence[str], data_dir: Path, token: str = ""):
         urls = [s for s in sources if is_url(s)]
         if urls and len(sources) > 1:
-            raise ValueError("staffguard_policy: give one admin-site URL or list files, not both")
+            # The caller names the option (addon.configure adds "staffguard_policy: ").
+            raise ValueError("give one admin-site URL or list files, not both")
         self.url = urls[0].rstrip("/") if urls else None
         self.files = [str(DEFAULTS), *sources] if not self.url else []
         self.token = token

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from staffguard_testkit.net import free_port
+from staffguard_testkit.net import free_port, until
 
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
 
@@ -76,30 +76,26 @@ def test_run_starts_the_admin_site_and_the_proxy_it_feeds(tmp_path):
     try:
         lines = [process.stdout.readline() for _ in range(3)]
         assert "First admin account" in lines[0]
-        deadline = time.monotonic() + 30
         opener = urllib.request.build_opener(
             urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{proxy}"})
         )
-        while True:
+
+        def ping() -> dict | None:
             try:
-                ping = json.loads(opener.open("http://staffguard.invalid/ping", timeout=2).read())
-                break
+                return json.loads(opener.open("http://staffguard.invalid/ping", timeout=2).read())
             except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        assert ping["staffguard"] == "proxy"
+                return None  # the proxy is not serving yet
+
+        assert until(ping, timeout=30, interval=0.3)["staffguard"] == "proxy"
         request = urllib.request.Request("http://www.tiktok.com/", headers={"Accept": "text/html"})
         assert b"TikTok" in opener.open(request, timeout=10).read()
-        import sqlite3
-
         db = tmp_path / "instance" / "staffguard.sqlite3"
-        while time.monotonic() < deadline:
-            rows = sqlite3.connect(db).execute("select source, outcome from events").fetchall()
-            if rows:
-                break
-            time.sleep(0.3)
-        assert rows == [("proxy", "shown")]
+
+        def events() -> list[tuple[str, str]]:
+            with sqlite3.connect(db) as connection:
+                return connection.execute("select source, outcome from events").fetchall()
+
+        assert until(events, timeout=30, interval=0.3) == [("proxy", "shown")]
     finally:
         process.terminate()
         process.wait(15)

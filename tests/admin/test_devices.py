@@ -5,6 +5,8 @@ published public keys verify."""
 
 from __future__ import annotations
 
+import html
+import re
 import time
 import uuid
 
@@ -14,7 +16,7 @@ from authlib.jose import JsonWebKey, JsonWebToken
 from authlib.jose.errors import BadSignatureError
 from test_admin_cli import run
 
-from admin_web import identity
+from admin_web import device_list, identity
 from admin_web.auth import create_token, rotate_token
 from admin_web.db import get_db
 from admin_web.models import Event, Token
@@ -65,14 +67,59 @@ def test_a_good_key_gets_a_device_token_bound_to_the_user(app, client, key):
     assert client.get("/api/v1/policy", headers=bearer(key)).status_code == 403
 
 
-def test_enrolling_again_replaces_that_devices_token(app, client, key):
-    first = enroll(client, key).json["token"]
-    second = enroll(client, key).json["token"]
-    assert client.get("/api/v1/policy", headers=bearer(first)).status_code == 401
-    assert client.get("/api/v1/policy", headers=bearer(second)).status_code == 200
-    assert enroll(client, key, device=None).status_code == 201  # another device, default name
+def device_tokens(app) -> list[tuple[str, str]]:
     with app.app_context():
-        assert get_db().query(Token).filter_by(scope="device").count() == 2
+        return sorted((t.user, t.device) for t in get_db().query(Token).filter_by(scope="device"))
+
+
+def test_a_colleague_with_the_key_cannot_revoke_a_device_by_naming_it(app, client, key):
+    """The enrollment key is readable by every staff member: enrolling the teacher's user and
+    device name again adds a device, and the teacher's device keeps working."""
+    teachers = enroll(client, key).json["token"]
+    guessed = enroll(client, key)  # same user, same device name, no proof
+    assert guessed.status_code == 201 and guessed.json["replaced"] is False
+    assert client.get("/api/v1/policy", headers=bearer(teachers)).status_code == 200
+    assert client.get("/api/v1/policy", headers=bearer(guessed.json["token"])).status_code == 200
+    assert device_tokens(app) == [("teacher@usd999.org", "cb-12")] * 2  # both listed for admins
+
+
+def test_a_device_that_proves_its_token_replaces_it(app, client, key):
+    first = enroll(client, key).json["token"]
+    again = client.post(
+        "/api/v1/devices/enroll",
+        json={"enrollment_key": key, "user": "teacher@usd999.org", "device_name": "cb-12",
+              "previous_token": first},
+    )  # fmt: skip
+    assert again.status_code == 201 and again.json["replaced"] is True
+    assert client.get("/api/v1/policy", headers=bearer(first)).status_code == 401
+    assert client.get("/api/v1/policy", headers=bearer(again.json["token"])).status_code == 200
+    assert device_tokens(app) == [("teacher@usd999.org", "cb-12")]
+    assert enroll(client, key, device=None).status_code == 201  # another device, default name
+    assert len(device_tokens(app)) == 2
+
+
+@pytest.mark.parametrize("which", ["another user's", "revoked", "made up", "the enrollment key"])
+def test_a_previous_token_that_is_not_this_users_device_replaces_nothing(app, client, key, which):
+    colleague = enroll(client, key, user="principal@usd999.org").json["token"]
+    mine = enroll(client, key).json["token"]
+    with app.app_context():
+        get_db().query(Token).filter_by(user="teacher@usd999.org").delete()
+        get_db().commit()
+    previous = {"another user's": colleague, "revoked": mine, "made up": "x" * 43,
+                "the enrollment key": key}[which]  # fmt: skip
+    body = {"enrollment_key": key, "user": "teacher@usd999.org", "previous_token": previous}
+    answer = client.post("/api/v1/devices/enroll", json=body)
+    assert answer.status_code == 201 and answer.json["replaced"] is False
+    assert client.get("/api/v1/policy", headers=bearer(colleague)).status_code == 200
+    assert client.get("/api/v1/policy", headers=bearer(key)).status_code == 403  # still the key
+    assert len(device_tokens(app)) == 2
+
+
+@pytest.mark.parametrize("previous", [42, "", "x" * 501, ["t"]])
+def test_a_malformed_previous_token_is_a_400(client, key, previous):
+    body = {"enrollment_key": key, "user": "teacher@usd999.org", "previous_token": previous}
+    answer = client.post("/api/v1/devices/enroll", json=body)
+    assert answer.status_code == 400 and "previous_token" in answer.json["error"]
 
 
 @pytest.mark.parametrize(
@@ -208,6 +255,61 @@ def test_admins_see_enrolled_devices_and_revoke_them(app, client, key, auth):
     device = app.test_client()  # not signed in, as the extension
     assert device.get("/api/v1/policy", headers=bearer(token)).status_code == 401
     assert "No device has enrolled yet" in client.get("/users").get_data(as_text=True)
+
+
+def device_rows(page: str) -> list[tuple[str, str]]:
+    """(user, device) of each row of the page's device table."""
+    table = page.split('id="device-list"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", table)
+
+
+def next_page(page: str) -> str | None:
+    found = re.search(r'<a href="([^"]*)" rel="next">More devices', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_a_thousand_devices_come_a_page_at_a_time_and_by_user(app, client, auth):
+    """A district's rollout: the page lists 50 devices at a time, by user then enrollment,
+    every device exactly once across the pages, even when one is revoked between pages."""
+    with app.app_context():
+        db = get_db()
+        for n in range(120):
+            user = f"t{n // 3:03d}@usd999.org"
+            name = f"cb-{n} ({user})"
+            db.add(
+                Token(name=name, digest=f"{n:064x}", scope="device", user=user, device=f"cb-{n}")
+            )
+        db.add(Token(name="100%_sure (x@usd999.org)", digest="f" * 64, scope="device",
+                     user="100%_sure@usd999.org", device="odd"))  # fmt: skip
+        db.commit()
+    auth.login()
+    page = client.get("/users").get_data(as_text=True)
+    assert "121 devices, 50 on this page." in page
+    seen: list[tuple[str, str]] = []
+    while True:
+        rows = device_rows(page)
+        assert 0 < len(rows) <= device_list.PAGE
+        seen += rows
+        url = next_page(page)
+        if url is None:
+            break
+        if len(seen) == 50:  # a device of the next page revoked meanwhile: nothing shifts
+            revoke = {"name": "cb-51 (t017@usd999.org)", "revoke": "1"}
+            assert client.post("/tokens", data=revoke).status_code == 302
+        page = client.get(url).get_data(as_text=True)
+    expected = [("100%_sure@usd999.org", "odd")]
+    expected += [(f"t{n // 3:03d}@usd999.org", f"cb-{n}") for n in range(120) if n != 51]
+    assert seen == expected
+
+    found = client.get("/users?device_user=T01").get_data(as_text=True)
+    assert device_rows(found) == [(f"t{n // 3:03d}@usd999.org", f"cb-{n}") for n in range(30, 60)
+                                  if n != 51]  # fmt: skip
+    assert "29 devices of users matching “T01”." in found and next_page(found) is None
+    odd = client.get("/users?device_user=%25_").get_data(as_text=True)  # % and _ are letters
+    assert device_rows(odd) == [("100%_sure@usd999.org", "odd")]
+    none = client.get("/users?device_user=nobody").get_data(as_text=True)
+    assert device_rows(none) == [] and "No device of such a user." in none
+    assert device_rows(client.get("/users?device_after=junk").get_data(as_text=True))
 
 
 def test_enrollment_keys_and_devices_from_the_command_line(tmp_path):

@@ -91,6 +91,12 @@ def _rows(page: str) -> list[str]:
         report(log_failures=True),
         report(last_failure=42),
         report(policy_version=None),
+        report(identity_keys=-1),
+        report(identity_keys="2"),
+        report(identity_keys=True),
+        report(identity_keys_fetched="yesterday"),
+        report(identity_keys_fetched="2026-11-30T08:00:00"),  # no zone: which time is it?
+        report(identity_keys_fetched=1764489600),
     ],
 )
 def test_a_malformed_report_is_a_400_and_keeps_the_last_one(app, client, bearer, body):
@@ -107,3 +113,32 @@ def test_report_text_is_cleaned_and_bounded(app, client, bearer):
     with app.app_context():
         [row] = get_db().scalars(select(ProxyStatus)).all()
     assert row.reporter == "px:1" and len(row.last_failure) == 500
+
+
+def test_the_identity_keys_a_proxy_knows_are_kept_and_none_is_marked(app, client, auth, bearer):
+    version = current_version(client, bearer)
+    knows = report(policy_version=version, identity_keys=2,
+                   identity_keys_fetched="2026-11-30T09:00:00+01:00")  # fmt: skip
+    none = report(reporter="none:8081", policy_version=version, identity_keys=0,
+                  identity_keys_fetched=None)  # fmt: skip
+    older = report(reporter="older:8081", policy_version=version)  # too old to say
+    for body in (knows, none, older):
+        assert client.post("/api/v1/status", json=body, headers=bearer).status_code == 204
+    with app.app_context():
+        row = get_db().get(ProxyStatus, knows["reporter"])
+        assert (row.identity_keys, row.identity_keys_fetched_at) == (
+            2,
+            dt.datetime(2026, 11, 30, 8),
+        )
+    by_reporter = {p["reporter"]: p for p in client.get("/healthz").json["proxies"]}
+    assert by_reporter[knows["reporter"]]["identity_keys_fetched"] == "2026-11-30T08:00:00Z"
+    assert by_reporter["none:8081"]["identity_keys"] == 0
+    assert by_reporter["older:8081"]["identity_keys"] is None
+    auth.login("auditor")
+    rows = {
+        line.split("<td>")[1].split("</td>")[0]: line
+        for line in _rows(client.get("/").get_data(as_text=True))
+    }
+    assert ">2 (fetched 2026-11-30 08:00:00)</td>" in rows[knows["reporter"]]
+    assert '<td class="alert"' in rows["none:8081"] and "0 (never fetched)" in rows["none:8081"]
+    assert "not reported" in rows["older:8081"] and "alert" not in rows["older:8081"]

@@ -15,7 +15,7 @@ from admin_web.layer import layer_data, parse_import, replace_layer
 from admin_web.versions import commit_change, current
 from staffguard_testkit.events import event
 
-PROXY_STATUS = sa.Table(  # the proxies' health reports (POST /api/v1/status), as migration 0003
+PROXY_STATUS = sa.Table(  # the proxies' health reports (POST /api/v1/status): 0003, 0010
     "proxy_status",
     sa.MetaData(),
     sa.Column("reporter", sa.String(200), primary_key=True),
@@ -24,6 +24,8 @@ PROXY_STATUS = sa.Table(  # the proxies' health reports (POST /api/v1/status), a
     sa.Column("spool_backlog", sa.BigInteger, nullable=False),
     sa.Column("log_failures", sa.BigInteger, nullable=False),
     sa.Column("last_failure", sa.String(500)),
+    sa.Column("identity_keys", sa.Integer),
+    sa.Column("identity_keys_fetched_at", sa.DateTime),
 )
 
 
@@ -91,9 +93,11 @@ def test_each_proxy_reports_its_policy_age_backlog_and_last_report(app):
             PROXY_STATUS.insert(),
             [
                 {"reporter": "proxy-a:8081", "received_at": now - dt.timedelta(minutes=20),
-                 "policy_version": old, "spool_backlog": 1200, "log_failures": 3},
+                 "policy_version": old, "spool_backlog": 1200, "log_failures": 3,
+                 "identity_keys": 2, "identity_keys_fetched_at": now - dt.timedelta(minutes=25)},
                 {"reporter": "proxy-b:8081", "received_at": now,
-                 "policy_version": new, "spool_backlog": 0, "log_failures": 0},
+                 "policy_version": new, "spool_backlog": 0, "log_failures": 0,
+                 "identity_keys": None, "identity_keys_fetched_at": None},  # an older proxy
             ],
         )  # fmt: skip
         db.commit()
@@ -113,6 +117,11 @@ def test_each_proxy_reports_its_policy_age_backlog_and_last_report(app):
     assert seen["staffguard_proxy_log_failures", a] == 3
     assert 1190 < seen["staffguard_proxy_last_report_seconds", a] < 1300
     assert seen["staffguard_proxy_last_report_seconds", b] < 60
+    assert seen["staffguard_proxy_identity_keys", a] == 2
+    assert 1490 < seen["staffguard_proxy_identity_keys_age_seconds", a] < 1600
+    # a proxy too old to report its keys has no such series, rather than a false 0
+    assert ("staffguard_proxy_identity_keys", b) not in seen
+    assert ("staffguard_proxy_identity_keys_age_seconds", b) not in seen
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,7 @@ class FakeAdmin:
         self.statuses: list[dict] = []  # health reports (POST /api/v1/status)
         self.has_status_api = True  # False: an older admin site, 404 for /api/v1/status
         self.status = 200  # anything else: every request gets it (an admin site in trouble)
+        self.identity_keys: dict = {"keys": []}  # the public JWK set of /api/v1/identity/keys
         self.set_policy(policy or compile_sources())
         self.server: ThreadingHTTPServer | None = None
 
@@ -194,6 +195,8 @@ class FakeAdmin:
                 admin.requests.append(("GET", self.path, dict(self.headers)))
                 if admin.status != 200:
                     return self._reply(admin.status, b"{}", {})
+                if self.path == "/api/v1/identity/keys":
+                    return self._reply(200, json.dumps(admin.identity_keys).encode(), {})
                 if self.headers.get("If-None-Match") == admin.etag:
                     return self._reply(304, b"", {"ETag": admin.etag})
                 self._reply(200, admin.policy, {"ETag": admin.etag})

@@ -14,7 +14,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from proxy_harness import HERE, Proxy, free_port, running_addon, wait_for_port
 from proxy_addons.cli import lean_argv, mitmdump_argv, worker_argvs
 from proxy_addons.lean import LeanMaster
 from staffguard_testkit.headers import NAVIGATE
+from staffguard_testkit.net import until
 
 pytestmark = pytest.mark.e2e
 
@@ -170,10 +170,9 @@ def test_workers_share_one_port_and_one_secret(tmp_path):
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, proc=proc)
-        deadline = time.monotonic() + 60
-        while listening_sockets(port) < 2:  # the second worker may still be loading
-            assert time.monotonic() < deadline and proc.poll() is None, "both workers listen"
-            time.sleep(0.2)
+        # the second worker may still be loading
+        until(lambda: listening_sockets(port) >= 2 or proc.poll() is not None, timeout=60)
+        assert proc.poll() is None, "both workers listen"
         for _ in range(60):  # new connections: the kernel spreads them over the workers
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
             conn.request("GET", "http://www.tiktok.com/@lincolnhigh", headers=NAVIGATE)

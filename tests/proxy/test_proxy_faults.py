@@ -5,6 +5,7 @@ log once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
@@ -12,11 +13,12 @@ from pathlib import Path
 
 import pytest
 from addon_cases import DISTRICT, flow
+from authlib.jose import OKPKey
 from mitmproxy.test import taddons
 from proxy_harness import FakeAdmin, read_only, spool_drained
 
 from policy_lists import PolicyError
-from proxy_addons import upkeep
+from proxy_addons import identity, upkeep
 from proxy_addons.addon import StaffGuard
 from proxy_addons.recorder import Recorder, report_status
 from proxy_addons.spool import Shipper, Spool
@@ -193,18 +195,39 @@ def test_the_background_upkeep_reports_health_and_writes_held_events(tmp_path, a
         guard.spool.path.symlink_to("/dev/full")
         guard.request(flow("https://www.tiktok.com/"))
         background.running()
-        deadline = time.monotonic() + 10
-        while not admin.statuses and time.monotonic() < deadline:
-            time.sleep(0.05)
+        until(lambda: admin.statuses, timeout=10, interval=0.05)
         assert admin.statuses[0]["log_failures"] >= 1
         assert admin.statuses[0]["spool_backlog"] == 1
         guard.spool.path.unlink()
-        while not admin.stored and time.monotonic() < deadline:
-            time.sleep(0.05)
+        until(lambda: admin.stored, timeout=10, interval=0.05)
         assert [e["outcome"] for e in admin.stored.values()] == ["shown"]
     guard.done()
     background.done()
     assert background.schedule is None and background.shipper is None
+
+
+def test_the_health_report_says_how_many_identity_keys_the_proxy_knows(
+    tmp_path, admin, monkeypatch
+):
+    """With no key known, enrolled devices' events name no one: the report shows it."""
+    monkeypatch.setattr(upkeep, "HEALTH_SECONDS", 0.05)
+    monkeypatch.setattr(identity, "RETRY_SECONDS", 0.05)
+    guard = StaffGuard()
+    background = upkeep.Upkeep(guard)
+    with taddons.context(guard, background) as tctx:
+        tctx.configure(guard, staffguard_policy=[admin.url], staffguard_data=str(tmp_path))
+        background.running()
+        # the site has no key yet: fetched, none known
+        empty = until(lambda: [s for s in admin.statuses if s["identity_keys_fetched"]])[0]
+        assert empty["identity_keys"] == 0
+        key = OKPKey.generate_key("Ed25519", is_private=True)
+        admin.identity_keys = {"keys": [{**key.as_dict(is_private=False), "kid": "k1"}]}
+        known = until(lambda: [s for s in admin.statuses if s["identity_keys"] == 1])[0]
+    guard.done()
+    background.done()
+    fetched = dt.datetime.fromisoformat(known["identity_keys_fetched"].replace("Z", "+00:00"))
+    assert dt.timedelta(0) <= dt.datetime.now(dt.UTC) - fetched < dt.timedelta(minutes=1)
+    assert identity.state() == {}, "stopped with the addon: nothing more to report"
 
 
 # --- a real mitmdump: it starts, and keeps warning -------------------------------------
@@ -238,7 +261,10 @@ def test_mitmdump_refuses_to_start_on_a_bad_policy_option(proxy_factory, tmp_pat
     with pytest.raises(RuntimeError, match="exited"):
         proxy.start()
     assert proxy.proc is not None and proxy.proc.returncode != 0
-    assert "OptionsError: staffguard_policy: " in proxy.log_text() and said in proxy.log_text()
+    [error] = [line for line in proxy.log_text().splitlines() if "OptionsError: " in line]
+    assert error.startswith("mitmproxy.exceptions.OptionsError: staffguard_policy: ")
+    assert said in error
+    assert error.count("staffguard_policy:") == 1, error  # the option named once
 
 
 @pytest.mark.e2e
@@ -371,9 +397,7 @@ def test_a_failing_job_does_not_stop_the_others():
         [upkeep.Every("broken", 0.01, broken), upkeep.Every("fine", 0.01, lambda: ran.append("ok"))]
     )
     schedule.start()
-    deadline = time.monotonic() + 5
-    while ran.count("ok") < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    until(lambda: ran.count("ok") >= 3 and ran.count("broken") >= 3, timeout=5, interval=0.01)
     schedule.stop()
     schedule.join(2)
     assert ran.count("ok") >= 3 and ran.count("broken") >= 3 and not schedule.is_alive()

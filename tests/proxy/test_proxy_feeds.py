@@ -3,8 +3,6 @@ member is warned, the page and the logged event name the feed."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from proxy_harness import FakeAdmin
 
@@ -12,6 +10,7 @@ from policy_lists.compiler import compile_documents
 from policy_lists.feeds import FeedLayer
 from policy_lists.loader import DEFAULTS, read_source
 from staffguard_testkit.headers import NAVIGATE
+from staffguard_testkit.net import until
 
 pytestmark = pytest.mark.e2e
 
@@ -30,9 +29,7 @@ def test_a_feed_site_is_warned_and_the_event_names_the_feed(proxy_factory, upstr
         assert response.status == 200 and b"Continue for district work" in page
         assert b"(from feed: UT1 social_networks)" in page
         assert cert != upstream.cert_der, "a feed site that warns is decrypted"
-        deadline = time.monotonic() + 20
-        while not admin.stored and time.monotonic() < deadline:
-            time.sleep(0.2)
+        until(lambda: admin.stored)
         [event] = admin.stored.values()
         assert (event["platform_id"], event["category"], event["action"]) == (
             "lincolnbank.com",

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from authlib.jose import JsonWebKey, JsonWebToken, OKPKey
-from proxy_harness import Proxy, Upstream, free_port, wait_for_port
-from test_proxy_sessions import until
+from proxy_harness import Proxy, Upstream
 
 from proxy_addons.identity import HEADER, IdentityKeys
+from staffguard_testkit.headers import NAVIGATE
+from staffguard_testkit.net import free_port, until, wait_for_port
 
 STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
-NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 FETCH = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty", "Accept": "application/json"}
 JWT = JsonWebToken(["EdDSA"])
 
@@ -131,6 +131,7 @@ def test_a_device_identity_names_the_user_and_never_reaches_the_platform(tmp_pat
             return json.loads(answer.read())
 
     upstream = Upstream(tmp_path)
+    monkeypatch.setenv("STAFFGUARD_HEALTH_SECONDS", "0.5")
     proxy = Proxy(tmp_path / "proxy", upstream, [admin], token=proxy_token)
     try:
         wait_for_port(port, timeout=60, proc=web)
@@ -141,6 +142,13 @@ def test_a_device_identity_names_the_user_and_never_reaches_the_platform(tmp_pat
         assertion = api("/api/v1/devices/identity", {}, device["token"])["assertion"]
         proxy.start()
         until(lambda: "identity keys from the admin site" in proxy.log.read_text())
+
+        # the proxy's health report says it knows the site's key: the dashboard and /metrics
+        [health] = until(lambda: [p for p in api("/healthz")["proxies"] if p["identity_keys"]])
+        assert health["identity_keys"] == 1 and health["identity_keys_fetched"].endswith("Z")
+        with urllib.request.urlopen(f"{admin}/metrics", timeout=10) as scraped:
+            gauge = f'staffguard_proxy_identity_keys{{reporter="{health["reporter"]}"}} 1.0'
+            assert gauge in scraped.read().decode()
 
         def events() -> list[tuple[str, str | None]]:
             with sqlite3.connect(database) as db:

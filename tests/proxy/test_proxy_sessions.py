@@ -4,11 +4,11 @@ mitmdump fed by a real admin site then records that user on its events, until lo
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -24,24 +24,45 @@ STAFFGUARD = str(Path(sys.executable).with_name("staffguard"))
 LOGON = Path(__file__).parents[2] / "deploy" / "logon" / "staffguard-logon.sh"
 
 
-def test_the_table_follows_logons_logoffs_and_expiry():
+def test_the_table_follows_logons_logoffs_and_expiry(caplog):
+    table = ClientSessions("http://admin.invalid", "t")
+    soon, past = "2999-01-01T00:00:00Z", "2020-01-01T00:00:00Z"
+    with caplog.at_level(logging.INFO, logger="proxy_addons.sessions"):
+        table.apply(
+            {
+                "now": "2026-11-30T06:00:00Z",
+                "sessions": [
+                    {"client": "10.0.0.1", "user": "a@usd999.org", "expires": soon},
+                    {"client": "10.0.0.2", "user": "b@usd999.org", "expires": past},
+                ],
+            }
+        )
+        assert table.user_at("10.0.0.1") == "a@usd999.org"
+        assert table.user_at("::ffff:10.0.0.1") == "a@usd999.org"  # IPv4 client, v6 socket
+        assert table.user_at("10.0.0.2") is None and table.since == "2026-11-30T06:00:00Z"
+        renewed = {"client": "10.0.0.1", "user": "a@usd999.org", "expires": soon}
+        table.apply({"now": "2026-11-30T06:00:02Z", "sessions": [renewed]})
+        table.apply({"now": "2026-11-30T06:00:03Z", "sessions": []})
+        ended = {"client": "10.0.0.1", "user": "a@usd999.org", "expires": "2026-11-30T06:00:01Z"}
+        table.apply({"now": "2026-11-30T06:00:05Z", "sessions": [ended]})
+    assert table.user_at("10.0.0.1") is None and table.users == {}
+    # one line per change for the operator, none for a renewal or a quiet poll
+    assert caplog.messages == [
+        "staffguard: sessions: 1 active (+1, -0)",
+        "staffguard: sessions: 0 active (+0, -1)",
+    ]
+
+
+def test_a_new_user_at_an_address_counts_as_one_ended_and_one_begun(caplog):
     table = ClientSessions("http://admin.invalid", "t")
     soon = "2999-01-01T00:00:00Z"
-    table.apply(
-        {
-            "now": "2026-11-30T06:00:00Z",
-            "sessions": [
-                {"client": "10.0.0.1", "user": "a@usd999.org", "expires": soon},
-                {"client": "10.0.0.2", "user": "b@usd999.org", "expires": "2020-01-01T00:00:00Z"},
-            ],
-        }
-    )
-    assert table.user_at("10.0.0.1") == "a@usd999.org"
-    assert table.user_at("::ffff:10.0.0.1") == "a@usd999.org"  # an IPv4 client on a v6 socket
-    assert table.user_at("10.0.0.2") is None and table.since == "2026-11-30T06:00:00Z"
-    ended = {"client": "10.0.0.1", "user": "a@usd999.org", "expires": "2026-11-30T06:00:01Z"}
-    table.apply({"now": "2026-11-30T06:00:05Z", "sessions": [ended]})
-    assert table.user_at("10.0.0.1") is None and table.users == {}
+    table.apply({"now": "x", "sessions": [{"client": "10.0.0.1", "user": "a@x", "expires": soon}]})
+    with caplog.at_level(logging.INFO, logger="proxy_addons.sessions"):
+        table.apply(
+            {"now": "y", "sessions": [{"client": "10.0.0.1", "user": "b@x", "expires": soon}]}
+        )
+    assert table.user_at("10.0.0.1") == "b@x"
+    assert caplog.messages == ["staffguard: sessions: 1 active (+1, -1)"]
 
 
 @pytest.mark.e2e
@@ -94,7 +115,8 @@ def test_a_logon_session_names_the_user_of_proxy_events(tmp_path, monkeypatch):
         )
         assert logon.returncode == 0, logon.stderr
         assert logon_token not in logon.stdout + logon.stderr
-        time.sleep(2)  # the proxy polls every half second here
+        # the proxy polls every half second here, and says when its table changes
+        until(lambda: "sessions: 1 active (+1, -0)" in proxy.log_text())
         _, page, _ = proxy.get("https://www.tiktok.com/@one", NAVIGATE)
         assert b"Continue for district work" in page
         first = until(lambda: events(), timeout=40)
@@ -108,7 +130,7 @@ def test_a_logon_session_names_the_user_of_proxy_events(tmp_path, monkeypatch):
             headers={"Authorization": f"Bearer {logon_token}", "Content-Type": "application/json"},
         )
         assert urllib.request.urlopen(request, timeout=10).status == 204
-        time.sleep(2)
+        until(lambda: "sessions: 0 active (+0, -1)" in proxy.log_text())
         proxy.get("https://www.instagram.com/lincolnhigh", NAVIGATE)
         both = until(lambda: len(events()) == 2 and events(), timeout=40)
         assert both[1] == ("https://www.instagram.com/lincolnhigh", None, "proxy-1")
