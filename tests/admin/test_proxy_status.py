@@ -139,6 +139,6 @@ def test_the_identity_keys_a_proxy_knows_are_kept_and_none_is_marked(app, client
         line.split("<td>")[1].split("</td>")[0]: line
         for line in _rows(client.get("/").get_data(as_text=True))
     }
-    assert ">2 (fetched 2026-11-30 08:00:00)</td>" in rows[knows["reporter"]]
+    assert ">2 (fetched 2026-11-30 08:00 UTC)</td>" in rows[knows["reporter"]]
     assert '<td class="alert"' in rows["none:8081"] and "0 (never fetched)" in rows["none:8081"]
     assert "not reported" in rows["older:8081"] and "alert" not in rows["older:8081"]
