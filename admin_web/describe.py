@@ -43,6 +43,13 @@ WORDS = {
     "allow": "allowed",
     "student_required": "linked students to social media (LMS)",
 }
+# What each action does to staff, for the choices on the platform form.
+ACTION_CHOICES = {
+    "allow": "allow: nothing shown",
+    "notice": "notice: a banner",
+    "warn": "warn: a page with Continue",
+    "block": "block: no Continue",
+}
 AUDIT_KINDS = {
     "platform": "Saved a platform",
     "platform removed": "Removed a platform",
@@ -65,6 +72,11 @@ def word(value: Any) -> str:
         return ""
     text = str(value)
     return WORDS.get(text, text.replace("_", " "))
+
+
+def action_choice(action: str) -> str:
+    """An action as the platform form offers it (``warn`` → ``warn: a page with Continue``)."""
+    return ACTION_CHOICES.get(action, action)
 
 
 def audit_kind(kind: str) -> str:

@@ -37,6 +37,7 @@ from .versions import commit_change, current_policy
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 bp.add_app_template_filter(describe.audit_kind, "audit_kind")
+bp.add_app_template_filter(describe.action_choice, "action_choice")
 
 
 @bp.app_context_processor

@@ -68,6 +68,25 @@ def test_removing_an_approval_asks_first_and_cancel_keeps_it(page, site):
     assert len(posts) == 1, "the dismissed confirm sent nothing (the accepted one came after it)"
 
 
+def test_replacing_the_roster_asks_first_and_adding_to_it_does_not(page, site, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("email,name,building,role\ncoach@usd999.org,Coach,LHS,teacher\n")
+    sign_in(page, site, "admin")
+    page.goto(f"{site}/training/manage")
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    posts = posts_sent(page)
+    page.get_by_label("Roster CSV (email, name, building, role)").set_input_files(roster)
+    page.get_by_role("button", name="Import roster").click()  # adding: nothing to confirm
+    expect(page.get_by_text("Roster imported: 1 staff.")).to_be_visible()
+    assert asked == [] and len(posts) == 1
+    page.get_by_label("Roster CSV (email, name, building, role)").set_input_files(roster)
+    page.get_by_label("Replace the roster").check()
+    page.get_by_role("button", name="Import roster").click()
+    assert asked and asked[0].startswith("Replace the roster?")
+    assert len(posts) == 1, "the dismissed confirm sent nothing"
+
+
 def test_a_new_token_survives_a_reload_without_a_second_submission(page, site):
     sign_in(page, site, "admin")
     page.get_by_role("link", name="Accounts & tokens").click()

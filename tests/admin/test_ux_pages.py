@@ -300,6 +300,9 @@ def test_rules_and_action_overrides_come_with_help_and_examples(client, auth):
     auth.login("admin")
     form = client.get("/lists/platforms/new").get_data(as_text=True)
     assert "How to write activity rules" in form and "- activity: direct_message" in form
+    # each activity's override says what it does to staff, and keeps the vocabulary as value
+    assert '<label for="action_direct_message">Direct message</label>' in form
+    assert '<option value="warn" >warn: a page with Continue</option>' in form
     settings = client.get("/lists/settings").get_data(as_text=True)
     assert "How to write action overrides" in settings and "signup: block" in settings
 
