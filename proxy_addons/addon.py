@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from mitmproxy import ctx, exceptions, http, tls
 from policy_lists import Policy, PolicyError, Verdict
 from policy_lists.lms import district_hosts, is_lms_host
 
-from . import flows, lms_hook, pages
+from . import bodies, flows, lms_hook, pages
 from .continues import Continues, site_of
 from .counts import UnclassifiedCounts
 from .recorder import Recorder
@@ -201,14 +201,72 @@ class StaffGuard:
         leave; ``request`` takes it again (a flow that skipped this hook)."""
         flows.take_identity(flow)
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    def request(self, flow: http.HTTPFlow) -> Coroutine[Any, Any, None] | None:
+        """The verdict and what to show, decided at once for nearly every request. Two need
+        the admin site first: the training step's button, and a navigation on a platform's
+        host by a staff member whose training status is not known yet. For those this returns
+        a coroutine, which mitmproxy awaits (it awaits whatever a hook returns that is
+        awaitable), so that staff member's request waits while the event loop serves everyone
+        else. A plain method rather than ``async def``: the synchronous path stays one call."""
         flows.take_identity(flow)  # always, first: the platform must never see it
         if flow.response or flow.error or not flow.live or self.source is None:
-            return
+            return None
+        waits = self._admin_site_wait(flow)
+        if waits is not None:
+            return waits
+        self._guarded_request(flow)
+        return None
+
+    def _guarded_request(self, flow: http.HTTPFlow) -> None:
         try:
             self._request(flow)
         except Exception:
             self._fault(flow)
+
+    def _admin_site_wait(self, flow: http.HTTPFlow) -> Coroutine[Any, Any, None] | None:
+        """The coroutine for a request that waits on the admin site (see ``request``); None for
+        every other. A fault here waits for nothing: the request is decided as any other."""
+        training = self.continues.training
+        if training is None:
+            return None
+        try:
+            req = flow.request
+            if req.path.startswith(pages.ACTION_PATH + "acknowledge") and req.method == "POST":
+                return self._acknowledged(flow)
+            user = flows.user_of(flow)
+            if not user or training.known(user) or not flows.is_navigation(req):
+                return None
+            if not self._policy().needs_decision(req.pretty_host.lower().rstrip(".")):
+                return None
+            return self._after_training_status(flow, training, user)
+        except Exception:
+            log.exception("staffguard: training wait failed for %s", flow.request.pretty_url)
+            return None
+
+    async def _after_training_status(
+        self, flow: http.HTTPFlow, training: TrainingStatus, user: str
+    ) -> None:
+        """Learn whether ``user`` owes the acknowledgment (at most ``training.WAIT_SECONDS``;
+        then the page comes without the step), then decide the request as any other."""
+        try:
+            await training.ask(user)
+        except Exception:
+            log.exception("staffguard: training status for %s failed; no step", user)
+        if not (flow.response or flow.error) and flow.live:
+            self._guarded_request(flow)
+
+    async def _acknowledged(self, flow: http.HTTPFlow) -> None:
+        """The training step's button, answered by the proxy whatever happens (403 if not)."""
+        flow.metadata["staffguard_page"] = True
+        try:
+            await self.continues.acknowledge(flow)
+        except Exception:
+            log.exception("staffguard: %s failed; refused", flow.request.pretty_url)
+            flow.response = None
+        if flow.response is None:
+            flow.response = http.Response.make(
+                403, b"This choice has expired or did not come from a warning page.", {}
+            )
 
     def _fault(self, flow: http.HTTPFlow) -> None:
         """A fault in StaffGuard itself. Before a page is due the request passes, logged loudly;
@@ -304,11 +362,11 @@ class StaffGuard:
 
     @staticmethod
     def _body(req: http.Request, names: set[str], policy: Policy) -> bytes | None:
-        """The first 64 KiB of the body, for hosts whose rules read it (GraphQL operation
-        names); never stored, never read for any other host."""
+        """The first 64 KiB of the body (decoded if compressed: ``bodies``), for hosts whose
+        rules read it (GraphQL operation names); never stored, never read for any other host."""
         if not req.raw_content or not any(policy.needs_body(name) for name in names):
             return None
-        return req.raw_content[:BODY_BYTES]
+        return bodies.request_body(req, BODY_BYTES)
 
     def _show(self, flow: http.HTTPFlow, verdict: Verdict, passes: dict[str, list[str]]) -> None:
         """The page of a warned or blocked navigation; from here on one is shown, whatever.
