@@ -3,16 +3,22 @@ links to social media goes on, marked, with one event per platform named and not
 
 from __future__ import annotations
 
+import gzip
 import json
+import time
+import tracemalloc
+import zlib
 from pathlib import Path
 
+import brotli
 import pytest
+import zstandard
 from addon_cases import XHR, events, flow
 from mitmproxy import http
 from test_proxy_connections import hello_data
 
 from policy_lists.lms import is_lms_host
-from proxy_addons import pages
+from proxy_addons import bodies, lms_hook, pages
 
 VECTORS = json.loads(
     (Path(__file__).parents[1] / "vectors" / "lms" / "lms.json").read_text(encoding="utf-8")
@@ -149,3 +155,88 @@ def test_a_districts_own_lms_host_from_settings_is_decrypted_and_read(tmp_path):
         other = hello_data("canvas.elsewhere.org")
         guard.tls_clienthello(other)
         assert other.ignore_connection is True
+
+
+def sent(url: str, headers: dict[str, str], raw: bytes) -> http.HTTPFlow:
+    """A post whose body is ``raw`` exactly as the client sent it (``Request.make`` would
+    encode it again for its Content-Encoding)."""
+    f = flow(url, "POST")
+    f.request.headers.clear()
+    f.request.headers.update(headers)
+    f.request.raw_content = raw
+    return f
+
+
+# Long and repetitive enough that no coding keeps the link's bytes readable as sent.
+LINKED = json.dumps({"description": "Post it at https://www.tiktok.com/@lhs_band. " * 20}).encode()
+
+
+@pytest.mark.parametrize(
+    ("coding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),  # zlib-wrapped, as the RFC says
+        ("deflate", lambda b: zlib.compress(b)[2:-4]),  # raw, as some clients send it
+        ("br", brotli.compress),
+        ("zstd", lambda b: zstandard.ZstdCompressor().compress(b)),
+        ("gzip, br", lambda b: brotli.compress(gzip.compress(b))),
+    ],
+    ids=["gzip", "deflate", "raw-deflate", "br", "zstd", "gzip-then-br"],
+)
+def test_a_compressed_post_is_read_decoded(guard, tmp_path, coding, encode):
+    f = sent(CANVAS, {**JSON, "Content-Encoding": coding}, encode(LINKED))
+    response = answered(guard, f)
+    assert "platforms=tiktok" in response.headers["X-StaffGuard"]
+    assert f.request.headers["Content-Encoding"] == coding, "the post goes on as it was sent"
+    assert [e["platform_id"] for e in events(tmp_path)] == ["tiktok"]
+
+
+ZEROS = b"\0" * 64_000_000
+
+
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("br", brotli.compress),
+        ("zstd", zstandard.ZstdCompressor(write_content_size=False).compress),
+    ],
+)
+def test_a_compression_bomb_is_read_no_further_than_the_cap(coding, compress):
+    """64 MB of zeros in a small body: the decoder stops past the cap (br: after one brotli
+    meta-block, at most 16 MiB), so memory stays well under the 64 MB and time short."""
+    request = sent(CANVAS, {"Content-Encoding": coding}, compress(ZEROS)).request
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        body = bodies.request_body(request, lms_hook.BODY_BYTES)
+        took = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert body == ZEROS[: lms_hook.BODY_BYTES]
+    assert peak < 40_000_000 and took < 1.0, (peak, took)
+
+
+def test_a_body_that_will_not_decode_is_read_as_sent_and_goes_on(guard):
+    raw = json.dumps({"description": "https://www.tiktok.com/@x"}).encode()
+    f = sent(CANVAS, {**JSON, "Content-Encoding": "gzip"}, raw)  # not gzip at all
+    response = answered(guard, f)
+    assert "platforms=tiktok" in response.headers["X-StaffGuard"]
+    f = sent(CANVAS, {**JSON, "Content-Encoding": "compress"}, b"\x1f\x9d\x90")
+    assert "X-StaffGuard" not in answered(guard, f).headers
+
+
+def test_a_post_nested_past_pythons_limit_is_still_read(guard):
+    deep = b"[" * 5000 + b'"https://www.tiktok.com/@x"' + b"]" * 5000
+    response = answered(guard, flow(CANVAS, "POST", JSON, body=deep))
+    assert "platforms=tiktok" in response.headers["X-StaffGuard"]
+
+
+def test_a_link_is_read_no_longer_than_a_real_one():
+    """A 64 KiB "link" would cost the engine ~0.2 s to classify (bench/lms_stall.py)."""
+    from policy_lists.lms import MAX_LINK, linked_urls
+
+    [link] = linked_urls(b"body=" + b"www.x" * 13_000)
+    assert len(link) <= len("https://") + MAX_LINK
