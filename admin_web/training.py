@@ -39,6 +39,7 @@ from .models import AuditRecord
 from .models_iibgc import Reminder, TrainingSection
 
 bp = Blueprint("training", __name__)
+API_VIAS = ("proxy", "extension")  # how an acknowledgment made through the API can say it came
 # The calls the proxy and the extension make with a bearer token: exempt from CSRF tokens as
 # the API is (app.py), so a blueprint of their own.
 api_bp = Blueprint("training_api", __name__)
@@ -308,11 +309,12 @@ def status() -> Any:
 
 @api_bp.post("/api/v1/training/acknowledgments")
 def acknowledge_api() -> Any:
-    """The one-time step's "Acknowledge": ``{"user": email}`` from the proxy (for the user it
-    authenticated) or a device (its own user), recorded with the time and the policy revision
-    in force, as the training page records one, and how: ``proxy`` or ``extension``, from
-    the token's scope (never from the body, which could say anything). Answers the new
-    status (201)."""
+    """The one-time step's "Acknowledge": ``{"user": email, "via": "proxy" | "extension"}``
+    from the proxy (for the user it authenticated) or the extension, recorded with the time,
+    the policy revision in force and how it was made, as the training page records one.
+    ``via`` defaults to ``proxy`` (proxies before it was sent); a device token is always
+    ``extension``, whatever it says (a fleet's extensions may share a proxy-scope token, so
+    the scope alone cannot tell). Answers the new status (201)."""
     body = json_body()
     user, scope, refusal = _api_user(body.get("user") if isinstance(body, dict) else None)
     if refusal is not None:
@@ -321,7 +323,11 @@ def acknowledge_api() -> Any:
     problem = staff.email_problem(db, user)
     if problem:
         return jsonify(error=f"user {user!r}: {problem}"), 400
-    via = "extension" if scope == "device" else "proxy"
+    via = body.get("via", "proxy")
+    if via not in API_VIAS:
+        return jsonify(error=f"via {via!r}: one of {', '.join(API_VIAS)} (or left out)"), 400
+    if scope == "device":
+        via = "extension"
     staff.acknowledge(db, user, "", staff.current_period(db), via)
     answer = _status(user)
     db.commit()

@@ -221,7 +221,7 @@ def linked_urls(body: bytes | str | None, content_type: str = "") -> list[str]:
             texts.extend(_strings(value))
     else:
         try:
-            texts.extend(_strings(json.loads(text)))
+            texts.extend(list(_strings(json.loads(text))))
         except (ValueError, RecursionError):  # not JSON, or nested past Python's limit
             texts.append(text)
     found: dict[str, None] = {}

@@ -99,7 +99,7 @@ class TrainingStatus:
                     call,
                     f"{self.base_url}/api/v1/training/acknowledgments",
                     token=self.token,
-                    json_body={"user": user},
+                    json_body={"user": user, "via": "proxy"},
                     timeout=CALL_TIMEOUT,
                 ),
                 ACK_WAIT_SECONDS,

@@ -95,7 +95,7 @@ def test_completion_by_building_and_role_from_roster_and_domains(client, auth):
 
 def test_each_way_of_acknowledging_is_recorded_shown_and_exported(app, client, auth):
     """The page, the proxy's step and the extension's each record how; the completion view
-    counts them and the CSV carries them. The API takes how from the token, not the body."""
+    counts them and the CSV carries them. A device token is always the extension."""
     from admin_web.auth import create_token
 
     with app.app_context():
@@ -104,23 +104,28 @@ def test_each_way_of_acknowledging_is_recorded_shown_and_exported(app, client, a
         get_db().commit()
     url = "/api/v1/training/acknowledgments"
     client.post("/training", data={"email": "ana@usd999.org", "read": "1"})
-    said = {"user": "bo@usd999.org", "via": "extension"}  # the body's word does not count
-    assert client.post(url, json=said, headers=_bearer(proxy)).status_code == 201
     assert (
-        client.post(url, json={"user": "cy@usd999.org"}, headers=_bearer(device)).status_code == 201
+        client.post(url, json={"user": "bo@usd999.org"}, headers=_bearer(proxy)).status_code == 201
     )
+    said = {"user": "cy@usd999.org", "via": "proxy"}  # a device cannot pass for a proxy
+    assert client.post(url, json=said, headers=_bearer(device)).status_code == 201
+    fleet = {"user": "di@usd999.org", "via": "extension"}  # extensions sharing a proxy token
+    assert client.post(url, json=fleet, headers=_bearer(proxy)).status_code == 201
+    odd = client.post(url, json={"user": "ed@usd999.org", "via": "sso"}, headers=_bearer(proxy))
+    assert odd.status_code == 400 and "via 'sso'" in odd.json["error"]
     with app.app_context():
         vias = {a.email: a.via for a in get_db().query(Acknowledgment).all()}
     assert vias == {
         "ana@usd999.org": "page",
         "bo@usd999.org": "proxy",
         "cy@usd999.org": "extension",
+        "di@usd999.org": "extension",
     }
     auth.login()
     page = client.get("/training/manage").get_data(as_text=True)
     for shown in ("Training page (link)</td><td>1<", "Proxy warning page</td><td>1<"):
         assert shown in page
-    assert "Extension warning page</td><td>1<" in page and "SSO sign-in)</td><td>0<" in page
+    assert "Extension warning page</td><td>2<" in page and "SSO sign-in)</td><td>0<" in page
     assert "Not recorded" not in page, "no row predates the column"
     rows = csv.DictReader(io.StringIO(client.get("/training/completion.csv").get_data(True)))
     assert {r["email"]: r["via"] for r in rows} == vias
