@@ -78,6 +78,7 @@ def proxy_figures(rounds: int, delay: float) -> None:
         (Path(tmp) / "upstream").mkdir()
         upstream = Upstream(Path(tmp) / "upstream")
         admin = FakeAdmin().start()
+        admin.training_due = True
         proxy = Proxy(Path(tmp) / "proxy", upstream, [admin.url], "t0k")
         proxy.options = ["proxyauth=any"]  # any user: a fresh one, uncached, each round
         proxy.start()

@@ -156,8 +156,9 @@ class FakeAdmin:
         self.statuses: list[dict] = []  # health reports (POST /api/v1/status)
         self.has_status_api = True  # False: an older admin site, 404 for /api/v1/status
         self.status = 200  # anything else: every request gets it (an admin site in trouble)
+        self.training_due = False  # True: every user owes the training acknowledgment...
         self.training_delay = 0.0  # seconds the training calls take (a slow admin site)
-        self.acknowledged: list[str] = []  # users acknowledged through the training API
+        self.acknowledged: list[str] = []  # ...until acknowledged through the training API
         self.set_policy(policy or compile_sources())
         self.server: ThreadingHTTPServer | None = None
 
@@ -225,13 +226,13 @@ class FakeAdmin:
                 self._reply(status, json.dumps(answer).encode(), {})
 
             def _training(self, user: str, status: int = 200) -> None:
-                """The training status (design.md), due until the user acknowledged."""
+                """The training status (design.md)."""
                 if status == 200:
                     time.sleep(admin.training_delay)
                 answer = {
                     "user": user,
                     "period": "2026-27",
-                    "due": user not in admin.acknowledged,
+                    "due": admin.training_due and user not in admin.acknowledged,
                     "url": f"https://sg.usd999.org/training?email={user}",
                 }
                 self._reply(status, json.dumps(answer).encode(), {})

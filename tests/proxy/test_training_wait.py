@@ -39,6 +39,7 @@ class Timed(threading.Thread):
 
 @pytest.fixture
 def slow(proxy_factory, admin: FakeAdmin) -> tuple[Proxy, FakeAdmin]:
+    admin.training_due = True
     proxy = proxy_factory([admin.url], "t0k")
     proxy.options = [f"proxyauth={USER}:pw"]
     return proxy.start(), admin
