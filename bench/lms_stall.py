@@ -2,9 +2,8 @@
 LMS post, holds up the proxy's other clients.
 
 mitmproxy serves every client from one event loop, so a hook that blocks stalls everyone. This
-runs a real ``mitmdump`` (the tests' harness: tests/proxy/proxy_harness.py) fed by a FakeAdmin
-whose training calls take ``--delay`` seconds, and measures another client's request to an
-allowed site while
+runs a real ``mitmdump`` fed by a stand-in admin site whose training calls take ``--delay``
+seconds, and measures another client's request to an allowed site while
 
 - a staff member's navigation waits for their training status (``page``),
 - a staff member's *Acknowledge* click waits for the admin site (``ack``);
@@ -21,106 +20,199 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import functools
 import gzip
 import html
+import http.client
 import json
+import os
 import re
+import ssl
 import statistics
-import sys
+import subprocess
 import tempfile
 import threading
 import time
 import tracemalloc
+import urllib.parse
 import zlib
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import brotli
 import zstandard
 
+from proxy_addons.cli import mitmdump_argv
+from staffguard_testkit.net import free_port, until, wait_for_port
+from staffguard_testkit.upstream import Upstream
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "proxy"))
-
-from proxy_harness import FakeAdmin, Proxy  # noqa: E402
-
-from staffguard_testkit.headers import NAVIGATE  # noqa: E402
-from staffguard_testkit.net import until  # noqa: E402
-from staffguard_testkit.upstream import Upstream  # noqa: E402
-
 PAGE = "https://www.tiktok.com/@lincolnhigh"
 ALLOWED = "http://en.wikipedia.org/wiki/Honey_bee"
+MAPPED = ("tiktok.com", "wikipedia.org")
+NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"}
 
 
-def auth(user: str) -> dict[str, str]:
-    return {"Proxy-Authorization": "Basic " + base64.b64encode(f"{user}:pw".encode()).decode()}
+def request(flow: Any) -> None:
+    """mitmproxy hook (this file is loaded with ``-s``): the bench's hosts go upstream."""
+    ports = os.environ.get("STAFFGUARD_BENCH_UPSTREAM")
+    if ports and flow.response is None and flow.request.pretty_host.endswith(MAPPED):
+        http_port, https_port = (int(p) for p in ports.split(","))
+        original = flow.request.host_header
+        flow.request.host = "127.0.0.1"
+        flow.request.port = https_port if flow.request.scheme == "https" else http_port
+        flow.request.host_header = original
 
 
-def other_client(proxy: Proxy) -> float:
+class Admin:
+    """The admin site's calls the proxy makes, with training calls that take ``delay`` s."""
+
+    def __init__(self) -> None:
+        from policy_lists import compile_sources
+
+        self.delay = 0.0
+        self.asked: list[str] = []  # the training paths asked, in order
+        self.acknowledged: set[str] = set()
+        policy = json.dumps(compile_sources()).encode()
+        admin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _reply(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                if not self.path.startswith("/api/v1/training/status"):
+                    return self._reply(200, policy)
+                admin.asked.append(self.path)
+                time.sleep(admin.delay)
+                user = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)["user"][0]
+                self._status(user, 200)
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path != "/api/v1/training/acknowledgments":
+                    return self._reply(200, b"{}")
+                admin.asked.append(self.path)
+                time.sleep(admin.delay)
+                user = json.loads(body)["user"]
+                admin.acknowledged.add(user)
+                self._status(user, 201)
+
+            def _status(self, user: str, status: int) -> None:
+                due = user not in admin.acknowledged
+                url = f"https://sg.usd999.org/training?email={user}"
+                answer = {"user": user, "period": "2026-27", "due": due, "url": url}
+                self._reply(status, json.dumps(answer).encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def start_proxy(work: Path, admin: Admin, upstream: Upstream) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    argv = mitmdump_argv(
+        [admin.url], listen_port=port, token="t0k", data_dir=work / "data", confdir=work / "conf"
+    )
+    argv += ["-s", __file__, "--set", "ssl_insecure=true", "--set", "connection_strategy=lazy"]
+    argv += ["--set", "proxyauth=any"]  # any user: a fresh one, uncached, each round
+    env = {**os.environ, "STAFFGUARD_BENCH_UPSTREAM": upstream.ports}
+    log = (work / "mitmdump.log").open("ab")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+    wait_for_port(port, proc=proc)
+    return proc, port
+
+
+def get(port: int, url: str, headers: dict[str, str], user: str, **kw: Any) -> tuple[int, str]:
+    """One request through the proxy as ``user`` (proxy authentication): (status, body)."""
+    credentials = base64.b64encode(f"{user}:pw".encode()).decode()
+    auth = {"Proxy-Authorization": f"Basic {credentials}"}
+    scheme, _, rest = url.partition("://")
+    host, _, path = rest.partition("/")
+    if scheme == "https":
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            "127.0.0.1", port, context=context, timeout=30
+        )
+        conn.set_tunnel(host, 443, headers=auth)
+        target, headers = "/" + path, {"Host": host, **headers}
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        target, headers = url, {"Host": host, **headers, **auth}
+    conn.request(kw.get("method", "GET"), target, body=kw.get("body"), headers=headers)
+    response = conn.getresponse()
+    body = response.read().decode("utf-8", "replace")
+    conn.close()
+    return response.status, body
+
+
+def other_client(port: int) -> float:
     started = time.monotonic()
-    response, _, _ = proxy.get(ALLOWED, {**NAVIGATE, **auth("other@usd999.org")})
-    assert response.status == 200, response.status
+    status, _ = get(port, ALLOWED, NAVIGATE, "other@usd999.org")
+    assert status == 200, status
     return time.monotonic() - started
 
 
-def stalled_while(proxy: Proxy, admin: FakeAdmin, path: str, send) -> float:
+def stalled_while(port: int, admin: Admin, path: str, send: Callable[[], object]) -> float:
     """Another client's time for one request, sent once the admin site has been asked."""
-    seen = len(admin.requests)
+    seen = len(admin.asked)
     worker = threading.Thread(target=send, daemon=True)
     worker.start()
-    assert until(lambda: any(p.startswith(path) for _, p, _ in admin.requests[seen:]), timeout=10)
-    took = other_client(proxy)
+    assert until(lambda: any(p.startswith(path) for p in admin.asked[seen:]), timeout=10)
+    took = other_client(port)
     worker.join(30)
     return took
 
 
 def proxy_figures(rounds: int, delay: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "upstream").mkdir()
         upstream = Upstream(Path(tmp) / "upstream")
-        admin = FakeAdmin().start()
-        admin.training_due = True
-        proxy = Proxy(Path(tmp) / "proxy", upstream, [admin.url], "t0k")
-        proxy.options = ["proxyauth=any"]  # any user: a fresh one, uncached, each round
-        proxy.start()
+        admin = Admin()
+        proc, port = start_proxy(Path(tmp), admin, upstream)
         try:
-            idle = [other_client(proxy) for _ in range(10)]
+            idle = [other_client(port) for _ in range(10)]
             print(f"other client, nothing waiting: median {statistics.median(idle) * 1000:.1f} ms")
-            admin.training_delay = delay
+            admin.delay = delay
             page = []
             for n in range(rounds):
-                user = f"page{n}@usd999.org"
-                send = lambda u=user: proxy.get(PAGE, NAVIGATE, tunnel=auth(u))  # noqa: E731
-                page.append(stalled_while(proxy, admin, "/api/v1/training/status", send))
+                send = functools.partial(get, port, PAGE, NAVIGATE, f"page{n}@usd999.org")
+                page.append(stalled_while(port, admin, "/api/v1/training/status", send))
             report("page", page, delay)
             ack = []
             for n in range(rounds):
                 user = f"ack{n}@usd999.org"
-                admin.training_delay = 0.0
-                form = step_form(proxy, user)
+                admin.delay = 0.0
+                form = step_form(port, user)
                 data = f"ack={form['ack']}&return={html.unescape(form['return'])}"
-                admin.training_delay = delay
-                send = lambda u=user, d=data: proxy.get(  # noqa: E731
-                    PAGE.rsplit("/", 1)[0] + "/.staffguard/acknowledge",
-                    FORM,
-                    method="POST",
-                    body=d,
-                    tunnel=auth(u),
-                )
-                ack.append(stalled_while(proxy, admin, "/api/v1/training/acknowledgments", send))
+                admin.delay = delay
+                click = PAGE.rsplit("/", 1)[0] + "/.staffguard/acknowledge"
+                send = functools.partial(get, port, click, FORM, user, method="POST", body=data)
+                ack.append(stalled_while(port, admin, "/api/v1/training/acknowledgments", send))
             report("ack", ack, delay)
         finally:
-            proxy.stop()
-            admin.stop()
+            proc.terminate()
+            proc.wait(10)
+            admin.server.shutdown()
             upstream.close()
 
 
-def step_form(proxy: Proxy, user: str) -> dict[str, str]:
+def step_form(port: int, user: str) -> dict[str, str]:
     """The training step's fields on ``user``'s page, once the proxy knows the step is due
     (earlier rounds' slow asks may still hold its workers)."""
     form: dict[str, str] = {}
 
     def shown() -> bool:
-        body = proxy.get(PAGE, NAVIGATE, tunnel=auth(user))[1].decode()
+        body = get(port, PAGE, NAVIGATE, user)[1]
         form.update(re.findall(r'name="(ack|return)" value="([^"]*)"', body))
         return "ack" in form
 
@@ -172,12 +264,15 @@ def bomb_figures() -> None:
 
     zeros = b"\0" * 100_000_000
     bombs = {
-        "gzip": gzip.compress(zeros),
-        "deflate": zlib.compress(zeros),
-        "br": brotli.compress(zeros),
-        "zstd": zstandard.ZstdCompressor(write_content_size=False).compress(zeros[:8_000_000]),
+        "gzip": (gzip.compress(zeros), len(zeros)),
+        "deflate": (zlib.compress(zeros), len(zeros)),
+        "br": (brotli.compress(zeros), len(zeros)),
+        "zstd": (
+            zstandard.ZstdCompressor(write_content_size=False).compress(zeros[:8_000_000]),
+            8_000_000,
+        ),
     }
-    for coding, data in bombs.items():
+    for coding, (data, inflated) in bombs.items():
         tracemalloc.start()
         started = time.perf_counter()
         out = bodies.decode(data, coding, 64 * 1024)
@@ -185,7 +280,8 @@ def bomb_figures() -> None:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         print(
-            f"bomb {coding:7} ({len(data):6} bytes, inflates to >=8 MB): {len(out)} bytes read "
+            f"bomb {coding:7} ({len(data):6} bytes, inflates to {inflated / 1e6:.0f} MB): "
+            f"{len(out)} bytes read "
             f"in {took * 1000:.1f} ms, peak {peak / 1e6:.1f} MB"
         )
 
