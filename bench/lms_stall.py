@@ -51,7 +51,8 @@ from staffguard_testkit.upstream import Upstream
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "https://www.tiktok.com/@lincolnhigh"
 ALLOWED = "http://en.wikipedia.org/wiki/Honey_bee"
-MAPPED = ("tiktok.com", "wikipedia.org")
+MAPPED = ("tiktok.com", "wikipedia.org", "instructure.com")
+CANVAS = "https://usd999.instructure.com/api/v1/courses/1/assignments"
 NAVIGATE = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document", "Accept": "text/html"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"}
 
@@ -199,11 +200,51 @@ def proxy_figures(rounds: int, delay: float) -> None:
                 send = functools.partial(get, port, click, FORM, user, method="POST", body=data)
                 ack.append(stalled_while(port, admin, "/api/v1/training/acknowledgments", send))
             report("ack", ack, delay)
+            lms_figures(port)
         finally:
             proc.terminate()
             proc.wait(10)
             admin.server.shutdown()
             upstream.close()
+
+
+class Poster(threading.Thread):
+    """One client posting the same LMS save back to back until ``stop``."""
+
+    def __init__(self, port: int, body: bytes, headers: dict[str, str]):
+        super().__init__(daemon=True)
+        self.port, self.body, self.headers = port, body, headers
+        self.stop, self.posted = threading.Event(), 0
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            get(self.port, CANVAS, self.headers, "t@usd999.org", method="POST", body=self.body)
+            self.posted += 1
+
+
+def lms_figures(port: int) -> None:
+    """Another client's times while a third posts slow-to-read LMS saves back to back."""
+    names = json.dumps({"d": " ".join(f"a{i}.example.com/x" for i in range(6000))})[: 64 * 1024]
+    for name, body, headers in (
+        ("bare names, 64 KiB", names.encode(), {"Content-Type": "application/json"}),
+        ("one 64 KiB www. link", ("body=" + "www.x" * 13_107).encode(), {}),
+        ("br bomb, 100 MB", brotli.compress(b"\0" * 100_000_000), {"Content-Encoding": "br"}),
+    ):
+        poster = Poster(port, body, headers)
+        poster.start()
+        assert until(lambda p=poster: p.posted > 0, timeout=30)
+        times, ends = [], time.monotonic() + 3
+        while time.monotonic() < ends:
+            times.append(other_client(port))
+        poster.stop.set()
+        poster.join(30)
+        times.sort()
+        print(
+            f"other client while LMS saves ({name}) go back to back: median "
+            f"{statistics.median(times) * 1000:.0f} ms, "
+            f"p95 {times[int(len(times) * 0.95)] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms "
+            f"({len(times)} requests, {poster.posted} saves in 3 s)"
+        )
 
 
 def step_form(port: int, user: str) -> dict[str, str]:

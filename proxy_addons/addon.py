@@ -14,6 +14,7 @@ are always answered by the proxy, never passed to the platform.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 PING_HOST = "staffguard.invalid"
 RECORD_EVERY_SECONDS = 60.0
 BODY_BYTES = 64 * 1024
+LMS_READ = "staffguard_lms_read"  # flow.metadata: what a thread found in an LMS save
 
 
 def api_token(opts: Any) -> str:
@@ -202,16 +204,17 @@ class StaffGuard:
         flows.take_identity(flow)
 
     def request(self, flow: http.HTTPFlow) -> Coroutine[Any, Any, None] | None:
-        """The verdict and what to show, decided at once for nearly every request. Two need
-        the admin site first: the training step's button, and a navigation on a platform's
-        host by a staff member whose training status is not known yet. For those this returns
-        a coroutine, which mitmproxy awaits (it awaits whatever a hook returns that is
-        awaitable), so that staff member's request waits while the event loop serves everyone
-        else. A plain method rather than ``async def``: the synchronous path stays one call."""
+        """The verdict and what to show, decided at once for nearly every request. Three
+        kinds wait first: the training step's button and a navigation on a platform's host
+        by a staff member whose training status is not known yet (on the admin site), and an
+        LMS save (its body, decoded and scanned on a thread: up to ~50 ms for the worst 64 KiB).
+        For those this returns a coroutine, which mitmproxy awaits (it awaits whatever a hook
+        returns that is awaitable), so that request waits while the event loop serves every
+        other client. A plain method rather than ``async def``: the usual path stays one call."""
         flows.take_identity(flow)  # always, first: the platform must never see it
         if flow.response or flow.error or not flow.live or self.source is None:
             return None
-        waits = self._admin_site_wait(flow)
+        waits = self._waits(flow)
         if waits is not None:
             return waits
         self._guarded_request(flow)
@@ -223,14 +226,19 @@ class StaffGuard:
         except Exception:
             self._fault(flow)
 
-    def _admin_site_wait(self, flow: http.HTTPFlow) -> Coroutine[Any, Any, None] | None:
-        """The coroutine for a request that waits on the admin site (see ``request``); None for
-        every other. A fault here waits for nothing: the request is decided as any other."""
-        training = self.continues.training
-        if training is None:
-            return None
+    def _waits(self, flow: http.HTTPFlow) -> Coroutine[Any, Any, None] | None:
+        """The coroutine for a request that waits (see ``request``); None for every other.
+        A fault here waits for nothing: the request is decided as any other."""
         try:
             req = flow.request
+            if lms_hook.may_save(req, self._policy()):  # cheap: a POST/PUT/PATCH to an LMS
+                authority, host = flows.authority_host(req)
+                url = flows.url_of(req, authority)
+                if lms_hook.is_lms_save(req, url, host, self._policy()):
+                    return self._after_lms_read(flow, url, host)
+            training = self.continues.training
+            if training is None:
+                return None
             if req.path.startswith(pages.ACTION_PATH + "acknowledge") and req.method == "POST":
                 return self._acknowledged(flow)
             user = flows.user_of(flow)
@@ -240,8 +248,20 @@ class StaffGuard:
                 return None
             return self._after_training_status(flow, training, user)
         except Exception:
-            log.exception("staffguard: training wait failed for %s", flow.request.pretty_url)
+            log.exception("staffguard: no wait for %s; decided at once", flow.request.pretty_url)
             return None
+
+    async def _after_lms_read(self, flow: http.HTTPFlow, url: str, host: str) -> None:
+        """Read the LMS save on a thread (the scan holds the GIL, but the loop gets it back
+        every few milliseconds instead of after the whole scan), then decide the request."""
+        policy = self._policy()
+        try:
+            finding = await asyncio.to_thread(lms_hook.finding_for, flow.request, url, host, policy)
+            flow.metadata[LMS_READ] = finding
+        except Exception:
+            log.exception("staffguard: LMS post not read for %s; it goes on", host)
+        if not (flow.response or flow.error) and flow.live:
+            self._guarded_request(flow)
 
     async def _after_training_status(
         self, flow: http.HTTPFlow, training: TrainingStatus, user: str
@@ -336,7 +356,10 @@ class StaffGuard:
         answer) and its events. A notice never stops the post, and a fault here stops nothing:
         it is logged and the request goes on as any other."""
         try:
-            finding = lms_hook.finding_for(flow.request, url, host, policy)
+            if LMS_READ in flow.metadata:  # read on a thread already (``_after_lms_read``)
+                finding = flow.metadata.pop(LMS_READ)
+            else:
+                finding = lms_hook.finding_for(flow.request, url, host, policy)
             if finding is None:
                 return
             flow.metadata["staffguard_lms"] = finding

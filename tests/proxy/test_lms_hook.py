@@ -3,7 +3,9 @@ links to social media goes on, marked, with one event per platform named and not
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import itertools
 import json
 import time
 import tracemalloc
@@ -31,8 +33,16 @@ def post(url: str, text: str, user: str | None = "ana@usd999.org") -> http.HTTPF
     return flow(url, "POST", JSON, body=json.dumps({"description": text}).encode(), user=user)
 
 
+def decided(guard, f: http.HTTPFlow) -> None:
+    """The request hook as mitmproxy runs it: an LMS save comes back as a coroutine (its body
+    is read on a thread), which mitmproxy awaits."""
+    waits = guard.request(f)
+    if waits is not None:
+        asyncio.run(waits)
+
+
 def answered(guard, f: http.HTTPFlow, body: bytes = b'{"id": 1}', kind: str = "json"):
-    guard.request(f)
+    decided(guard, f)
     assert f.response is None, "the LMS post is never answered by the proxy"
     content = "application/json" if kind == "json" else "text/html; charset=utf-8"
     f.response = http.Response.make(200, body, {"Content-Type": content})
@@ -240,3 +250,34 @@ def test_a_link_is_read_no_longer_than_a_real_one():
 
     [link] = linked_urls(b"body=" + b"www.x" * 13_000)
     assert len(link) <= len("https://") + MAX_LINK
+
+
+def test_an_lms_save_is_read_off_the_event_loop(guard, monkeypatch):
+    """Only an LMS save waits (its read runs on a thread); the loop goes on meanwhile, and
+    every other request is decided at once."""
+    from policy_lists import lms
+
+    def slow_read(*args, **kwargs):
+        time.sleep(0.5)  # a read as slow as no real one is
+        return lms.required_platforms(*args, **kwargs)
+
+    monkeypatch.setattr("proxy_addons.lms_hook.required_platforms", slow_read)
+    quiz = post("https://usd999.instructure.com/api/v1/courses/1/quizzes", "")
+    assert guard.request(quiz) is None, "not an LMS save: decided at once"
+    f = post(CANVAS, "https://www.tiktok.com/@x")
+    waits = guard.request(f)
+    assert waits is not None and f.response is None
+
+    async def alongside() -> list[float]:
+        ticks: list[float] = []
+        task = asyncio.ensure_future(waits)
+        while not task.done():
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+        return ticks
+
+    ticks = asyncio.run(alongside())
+    assert len(ticks) > 10 and max(b - a for a, b in itertools.pairwise(ticks)) < 0.25
+    f.response = http.Response.make(200, b"{}", {"Content-Type": "application/json"})
+    guard.response(f)
+    assert "platforms=tiktok" in f.response.headers["X-StaffGuard"]
