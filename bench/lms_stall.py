@@ -18,12 +18,14 @@ decoding of compression bombs (``bombs``: time and peak memory).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import contextlib
 import functools
 import gzip
 import html
 import http.client
+import itertools
 import json
 import os
 import re
@@ -327,11 +329,58 @@ def bomb_figures() -> None:
         )
 
 
+def loop_figures() -> None:
+    """The longest gap in an event loop's ticks while the worst LMS read (a br bomb, then
+    64 KiB of bare names) runs on the loop itself and on a thread, as the addon runs it."""
+    from mitmproxy import http as mhttp
+
+    from policy_lists import load_policy
+    from proxy_addons import lms_hook
+
+    policy = load_policy()
+    names = json.dumps({"d": " ".join(f"a{i}.example.com/x" for i in range(6000))})[: 64 * 1024]
+    bomb = brotli.compress(names.encode() + b"\0" * 100_000_000)
+    url = "https://usd999.instructure.com/api/v1/courses/1/assignments"
+    headers = {"Content-Type": "application/json", "Content-Encoding": "br"}
+    req = mhttp.Request.make("POST", url, b"", headers)
+    req.raw_content = bomb
+
+    def read() -> None:
+        lms_hook.finding_for(req, url, "usd999.instructure.com", policy)
+
+    async def gap(threaded: bool) -> tuple[float, float]:
+        ticks: list[float] = []
+
+        async def tick() -> None:
+            while True:
+                ticks.append(time.perf_counter())
+                await asyncio.sleep(0.001)
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.02)
+        started = time.perf_counter()
+        if threaded:
+            await asyncio.to_thread(read)
+        else:
+            read()
+        took = time.perf_counter() - started
+        await asyncio.sleep(0.01)
+        ticker.cancel()
+        during = [b - a for a, b in itertools.pairwise(ticks) if b >= started]
+        return took, max(during)
+
+    for threaded in (False, True, False, True):
+        took, longest = asyncio.run(gap(threaded))
+        where = "on a thread" if threaded else "on the loop"
+        print(f"worst LMS read {where}: {took * 1000:.0f} ms, ", end="")
+        print(f"longest loop gap {longest * 1000:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--delay", type=float, default=3.0)
-    parser.add_argument("--only", choices=["proxy", "scan", "bombs"])
+    parser.add_argument("--only", choices=["proxy", "scan", "bombs", "loop"])
     args = parser.parse_args()
     if args.only in (None, "proxy"):
         proxy_figures(args.rounds, args.delay)
@@ -339,6 +388,8 @@ def main() -> None:
         scan_figures()
     if args.only in (None, "bombs"):
         bomb_figures()
+    if args.only in (None, "loop"):
+        loop_figures()
 
 
 if __name__ == "__main__":
