@@ -327,6 +327,7 @@ def fill(db: Session, today: dt.date, seed: int = 999) -> dict[str, int]:
                     period=period,
                     at=min(at, dt.datetime.combine(today, dt.time())),
                     policy_revision=revision,
+                    via=("page", "sso", "proxy", "extension")[acks % 4],
                 )
             )
             acks += 1

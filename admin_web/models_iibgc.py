@@ -38,6 +38,8 @@ class Acknowledgment(Base):
     period: Mapped[str] = mapped_column(String(20))  # "2026-27"
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     policy_revision: Mapped[str] = mapped_column(String(100))
+    # How it was made (VIAS); "" for those recorded before StaffGuard kept it (migration 0009).
+    via: Mapped[str] = mapped_column(String(20), default="", server_default="")
     __table_args__ = (UniqueConstraint("email", "period", name="uq_acknowledgments_email_period"),)
 
 

@@ -104,7 +104,14 @@ def is_due(db: Session, email: str, period: str) -> bool:
     return found is None or found.policy_revision != policy_revision(db)
 
 
-def acknowledge(db: Session, email: str, name: str, period: str) -> Acknowledgment:
+VIAS = ("page", "sso", "proxy", "extension")  # how an acknowledgment was made
+
+
+def acknowledge(db: Session, email: str, name: str, period: str, via: str) -> Acknowledgment:
+    """Record (or renew, for a new revision) ``email``'s acknowledgment for ``period``, made
+    ``via`` the training page, SSO sign-in, the proxy's step or the extension's (``VIAS``)."""
+    if via not in VIAS:
+        raise ValueError(f"acknowledgment via {via!r}: not one of {', '.join(VIAS)}")
     revision = policy_revision(db)
     row = acknowledgment(db, email, period)
     if row is None:
@@ -113,6 +120,7 @@ def acknowledge(db: Session, email: str, name: str, period: str) -> Acknowledgme
     row.name = name or row.name
     row.at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     row.policy_revision = revision
+    row.via = via
     return row
 
 
@@ -154,6 +162,16 @@ def completion(everyone: list[Person], key: str) -> list[tuple[str, int, int]]:
         row[0] += 1
         row[1] += person.acknowledged is not None
     return [(name, n, done) for name, (n, done) in sorted(totals.items())]
+
+
+def by_via(everyone: list[Person]) -> list[tuple[str, int]]:
+    """(how, acknowledgments made that way) for this period, in ``VIAS`` order; "" (recorded
+    before StaffGuard kept it) last, when there are any."""
+    counts = {via: 0 for via in (*VIAS, "")}
+    for person in everyone:
+        if person.acknowledged is not None:
+            counts[person.acknowledged.via if person.acknowledged.via in counts else ""] += 1
+    return [(via, n) for via, n in counts.items() if via or n]
 
 
 def import_roster(db: Session, text: str, replace: bool = False) -> tuple[int, list[str]]:

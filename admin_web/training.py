@@ -39,10 +39,13 @@ from .models import AuditRecord
 from .models_iibgc import Reminder, TrainingSection
 
 bp = Blueprint("training", __name__)
+API_VIAS = ("proxy", "extension")  # how an acknowledgment made through the API can say it came
 # The calls the proxy and the extension make with a bearer token: exempt from CSRF tokens as
 # the API is (app.py), so a blueprint of their own.
 api_bp = Blueprint("training_api", __name__)
-CSV_FIELDS = ("email", "name", "building", "role", "period", "acknowledged_at", "policy_revision")
+CSV_FIELDS = (
+    "email", "name", "building", "role", "period", "acknowledged_at", "policy_revision", "via",
+)  # fmt: skip
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -63,7 +66,7 @@ def page() -> Any:
         if not problem and not request.form.get("read"):
             problem = "tick the box to say you have read the policy and the district's sections"
         if not problem:
-            done = staff.acknowledge(db, email, name, period)
+            done = staff.acknowledge(db, email, name, period, "sso" if signed_in else "page")
             db.commit()
     elif email and not staff.email_problem(db, email):
         done = staff.acknowledgment(db, email, period)
@@ -100,6 +103,7 @@ def manage() -> Any:
         everyone=everyone,
         by_building=staff.completion(everyone, "building"),
         by_role=staff.completion(everyone, "role"),
+        by_via=staff.by_via(everyone),
         sections=db.scalars(
             select(TrainingSection).order_by(TrainingSection.position, TrainingSection.id)
         ).all(),
@@ -212,6 +216,7 @@ def export() -> Response:
                     period,
                     ack.at.isoformat() + "Z" if ack else "",
                     ack.policy_revision if ack else "",
+                    ack.via if ack else "",
                 )
             ]
         )
@@ -258,19 +263,19 @@ def remind() -> Any:
     return redirect(url_for("training.manage"))
 
 
-def _api_user(user: Any) -> tuple[str, Any]:
-    """The staff member a proxy or device asks about (a device: its own user only), or the
-    error answer to give instead."""
+def _api_user(user: Any) -> tuple[str, str, Any]:
+    """The staff member a proxy or device asks about (a device: its own user only) and the
+    asker's token scope, or the error answer to give instead."""
     token = authorized("proxy", "device")
     assert token is not None  # authorized() answers 401/403 itself
     if not isinstance(user, str) or not user.strip():
-        return "", (jsonify(error="user is required (the staff member's email)"), 400)
+        return "", "", (jsonify(error="user is required (the staff member's email)"), 400)
     user = user.strip().lower()
     if token.scope == "device" and user != (token.user or "").strip().lower():
         get_db().commit()  # its last use still counts
         message = f"this device token is bound to {token.user}; it may not ask about {user}"
-        return "", (jsonify(error=message), 403)
-    return user, None
+        return "", "", (jsonify(error=message), 403)
+    return user, token.scope, None
 
 
 def _status(user: str) -> dict[str, Any]:
@@ -294,7 +299,7 @@ def status() -> Any:
     """Whether ``user`` owes an acknowledgment: the proxy's interstitial and the extension ask
     this before showing a one-time "read and acknowledge" step. Proxy and device tokens; a
     device token for its own user only."""
-    user, refusal = _api_user(request.args.get("user", ""))
+    user, _, refusal = _api_user(request.args.get("user", ""))
     if refusal is not None:
         return refusal
     body = _status(user)
@@ -304,18 +309,26 @@ def status() -> Any:
 
 @api_bp.post("/api/v1/training/acknowledgments")
 def acknowledge_api() -> Any:
-    """The one-time step's "Acknowledge": ``{"user": email}`` from the proxy (for the user it
-    authenticated) or a device (its own user), recorded with the time and the policy revision
-    in force, as the training page records one. Answers the new status (201)."""
+    """The one-time step's "Acknowledge": ``{"user": email, "via": "proxy" | "extension"}``
+    from the proxy (for the user it authenticated) or the extension, recorded with the time,
+    the policy revision in force and how it was made, as the training page records one.
+    ``via`` defaults to ``proxy`` (proxies before it was sent); a device token is always
+    ``extension``, whatever it says (a fleet's extensions may share a proxy-scope token, so
+    the scope alone cannot tell). Answers the new status (201)."""
     body = json_body()
-    user, refusal = _api_user(body.get("user") if isinstance(body, dict) else None)
+    user, scope, refusal = _api_user(body.get("user") if isinstance(body, dict) else None)
     if refusal is not None:
         return refusal
     db = get_db()
     problem = staff.email_problem(db, user)
     if problem:
         return jsonify(error=f"user {user!r}: {problem}"), 400
-    staff.acknowledge(db, user, "", staff.current_period(db))
+    via = body.get("via", "proxy")
+    if via not in API_VIAS:
+        return jsonify(error=f"via {via!r}: one of {', '.join(API_VIAS)} (or left out)"), 400
+    if scope == "device":
+        via = "extension"
+    staff.acknowledge(db, user, "", staff.current_period(db), via)
     answer = _status(user)
     db.commit()
     return answer, 201

@@ -35,7 +35,7 @@ import {
   parseMarker,
 } from "./lib/decide.js";
 import { classify, exemptionFor, needsBody, platformForHost } from "./lib/policy.js";
-import { ACTIVITY, districtHosts, findRoute, requiredPlatforms } from "./lib/lms.js";
+import { ACTIVITY, decodedBody, districtHosts, findRoute, requiredPlatforms } from "./lib/lms.js";
 import { lmsNotice } from "./lib/texts.js";
 
 const INTERSTITIAL = chrome.runtime.getURL("pages/interstitial.html");
@@ -280,7 +280,8 @@ async function decideLms(details, headers, requestBody) {
   const cfg = await config();
   if (!current || !cfg.enabled) return;
   if (cfg.deferToProxy && (await isBehindProxy())) return;
-  const finding = requiredPlatforms(current, details.url, { method: details.method, headers, body: requestBody ?? null });
+  const body = await decodedBody(requestBody ?? null, headers["content-encoding"]); // as sent: maybe compressed
+  const finding = requiredPlatforms(current, details.url, { method: details.method, headers, body });
   if (!finding) return;
   const notice = lmsNotice(finding);
   const host = hostOf(details.url);

@@ -59,6 +59,7 @@ from .engine import Policy
 
 MAX_BODY = 64 * 1024
 MAX_LINKS = 100
+MAX_LINK = 2048  # longer is no real link; a 64 KiB one would cost classify ~0.2 s
 SENTENCE = (
     "No employee shall require a student to use a social media platform for any assignment "
     "or extracurricular activity."
@@ -220,14 +221,14 @@ def linked_urls(body: bytes | str | None, content_type: str = "") -> list[str]:
             texts.extend(_strings(value))
     else:
         try:
-            texts.extend(_strings(json.loads(text)))
-        except ValueError:
+            texts.extend(list(_strings(json.loads(text))))
+        except (ValueError, RecursionError):  # not JSON, or nested past Python's limit
             texts.append(text)
     found: dict[str, None] = {}
     for chunk in texts:
         chunk = html.unescape(chunk.replace("\\/", "/").replace("\\u002F", "/"))
         for match in (*_LINK.finditer(chunk), *_BARE.finditer(_LINK.sub(" ", chunk))):
-            link = match.group(0).rstrip(".,;:!?")
+            link = match.group(0)[:MAX_LINK].rstrip(".,;:!?")
             found.setdefault(link if "://" in link else "https://" + link)
             if len(found) >= MAX_LINKS:
                 return list(found)

@@ -14,11 +14,12 @@ are always answered by the proxy, never passed to the platform.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from mitmproxy import ctx, exceptions, http, tls
 from policy_lists import Policy, PolicyError, Verdict
 from policy_lists.lms import district_hosts, is_lms_host
 
-from . import flows, lms_hook, pages
+from . import bodies, flows, lms_hook, pages
 from .continues import Continues, site_of
 from .counts import UnclassifiedCounts
 from .recorder import Recorder
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 PING_HOST = "staffguard.invalid"
 RECORD_EVERY_SECONDS = 60.0
 BODY_BYTES = 64 * 1024
+LMS_READ = "staffguard_lms_read"  # flow.metadata: what a thread found in an LMS save
 
 
 def api_token(opts: Any) -> str:
@@ -201,14 +203,90 @@ class StaffGuard:
         leave; ``request`` takes it again (a flow that skipped this hook)."""
         flows.take_identity(flow)
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    def request(self, flow: http.HTTPFlow) -> Coroutine[Any, Any, None] | None:
+        """The verdict and what to show, decided at once for nearly every request. Three
+        kinds wait first: the training step's button and a navigation on a platform's host
+        by a staff member whose training status is not known yet (on the admin site), and an
+        LMS save (its body, decoded and scanned on a thread: up to ~50 ms for the worst 64 KiB).
+        For those this returns a coroutine, which mitmproxy awaits (it awaits whatever a hook
+        returns that is awaitable), so that request waits while the event loop serves every
+        other client. A plain method rather than ``async def``: the usual path stays one call."""
         flows.take_identity(flow)  # always, first: the platform must never see it
         if flow.response or flow.error or not flow.live or self.source is None:
-            return
+            return None
+        waits = self._waits(flow)
+        if waits is not None:
+            return waits
+        self._guarded_request(flow)
+        return None
+
+    def _guarded_request(self, flow: http.HTTPFlow) -> None:
         try:
             self._request(flow)
         except Exception:
             self._fault(flow)
+
+    def _waits(self, flow: http.HTTPFlow) -> Coroutine[Any, Any, None] | None:
+        """The coroutine for a request that waits (see ``request``); None for every other.
+        A fault here waits for nothing: the request is decided as any other."""
+        try:
+            req = flow.request
+            if lms_hook.may_save(req, self._policy()):  # cheap: a POST/PUT/PATCH to an LMS
+                authority, host = flows.authority_host(req)
+                url = flows.url_of(req, authority)
+                if lms_hook.is_lms_save(req, url, host, self._policy()):
+                    return self._after_lms_read(flow, url, host)
+            training = self.continues.training
+            if training is None:
+                return None
+            if req.path.startswith(pages.ACTION_PATH + "acknowledge") and req.method == "POST":
+                return self._acknowledged(flow)
+            user = flows.user_of(flow)
+            if not user or training.known(user) or not flows.is_navigation(req):
+                return None
+            if not self._policy().needs_decision(req.pretty_host.lower().rstrip(".")):
+                return None
+            return self._after_training_status(flow, training, user)
+        except Exception:
+            log.exception("staffguard: no wait for %s; decided at once", flow.request.pretty_url)
+            return None
+
+    async def _after_lms_read(self, flow: http.HTTPFlow, url: str, host: str) -> None:
+        """Read the LMS save on a thread (the scan holds the GIL, but the loop gets it back
+        every few milliseconds instead of after the whole scan), then decide the request."""
+        policy = self._policy()
+        try:
+            finding = await asyncio.to_thread(lms_hook.finding_for, flow.request, url, host, policy)
+            flow.metadata[LMS_READ] = finding
+        except Exception:
+            log.exception("staffguard: LMS post not read for %s; it goes on", host)
+        if not (flow.response or flow.error) and flow.live:
+            self._guarded_request(flow)
+
+    async def _after_training_status(
+        self, flow: http.HTTPFlow, training: TrainingStatus, user: str
+    ) -> None:
+        """Learn whether ``user`` owes the acknowledgment (at most ``training.WAIT_SECONDS``;
+        then the page comes without the step), then decide the request as any other."""
+        try:
+            await training.ask(user)
+        except Exception:
+            log.exception("staffguard: training status for %s failed; no step", user)
+        if not (flow.response or flow.error) and flow.live:
+            self._guarded_request(flow)
+
+    async def _acknowledged(self, flow: http.HTTPFlow) -> None:
+        """The training step's button, answered by the proxy whatever happens (403 if not)."""
+        flow.metadata["staffguard_page"] = True
+        try:
+            await self.continues.acknowledge(flow)
+        except Exception:
+            log.exception("staffguard: %s failed; refused", flow.request.pretty_url)
+            flow.response = None
+        if flow.response is None:
+            flow.response = http.Response.make(
+                403, b"This choice has expired or did not come from a warning page.", {}
+            )
 
     def _fault(self, flow: http.HTTPFlow) -> None:
         """A fault in StaffGuard itself. Before a page is due the request passes, logged loudly;
@@ -278,7 +356,10 @@ class StaffGuard:
         answer) and its events. A notice never stops the post, and a fault here stops nothing:
         it is logged and the request goes on as any other."""
         try:
-            finding = lms_hook.finding_for(flow.request, url, host, policy)
+            if LMS_READ in flow.metadata:  # read on a thread already (``_after_lms_read``)
+                finding = flow.metadata.pop(LMS_READ)
+            else:
+                finding = lms_hook.finding_for(flow.request, url, host, policy)
             if finding is None:
                 return
             flow.metadata["staffguard_lms"] = finding
@@ -304,11 +385,11 @@ class StaffGuard:
 
     @staticmethod
     def _body(req: http.Request, names: set[str], policy: Policy) -> bytes | None:
-        """The first 64 KiB of the body, for hosts whose rules read it (GraphQL operation
-        names); never stored, never read for any other host."""
+        """The first 64 KiB of the body (decoded if compressed: ``bodies``), for hosts whose
+        rules read it (GraphQL operation names); never stored, never read for any other host."""
         if not req.raw_content or not any(policy.needs_body(name) for name in names):
             return None
-        return req.raw_content[:BODY_BYTES]
+        return bodies.request_body(req, BODY_BYTES)
 
     def _show(self, flow: http.HTTPFlow, verdict: Verdict, passes: dict[str, list[str]]) -> None:
         """The page of a warned or blocked navigation; from here on one is shown, whatever.

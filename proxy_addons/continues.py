@@ -135,13 +135,13 @@ class Continues:
             self._check(flow, passes, platform.id)
         elif choice == "pass" and req.method == "GET":
             self._set_pass(flow, platform.id)
-        elif choice == "acknowledge" and req.method == "POST":
-            self._acknowledge(flow)
 
-    def _acknowledge(self, flow: http.HTTPFlow) -> None:
-        """The training step's button: record the acknowledgment and show the page again
-        (now without the step). Only for the user and client the step was shown to. If the
-        admin site cannot record it, the browser goes to the training page to do it there."""
+    async def acknowledge(self, flow: http.HTTPFlow) -> None:
+        """The training step's button (``POST acknowledge``, awaited by the addon so the admin
+        site's answer holds up no one else): record the acknowledgment and show the page again
+        (now without the step). Only for the user and client the step was shown to; otherwise
+        ``flow.response`` stays None (the caller answers 403). If the admin site cannot record
+        it, the browser goes to the training page to do it there."""
         req = flow.request
         form = req.urlencoded_form
         user = (flows.user_of(flow) or "").strip().lower()
@@ -149,15 +149,16 @@ class Continues:
         if (
             self.training is None
             or not user
+            or self.policy().platform_for_host(req.pretty_host.lower().rstrip(".")) is None
             or req.headers.get("sec-fetch-site", "same-origin") != "same-origin"
             or not self.signer.check("ack", form.get("ack"), client, user, "training")
         ):
             return
         back = f"{_origin(req)}{flows.same_site_path(form.get('return', '/'))}"
-        if self.training.acknowledge(user):
+        if await self.training.acknowledge(user):
             flow.response = _redirect(back)
             return
-        due = self.training.due(user, wait=0)
+        due = self.training.due(user)
         flow.response = _redirect(due.url if due else back)
 
     def _choice(self, flow: http.HTTPFlow, choice: str, platform_id: str) -> None:

@@ -14,18 +14,42 @@ from __future__ import annotations
 from mitmproxy import http
 
 from policy_lists import Policy, Verdict
-from policy_lists.lms import ACTIVITY, Finding, district_hosts, is_lms_host, required_platforms
+from policy_lists.lms import (
+    ACTIVITY,
+    Finding,
+    district_hosts,
+    find_route,
+    is_lms_host,
+    required_platforms,
+)
 
-from . import pages
+from . import bodies, pages
 
 BODY_BYTES = 64 * 1024
 
 
-def finding_for(req: http.Request, url: str, host: str, policy: Policy) -> Finding | None:
-    """What this request's bounded body links to, for an LMS create/edit route only."""
+def may_save(req: http.Request, policy: Policy) -> bool:
+    """A first, cheap look (no URL built): a write to an LMS host."""
+    if req.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    return is_lms_host(req.pretty_host, district_hosts(policy))
+
+
+def is_lms_save(req: http.Request, url: str, host: str, policy: Policy) -> bool:
+    """Whether this request saves an LMS assignment or announcement (a route of
+    ``policy_lists.lms``): the only requests whose body is read here."""
     if req.method in ("GET", "HEAD", "OPTIONS") or not is_lms_host(host, district_hosts(policy)):
-        return None
-    body = req.raw_content[:BODY_BYTES] if req.raw_content else None
+        return False
+    return find_route(url, req.method, district_hosts(policy)) is not None
+
+
+def finding_for(req: http.Request, url: str, host: str, policy: Policy) -> Finding | None:
+    """What this request's bounded body links to, for an LMS save only. A compressed body is
+    decoded first, never past ``BODY_BYTES`` (``bodies``). Pure: the addon runs it on a
+    thread."""
+    if not is_lms_save(req, url, host, policy):
+        return None  # nothing to read: no body is decoded for any other request
+    body = bodies.request_body(req, BODY_BYTES)
     return required_platforms(policy, url, req.method, req.headers, body)
 
 

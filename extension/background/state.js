@@ -257,7 +257,7 @@ export async function acknowledgeTraining() {
     const response = await fetch(`${cfg.backendUrl}/api/v1/training/acknowledgments`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${cfg.apiToken}` },
-      body: JSON.stringify({ user }),
+      body: JSON.stringify({ user, via: "extension" }), // how it was made, for the admins' view
       signal: AbortSignal.timeout(5000),
     });
     if (response.status !== 201) throw new Error(`the admin site answered ${response.status}`);

@@ -9,6 +9,7 @@ import { bodyText, classify, percentDecode } from "./policy.js";
 
 export const MAX_BODY = 64 * 1024;
 export const MAX_LINKS = 100;
+export const MAX_LINK = 2048; // lms.py's: longer is no real link, and costs the engine dearly
 export const ACTIVITY = "student_required";
 export const SENTENCE =
   "No employee shall require a student to use a social media platform for any assignment " +
@@ -162,7 +163,7 @@ export function linkedUrls(body, contentType = "") {
   } else {
     try {
       texts.push(...strings(JSON.parse(text)));
-    } catch {
+    } catch { // not JSON, or nested past the stack (lms.py: RecursionError): the text itself
       texts.push(text);
     }
   }
@@ -172,7 +173,7 @@ export function linkedUrls(body, contentType = "") {
     const links = [...chunk.matchAll(LINK)];
     const bare = [...chunk.replace(LINK, " ").matchAll(BARE)];
     for (const match of [...links, ...bare]) {
-      const link = match[0].replace(/[.,;:!?]+$/, "");
+      const link = match[0].slice(0, MAX_LINK).replace(/[.,;:!?]+$/, "");
       found.add(link.includes("://") ? link : `https://${link}`);
       if (found.size >= MAX_LINKS) return [...found];
     }
@@ -213,4 +214,88 @@ export function requiredPlatforms(policy, url, { method = "POST", headers = null
   // lms.py sorts (id, name, approved) tuples: by id, as ids are unique.
   const sorted = [...platforms.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { lms: route.lms, kind: route.kind, platforms: sorted, sentence: SENTENCE };
+}
+
+// Chrome's requestBody is the body as the page sent it: compressed when the page compressed
+// it (CompressionStream, with its own Content-Encoding header). DecompressionStream undoes
+// what CompressionStream makes: gzip and deflate (zlib-wrapped; raw deflate tried too, as
+// lms.py does). br and zstd it does not take in every Chrome: such a body is read as sent,
+// as an unknown coding is in the proxy (bodies.py).
+const FORMATS = { gzip: ["gzip"], "x-gzip": ["gzip"], deflate: ["deflate", "deflate-raw"] };
+// Compressed bytes per write. Chrome inflates each written chunk whole, ignoring backpressure,
+// and deflate inflates at most ~1032:1: 64 bytes in is at most ~66 KB out, whatever the body.
+const STEP = 64;
+const MAX_INPUT = MAX_BODY + MAX_BODY / 8 + 1024; // compressed text is never much longer
+
+function rawBytes(body, limit) {
+  if (!Array.isArray(body?.raw)) return null;
+  const parts = [];
+  let size = 0;
+  for (const part of body.raw) {
+    if (!(part?.bytes instanceof ArrayBuffer) || size >= limit) continue;
+    const bytes = new Uint8Array(part.bytes, 0, Math.min(part.bytes.byteLength, limit - size));
+    parts.push(bytes);
+    size += bytes.length;
+  }
+  const joined = new Uint8Array(size);
+  parts.reduce((at, bytes) => (joined.set(bytes, at), at + bytes.length), 0);
+  return joined;
+}
+
+/** The first `limit` bytes `bytes` inflate to (`format`: a DecompressionStream format), read
+ * a step at a time and stopped there: a bomb costs no more than the limit and a step. Throws
+ * when nothing decodes; a stream cut short gives what it had. */
+async function inflate(bytes, format, limit) {
+  const stream = new DecompressionStream(format);
+  const writer = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
+  const parts = [];
+  let size = 0;
+  const feeding = (async () => {
+    for (let at = 0; at < bytes.length && size <= limit; at += STEP) {
+      await writer.write(bytes.subarray(at, at + STEP));
+    }
+    await writer.close();
+  })().catch(() => {}); // its failures come out of read() as well
+  try {
+    while (size <= limit) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      size += value.length;
+    }
+  } catch (error) {
+    if (!size) throw error;
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  await feeding;
+  const out = new Uint8Array(Math.min(size, limit));
+  let at = 0;
+  for (const part of parts) {
+    if (at >= out.length) break;
+    const piece = part.subarray(0, out.length - at);
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
+
+/**
+ * Chrome's requestBody with its Content-Encoding (`encoding`) undone, at most MAX_BODY bytes
+ * of it, as {raw: [{bytes}]}; the body as it came when it is not compressed, or not in a way
+ * DecompressionStream undoes, or will not decode.
+ */
+export async function decodedBody(body, encoding) {
+  const coding = String(encoding || "").trim().toLowerCase();
+  const formats = FORMATS[coding];
+  const bytes = formats ? rawBytes(body, MAX_INPUT) : null;
+  if (!bytes?.length || typeof DecompressionStream !== "function") return body;
+  for (const format of formats) {
+    try {
+      const out = await inflate(bytes, format, MAX_BODY);
+      return { raw: [{ bytes: out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) }] };
+    } catch {} // the next format, else as sent
+  }
+  return body;
 }

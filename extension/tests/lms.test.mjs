@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { HOSTS, MAX_BODY, MAX_LINKS, TABLE, findRoute, isLmsHost, linkedUrls, requiredPlatforms } from "../lib/lms.js";
+import { HOSTS, MAX_BODY, MAX_LINK, MAX_LINKS, TABLE, decodedBody, findRoute, isLmsHost, linkedUrls, requiredPlatforms } from "../lib/lms.js";
 import { lmsNotice } from "../lib/texts.js";
 import { markerVerdict, parseMarker } from "../lib/decide.js";
 
@@ -81,4 +81,45 @@ test("the policy's lms_hosts setting names the district's own LMS hosts", () => 
   const body = JSON.stringify({ d: "https://www.tiktok.com/@x" });
   assert.equal(requiredPlatforms(district, url, { body }).lms, "canvas");
   assert.equal(requiredPlatforms(policy, url, { body }), null);
+});
+
+// Chrome's requestBody is the body as sent: a page that compressed its save (CompressionStream)
+// sends gzip or deflate bytes, decoded here before the links are read, never past MAX_BODY.
+const CANVAS = "https://usd999.instructure.com/api/v1/courses/1/assignments";
+const SAVED = JSON.stringify({ description: "Post it at https://www.tiktok.com/@lhs_band. ".repeat(20) });
+
+async function compressed(text, format) {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream(format));
+  return new Response(stream).arrayBuffer();
+}
+
+for (const [coding, format] of [["gzip", "gzip"], ["deflate", "deflate"], ["deflate", "deflate-raw"]]) {
+  test(`a ${format} save is read decoded (Content-Encoding: ${coding})`, async () => {
+    const sent = { raw: [{ bytes: await compressed(SAVED, format) }] };
+    const headers = { "content-type": "application/json", "content-encoding": coding };
+    assert.equal(requiredPlatforms(policy, CANVAS, { headers, body: sent }), null, "as sent: no link readable");
+    const body = await decodedBody(sent, coding);
+    assert.deepEqual(requiredPlatforms(policy, CANVAS, { headers, body }).platforms.map((p) => p.id), ["tiktok"]);
+  });
+}
+
+test("a gzip bomb is read no further than MAX_BODY, quickly", async () => {
+  const bomb = await compressed(new Uint8Array(64_000_000), "gzip");
+  const started = performance.now();
+  const body = await decodedBody({ raw: [{ bytes: bomb }] }, "gzip");
+  assert.equal(body.raw[0].bytes.byteLength, MAX_BODY);
+  assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+});
+
+test("a body that is not compressed as it says, or in a coding we cannot undo, is kept as sent", async () => {
+  const sent = { raw: [{ bytes: new TextEncoder().encode(SAVED).buffer }] };
+  assert.equal(await decodedBody(sent, "gzip"), sent);
+  assert.equal(await decodedBody(sent, "br"), sent);
+  assert.equal(await decodedBody(sent, ""), sent);
+  assert.equal(await decodedBody("text=1", "gzip"), "text=1");
+});
+
+test("a link is read no longer than MAX_LINK, as lms.py", () => {
+  const [link] = linkedUrls("body=" + "www.x".repeat(13_000));
+  assert.ok(link.length <= "https://".length + MAX_LINK);
 });

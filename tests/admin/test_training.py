@@ -49,7 +49,7 @@ def test_staff_acknowledge_once_per_period_with_time_and_revision(app, client):
         rows = get_db().query(Acknowledgment).all()
         assert len(rows) == 1
         assert rows[0].email == "ana@usd999.org" and rows[0].name == "Ana"
-        assert rows[0].policy_revision == "IIBGC, KASB 4/26"
+        assert rows[0].policy_revision == "IIBGC, KASB 4/26" and rows[0].via == "page"
         assert rows[0].period == staff.period_of(dt.date.today())
         assert abs(rows[0].at - dt.datetime.now(dt.UTC).replace(tzinfo=None)) < dt.timedelta(60)
 
@@ -90,6 +90,50 @@ def test_completion_by_building_and_role_from_roster_and_domains(client, auth):
     assert by_email["ana@usd999.org"]["acknowledged_at"].endswith("Z")
     assert by_email["bo@usd999.org"]["acknowledged_at"] == ""
     assert by_email["zed@dist.usd999.org"]["building"] == "District Office"
+    assert by_email["ana@usd999.org"]["via"] == "page" and by_email["bo@usd999.org"]["via"] == ""
+
+
+def test_each_way_of_acknowledging_is_recorded_shown_and_exported(app, client, auth):
+    """The page, the proxy's step and the extension's each record how; the completion view
+    counts them and the CSV carries them. A device token is always the extension."""
+    from admin_web.auth import create_token
+
+    with app.app_context():
+        proxy = create_token("proxy-1")
+        device = create_token("laptop-7", "device", "cy@usd999.org")
+        get_db().commit()
+    url = "/api/v1/training/acknowledgments"
+    client.post("/training", data={"email": "ana@usd999.org", "read": "1"})
+    assert (
+        client.post(url, json={"user": "bo@usd999.org"}, headers=_bearer(proxy)).status_code == 201
+    )
+    said = {"user": "cy@usd999.org", "via": "proxy"}  # a device cannot pass for a proxy
+    assert client.post(url, json=said, headers=_bearer(device)).status_code == 201
+    fleet = {"user": "di@usd999.org", "via": "extension"}  # extensions sharing a proxy token
+    assert client.post(url, json=fleet, headers=_bearer(proxy)).status_code == 201
+    odd = client.post(url, json={"user": "ed@usd999.org", "via": "sso"}, headers=_bearer(proxy))
+    assert odd.status_code == 400 and "via 'sso'" in odd.json["error"]
+    with app.app_context():
+        vias = {a.email: a.via for a in get_db().query(Acknowledgment).all()}
+    assert vias == {
+        "ana@usd999.org": "page",
+        "bo@usd999.org": "proxy",
+        "cy@usd999.org": "extension",
+        "di@usd999.org": "extension",
+    }
+    auth.login()
+    page = client.get("/training/manage").get_data(as_text=True)
+    for shown in ("Training page (link)</td><td>1<", "Proxy warning page</td><td>1<"):
+        assert shown in page
+    assert "Extension warning page</td><td>2<" in page and "SSO sign-in)</td><td>0<" in page
+    assert "Not recorded" not in page, "no row predates the column"
+    rows = csv.DictReader(io.StringIO(client.get("/training/completion.csv").get_data(True)))
+    assert {r["email"]: r["via"] for r in rows} == vias
+
+
+def test_how_is_one_of_the_four_ways():
+    with pytest.raises(ValueError, match="via 'email'"):
+        staff.acknowledge(None, "ana@usd999.org", "", "2026-27", "email")  # type: ignore[arg-type]
 
 
 def test_a_bad_roster_row_imports_nothing(app, client, auth):

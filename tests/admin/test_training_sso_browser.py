@@ -67,6 +67,7 @@ def test_staff_sign_in_by_sso_and_acknowledge_as_themselves(page: Page, sso_site
         db = get_db()
         [ack] = db.query(Acknowledgment).all()
         assert ack.email == "ana.diaz@usd999.org" and ack.policy_revision
+        assert ack.via == "sso"
         assert db.query(User).filter_by(name="ana.diaz@usd999.org").count() == 0
     page.goto(f"{site}/log")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()  # no admin session

@@ -508,6 +508,27 @@ def test_an_lms_assignment_linking_social_media_gets_the_notice(browser, admin, 
     assert len(posts) == 2, "both posts reached Canvas"
 
 
+def test_a_compressed_lms_save_is_read_decoded(browser, admin, sites):
+    """An editor that compresses its save (CompressionStream, Content-Encoding: gzip): Chrome
+    gives the extension the gzip bytes, which it decodes before reading the links."""
+    configure(browser, admin.url, admin.token)
+    page = browser.new_page()
+    page.goto("http://usd999.instructure.com/courses/1042/assignments/new")
+    save = """async (text) => {
+        const body = JSON.stringify({assignment: {description: text}});
+        const gzip = new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'));
+        const bytes = await new Response(gzip).arrayBuffer();
+        const r = await fetch('/api/v1/courses/1042/assignments', {method: 'POST',
+            headers: {'Content-Type': 'application/json', 'Content-Encoding': 'gzip'},
+            body: bytes});
+        return r.status;
+    }"""
+    assert page.evaluate(save, "Post at https://www.tiktok.com/@kid1 tonight. " * 10) == 200
+    expect(page.locator("#staffguard-banner-host")).to_be_attached()
+    [event] = until(lambda: lms_events(admin))
+    assert event[:4] == ("extension", "tiktok", "notice", "shown")
+
+
 def test_the_interstitial_offers_the_yearly_acknowledgment_once(browser, admin, sites):
     import sqlite3
 
@@ -521,10 +542,10 @@ def test_the_interstitial_offers_the_yearly_acknowledgment_once(browser, admin, 
     page.click("#acknowledge")
     expect(page.locator("#training")).to_contain_text("acknowledgment is recorded")
     with sqlite3.connect(admin.db) as db:
-        [(email, revision)] = db.execute(
-            "select email, policy_revision from acknowledgments"
+        [(email, revision, via)] = db.execute(
+            "select email, policy_revision, via from acknowledgments"
         ).fetchall()
-    assert email == "jdoe@usd999.org" and revision
+    assert email == "jdoe@usd999.org" and revision and via == "extension"
 
     again = browser.new_page()
     visit(again, "http://www.tiktok.com/@another")

@@ -76,7 +76,7 @@ def test_the_step_records_the_acknowledgment_once_and_then_stays_away(district):
         db = get_db()
         [row] = db.query(Acknowledgment).all()
         assert row.email == USER and row.period == staff.current_period(db)
-        assert row.policy_revision == staff.policy_revision(db)
+        assert row.policy_revision == staff.policy_revision(db) and row.via == "proxy"
 
     _, page, _ = proxy.get(PAGE, NAVIGATE, tunnel=AUTH)
     assert "Continue for district work" in page.decode()

@@ -11,6 +11,7 @@ import os
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -156,6 +157,9 @@ class FakeAdmin:
         self.has_status_api = True  # False: an older admin site, 404 for /api/v1/status
         self.status = 200  # anything else: every request gets it (an admin site in trouble)
         self.identity_keys: dict = {"keys": []}  # the public JWK set of /api/v1/identity/keys
+        self.training_due = False  # True: every user owes the training acknowledgment...
+        self.training_delay = 0.0  # seconds the training calls take (a slow admin site)
+        self.acknowledged: list[str] = []  # ...until acknowledged through the training API
         self.set_policy(policy or compile_sources())
         self.server: ThreadingHTTPServer | None = None
 
@@ -197,6 +201,8 @@ class FakeAdmin:
                     return self._reply(admin.status, b"{}", {})
                 if self.path == "/api/v1/identity/keys":
                     return self._reply(200, json.dumps(admin.identity_keys).encode(), {})
+                if self.path.startswith("/api/v1/training/status?"):
+                    return self._training(self.path.partition("user=")[2].replace("%40", "@"))
                 if self.headers.get("If-None-Match") == admin.etag:
                     return self._reply(304, b"", {"ETag": admin.etag})
                 self._reply(200, admin.policy, {"ETag": admin.etag})
@@ -204,6 +210,10 @@ class FakeAdmin:
             def do_POST(self) -> None:
                 admin.requests.append(("POST", self.path, dict(self.headers)))
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path == "/api/v1/training/acknowledgments":
+                    time.sleep(admin.training_delay)
+                    admin.acknowledged.append(body["user"])
+                    return self._training(body["user"], 201)
                 if self.path == "/api/v1/events":
                     status, answer = admin._answer(body)
                 elif self.path == "/api/v1/status":
@@ -216,6 +226,18 @@ class FakeAdmin:
                         key = (body["reporter"], count["day"], count["domain"])
                         admin.unclassified[key] = count["count"]
                     status, answer = 200, {"stored": len(body["counts"])}
+                self._reply(status, json.dumps(answer).encode(), {})
+
+            def _training(self, user: str, status: int = 200) -> None:
+                """The training status (design.md)."""
+                if status == 200:
+                    time.sleep(admin.training_delay)
+                answer = {
+                    "user": user,
+                    "period": "2026-27",
+                    "due": admin.training_due and user not in admin.acknowledged,
+                    "url": f"https://sg.usd999.org/training?email={user}",
+                }
                 self._reply(status, json.dumps(answer).encode(), {})
 
             def log_message(self, *args: object) -> None:

@@ -3,16 +3,24 @@ links to social media goes on, marked, with one event per platform named and not
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import itertools
 import json
+import time
+import tracemalloc
+import zlib
 from pathlib import Path
 
+import brotli
 import pytest
+import zstandard
 from addon_cases import XHR, events, flow
 from mitmproxy import http
 from test_proxy_connections import hello_data
 
 from policy_lists.lms import is_lms_host
-from proxy_addons import pages
+from proxy_addons import bodies, lms_hook, pages
 
 VECTORS = json.loads(
     (Path(__file__).parents[1] / "vectors" / "lms" / "lms.json").read_text(encoding="utf-8")
@@ -25,8 +33,16 @@ def post(url: str, text: str, user: str | None = "ana@usd999.org") -> http.HTTPF
     return flow(url, "POST", JSON, body=json.dumps({"description": text}).encode(), user=user)
 
 
+def decided(guard, f: http.HTTPFlow) -> None:
+    """The request hook as mitmproxy runs it: an LMS save comes back as a coroutine (its body
+    is read on a thread), which mitmproxy awaits."""
+    waits = guard.request(f)
+    if waits is not None:
+        asyncio.run(waits)
+
+
 def answered(guard, f: http.HTTPFlow, body: bytes = b'{"id": 1}', kind: str = "json"):
-    guard.request(f)
+    decided(guard, f)
     assert f.response is None, "the LMS post is never answered by the proxy"
     content = "application/json" if kind == "json" else "text/html; charset=utf-8"
     f.response = http.Response.make(200, body, {"Content-Type": content})
@@ -149,3 +165,119 @@ def test_a_districts_own_lms_host_from_settings_is_decrypted_and_read(tmp_path):
         other = hello_data("canvas.elsewhere.org")
         guard.tls_clienthello(other)
         assert other.ignore_connection is True
+
+
+def sent(url: str, headers: dict[str, str], raw: bytes) -> http.HTTPFlow:
+    """A post whose body is ``raw`` exactly as the client sent it (``Request.make`` would
+    encode it again for its Content-Encoding)."""
+    f = flow(url, "POST")
+    f.request.headers.clear()
+    f.request.headers.update(headers)
+    f.request.raw_content = raw
+    return f
+
+
+# Long and repetitive enough that no coding keeps the link's bytes readable as sent.
+LINKED = json.dumps({"description": "Post it at https://www.tiktok.com/@lhs_band. " * 20}).encode()
+
+
+@pytest.mark.parametrize(
+    ("coding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),  # zlib-wrapped, as the RFC says
+        ("deflate", lambda b: zlib.compress(b)[2:-4]),  # raw, as some clients send it
+        ("br", brotli.compress),
+        ("zstd", lambda b: zstandard.ZstdCompressor().compress(b)),
+        ("gzip, br", lambda b: brotli.compress(gzip.compress(b))),
+    ],
+    ids=["gzip", "deflate", "raw-deflate", "br", "zstd", "gzip-then-br"],
+)
+def test_a_compressed_post_is_read_decoded(guard, tmp_path, coding, encode):
+    f = sent(CANVAS, {**JSON, "Content-Encoding": coding}, encode(LINKED))
+    response = answered(guard, f)
+    assert "platforms=tiktok" in response.headers["X-StaffGuard"]
+    assert f.request.headers["Content-Encoding"] == coding, "the post goes on as it was sent"
+    assert [e["platform_id"] for e in events(tmp_path)] == ["tiktok"]
+
+
+ZEROS = b"\0" * 64_000_000
+
+
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("br", brotli.compress),
+        ("zstd", zstandard.ZstdCompressor(write_content_size=False).compress),
+    ],
+)
+def test_a_compression_bomb_is_read_no_further_than_the_cap(coding, compress):
+    """64 MB of zeros in a small body: the decoder stops past the cap (br: after one brotli
+    meta-block, at most 16 MiB), so memory stays well under the 64 MB and time short."""
+    request = sent(CANVAS, {"Content-Encoding": coding}, compress(ZEROS)).request
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        body = bodies.request_body(request, lms_hook.BODY_BYTES)
+        took = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert body == ZEROS[: lms_hook.BODY_BYTES]
+    assert peak < 40_000_000 and took < 1.0, (peak, took)
+
+
+def test_a_body_that_will_not_decode_is_read_as_sent_and_goes_on(guard):
+    raw = json.dumps({"description": "https://www.tiktok.com/@x"}).encode()
+    f = sent(CANVAS, {**JSON, "Content-Encoding": "gzip"}, raw)  # not gzip at all
+    response = answered(guard, f)
+    assert "platforms=tiktok" in response.headers["X-StaffGuard"]
+    f = sent(CANVAS, {**JSON, "Content-Encoding": "compress"}, b"\x1f\x9d\x90")
+    assert "X-StaffGuard" not in answered(guard, f).headers
+
+
+def test_a_post_nested_past_pythons_limit_is_still_read(guard):
+    deep = b"[" * 5000 + b'"https://www.tiktok.com/@x"' + b"]" * 5000
+    response = answered(guard, flow(CANVAS, "POST", JSON, body=deep))
+    assert "platforms=tiktok" in response.headers["X-StaffGuard"]
+
+
+def test_a_link_is_read_no_longer_than_a_real_one():
+    """A 64 KiB "link" would cost the engine ~0.2 s to classify (bench/lms_stall.py)."""
+    from policy_lists.lms import MAX_LINK, linked_urls
+
+    [link] = linked_urls(b"body=" + b"www.x" * 13_000)
+    assert len(link) <= len("https://") + MAX_LINK
+
+
+def test_an_lms_save_is_read_off_the_event_loop(guard, monkeypatch):
+    """Only an LMS save waits (its read runs on a thread); the loop goes on meanwhile, and
+    every other request is decided at once."""
+    from policy_lists import lms
+
+    def slow_read(*args, **kwargs):
+        time.sleep(0.5)  # a read as slow as no real one is
+        return lms.required_platforms(*args, **kwargs)
+
+    monkeypatch.setattr("proxy_addons.lms_hook.required_platforms", slow_read)
+    quiz = post("https://usd999.instructure.com/api/v1/courses/1/quizzes", "")
+    assert guard.request(quiz) is None, "not an LMS save: decided at once"
+    f = post(CANVAS, "https://www.tiktok.com/@x")
+    waits = guard.request(f)
+    assert waits is not None and f.response is None
+
+    async def alongside() -> list[float]:
+        ticks: list[float] = []
+        task = asyncio.ensure_future(waits)
+        while not task.done():
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+        return ticks
+
+    ticks = asyncio.run(alongside())
+    assert len(ticks) > 10 and max(b - a for a, b in itertools.pairwise(ticks)) < 0.25
+    f.response = http.Response.make(200, b"{}", {"Content-Type": "application/json"})
+    guard.response(f)
+    assert "platforms=tiktok" in f.response.headers["X-StaffGuard"]

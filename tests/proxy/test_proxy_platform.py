@@ -4,6 +4,7 @@ send is refused."""
 
 from __future__ import annotations
 
+import gzip
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,6 +185,16 @@ def test_a_graphql_comment_is_found_in_the_body_marked_and_logged_once(guard, tm
         guard.response(f)
         assert "activity=comment" in f.response.headers["X-StaffGuard"]
     assert [e["activity"] for e in events(tmp_path)] == ["comment"]
+
+
+def test_a_gzipped_graphql_comment_is_found_too(guard, tmp_path):
+    f = flow("https://www.facebook.com/api/graphql/", "POST", {**XHR, **FORM})
+    f.request.headers["Content-Encoding"] = "gzip"
+    f.request.raw_content = gzip.compress(COMMENT)
+    guard.request(f)
+    f.response = http.Response.make(200, b"{}")
+    guard.response(f)
+    assert "activity=comment" in f.response.headers["X-StaffGuard"]
 
 
 def test_the_body_is_read_only_where_a_rule_needs_it(guard, tmp_path, monkeypatch):
