@@ -14,8 +14,11 @@ Scenarios, each measured for every proxy in turn, in alternating order each roun
 * ``http``    — plain-HTTP passthrough: GET of an unlisted URL on a kept-alive connection;
 * ``connect`` — CONNECT passthrough: a new connection per request (CONNECT, TLS with the
   upstream, one GET), as a browser's first request to an HTTPS site no list knows;
-* ``warned``  — a listed host: the proxy's own answer (StaffGuard's warning page, e2guardian's
-  block page, squidGuard's redirect to its block page).
+* ``warned``  — a listed platform's home domain (its first listed name): the proxy's own page
+  (StaffGuard's interstitial, e2guardian's block page, squidGuard's redirect to its block page);
+* ``redirect`` — (only with ``--only``) another listed name of a platform: StaffGuard answers
+  with a 303 to the home domain's check, which looks for a pass set there (one continue covers
+  every domain of a platform); the peers answer as for ``warned``.
 
 It prints req/s (``--concurrency`` clients), p50/p99 (one client), the proxy's own CPU time per
 request during the req/s measurement (from /proc: the figure least moved by other work on a
@@ -303,10 +306,12 @@ class Client:
             if UPSTREAM_MARK not in body:
                 raise RuntimeError("CONNECT passthrough did not reach the upstream")
             return
+        self.n += 1
         if kind == "http":
             url = f"http://localhost:{http_port}/"
-        else:
-            self.n += 1
+        elif kind == "warned":  # a platform's home: the page itself
+            url = f"http://{domain(self.n * 7919 % (self.domains // PER_PLATFORM) * PER_PLATFORM)}/"
+        else:  # "redirect": any listed name; most are not their platform's home
             url = f"http://www.{domain(self.n * 7919 % self.domains)}/"
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.proxy_port, timeout=30)
@@ -447,7 +452,9 @@ def main() -> int:
         help="also StaffGuard from this other checkout (--lean when given), to show a change "
         "before/after in one run",
     )
-    parser.add_argument("--only", nargs="+", choices=["http", "connect", "warned"], default=None)
+    parser.add_argument(
+        "--only", nargs="+", choices=["http", "connect", "warned", "redirect"], default=None
+    )
     args = parser.parse_args()
     args.domains = max(PER_PLATFORM, args.domains // PER_PLATFORM * PER_PLATFORM)
     kinds = args.only or ["http", "connect", "warned"]
@@ -486,10 +493,10 @@ def main() -> int:
                                 pool, kind, proxy, upstream, args.seconds, args.concurrency,
                                 args.domains,
                             )  # fmt: skip
+                            used = proxy.cpu_seconds() - cpu_before  # the req/s requests only
                             latencies, failed_one = worker(
                                 kind, proxy.port, upstream, args.seconds / 2, args.domains
                             )
-                            used = proxy.cpu_seconds() - cpu_before
                             cost.setdefault(key, []).append(used / max(rps * args.seconds, 1))
                             rates.setdefault(key, []).append(rps)
                             single.setdefault(key, []).extend(latencies)
