@@ -23,9 +23,10 @@ Scenarios, each measured for every proxy in turn, in alternating order each roun
 It prints req/s (``--concurrency`` clients), p50/p99 (one client), the proxy's own CPU time per
 request during the req/s measurement (from /proc: the figure least moved by other work on a
 shared machine), the RSS of the proxy's processes (squid with its squidGuard helpers) after
-the run, and the start time (spawn to the first warned answer). Peers are installed from
-Debian when absent (``apt-get install -y e2guardian squid squidguard``); when they cannot be, a
-"skipped: ..." line says why.
+the run, the start time (spawn to the first warned answer), and one answer's status and size
+per scenario (so a figure can be read as what it measured: a page, a redirect, an error).
+Peers are installed from Debian when absent (``apt-get install -y e2guardian squid
+squidguard``); when they cannot be, a "skipped: ..." line says why.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Running:
     def __init__(self, name: str, port: int, proc: subprocess.Popen, stop: Callable[[], None]):
         self.name, self.port, self.proc, self._stop = name, port, proc, stop
         self.start_seconds = 0.0
+        self.answers: dict[str, str] = {}  # scenario -> the status and size of one answer
 
     def pids(self) -> list[int]:
         found = [self.proc.pid]
@@ -292,6 +294,7 @@ class Client:
         self.conn: http.client.HTTPConnection | None = None
         self.context = _insecure()
         self.n = 0
+        self.last = ""  # status and size of the last answer, for the "answers" line
 
     def one(self, kind: str) -> None:
         http_port, https_port = self.upstream
@@ -301,8 +304,10 @@ class Client:
             )
             conn.set_tunnel("localhost", https_port)
             conn.request("GET", "/")
-            body = conn.getresponse().read()
+            answer = conn.getresponse()
+            body = answer.read()
             conn.close()
+            self.last = f"{answer.status} ({len(body):,} B)"
             if UPSTREAM_MARK not in body:
                 raise RuntimeError("CONNECT passthrough did not reach the upstream")
             return
@@ -323,6 +328,7 @@ class Client:
             self.conn.close()
             self.conn = None
             raise
+        self.last = f"{response.status} ({len(body):,} B)"
         if response.will_close:
             self.conn.close()
             self.conn = None
@@ -428,6 +434,14 @@ def start_all(
             proxy.stop()
             skipped.append(f"skipped: {name}: did not answer a warned request (see {work})")
             continue
+        sample = Client(proxy.port, upstream)
+        sample.domains = args.domains
+        for kind in args.kinds:  # what each scenario's answer is, to read the figures by
+            try:
+                sample.one(kind)
+                proxy.answers[kind] = sample.last
+            except (RuntimeError, OSError, http.client.HTTPException) as error:
+                proxy.answers[kind] = f"failed: {error}"
         running.append(proxy)
     return running, skipped
 
@@ -457,7 +471,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     args.domains = max(PER_PLATFORM, args.domains // PER_PLATFORM * PER_PLATFORM)
-    kinds = args.only or ["http", "connect", "warned"]
+    kinds = args.kinds = args.only or ["http", "connect", "warned"]
 
     with tempfile.TemporaryDirectory(prefix="staffguard-peers-") as tmp:
         work = Path(tmp)
@@ -514,6 +528,9 @@ def main() -> int:
                         f"  errors {errors[key]}",
                         flush=True,
                     )
+            for proxy in running:
+                answers = ", ".join(f"{kind} {text}" for kind, text in proxy.answers.items())
+                print(f"{'answers':8} {proxy.name:17} {answers}", flush=True)
             for proxy in running:
                 print(
                     f"{'memory':8} {proxy.name:17} RSS {proxy.rss_mib():6.0f} MiB "
