@@ -14,15 +14,19 @@ Scenarios, each measured for every proxy in turn, in alternating order each roun
 * ``http``    — plain-HTTP passthrough: GET of an unlisted URL on a kept-alive connection;
 * ``connect`` — CONNECT passthrough: a new connection per request (CONNECT, TLS with the
   upstream, one GET), as a browser's first request to an HTTPS site no list knows;
-* ``warned``  — a listed host: the proxy's own answer (StaffGuard's warning page, e2guardian's
-  block page, squidGuard's redirect to its block page).
+* ``warned``  — a listed platform's home domain (its first listed name): the proxy's own page
+  (StaffGuard's interstitial, e2guardian's block page, squidGuard's redirect to its block page);
+* ``redirect`` — (only with ``--only``) another listed name of a platform: StaffGuard answers
+  with a 303 to the home domain's check, which looks for a pass set there (one continue covers
+  every domain of a platform); the peers answer as for ``warned``.
 
 It prints req/s (``--concurrency`` clients), p50/p99 (one client), the proxy's own CPU time per
 request during the req/s measurement (from /proc: the figure least moved by other work on a
 shared machine), the RSS of the proxy's processes (squid with its squidGuard helpers) after
-the run, and the start time (spawn to the first warned answer). Peers are installed from
-Debian when absent (``apt-get install -y e2guardian squid squidguard``); when they cannot be, a
-"skipped: ..." line says why.
+the run, the start time (spawn to the first warned answer), and one answer's status and size
+per scenario (so a figure can be read as what it measured: a page, a redirect, an error).
+Peers are installed from Debian when absent (``apt-get install -y e2guardian squid
+squidguard``); when they cannot be, a "skipped: ..." line says why.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class Running:
     def __init__(self, name: str, port: int, proc: subprocess.Popen, stop: Callable[[], None]):
         self.name, self.port, self.proc, self._stop = name, port, proc, stop
         self.start_seconds = 0.0
+        self.answers: dict[str, str] = {}  # scenario -> the status and size of one answer
 
     def pids(self) -> list[int]:
         found = [self.proc.pid]
@@ -289,6 +294,7 @@ class Client:
         self.conn: http.client.HTTPConnection | None = None
         self.context = _insecure()
         self.n = 0
+        self.last = ""  # status and size of the last answer, for the "answers" line
 
     def one(self, kind: str) -> None:
         http_port, https_port = self.upstream
@@ -298,15 +304,19 @@ class Client:
             )
             conn.set_tunnel("localhost", https_port)
             conn.request("GET", "/")
-            body = conn.getresponse().read()
+            answer = conn.getresponse()
+            body = answer.read()
             conn.close()
+            self.last = f"{answer.status} ({len(body):,} B)"
             if UPSTREAM_MARK not in body:
                 raise RuntimeError("CONNECT passthrough did not reach the upstream")
             return
+        self.n += 1
         if kind == "http":
             url = f"http://localhost:{http_port}/"
-        else:
-            self.n += 1
+        elif kind == "warned":  # a platform's home: the page itself
+            url = f"http://{domain(self.n * 7919 % (self.domains // PER_PLATFORM) * PER_PLATFORM)}/"
+        else:  # "redirect": any listed name; most are not their platform's home
             url = f"http://www.{domain(self.n * 7919 % self.domains)}/"
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.proxy_port, timeout=30)
@@ -318,6 +328,7 @@ class Client:
             self.conn.close()
             self.conn = None
             raise
+        self.last = f"{response.status} ({len(body):,} B)"
         if response.will_close:
             self.conn.close()
             self.conn = None
@@ -423,6 +434,14 @@ def start_all(
             proxy.stop()
             skipped.append(f"skipped: {name}: did not answer a warned request (see {work})")
             continue
+        sample = Client(proxy.port, upstream)
+        sample.domains = args.domains
+        for kind in args.kinds:  # what each scenario's answer is, to read the figures by
+            try:
+                sample.one(kind)
+                proxy.answers[kind] = sample.last
+            except (RuntimeError, OSError, http.client.HTTPException) as error:
+                proxy.answers[kind] = f"failed: {error}"
         running.append(proxy)
     return running, skipped
 
@@ -447,10 +466,12 @@ def main() -> int:
         help="also StaffGuard from this other checkout (--lean when given), to show a change "
         "before/after in one run",
     )
-    parser.add_argument("--only", nargs="+", choices=["http", "connect", "warned"], default=None)
+    parser.add_argument(
+        "--only", nargs="+", choices=["http", "connect", "warned", "redirect"], default=None
+    )
     args = parser.parse_args()
     args.domains = max(PER_PLATFORM, args.domains // PER_PLATFORM * PER_PLATFORM)
-    kinds = args.only or ["http", "connect", "warned"]
+    kinds = args.kinds = args.only or ["http", "connect", "warned"]
 
     with tempfile.TemporaryDirectory(prefix="staffguard-peers-") as tmp:
         work = Path(tmp)
@@ -486,10 +507,10 @@ def main() -> int:
                                 pool, kind, proxy, upstream, args.seconds, args.concurrency,
                                 args.domains,
                             )  # fmt: skip
+                            used = proxy.cpu_seconds() - cpu_before  # the req/s requests only
                             latencies, failed_one = worker(
                                 kind, proxy.port, upstream, args.seconds / 2, args.domains
                             )
-                            used = proxy.cpu_seconds() - cpu_before
                             cost.setdefault(key, []).append(used / max(rps * args.seconds, 1))
                             rates.setdefault(key, []).append(rps)
                             single.setdefault(key, []).extend(latencies)
@@ -507,6 +528,9 @@ def main() -> int:
                         f"  errors {errors[key]}",
                         flush=True,
                     )
+            for proxy in running:
+                answers = ", ".join(f"{kind} {text}" for kind, text in proxy.answers.items())
+                print(f"{'answers':8} {proxy.name:17} {answers}", flush=True)
             for proxy in running:
                 print(
                     f"{'memory':8} {proxy.name:17} RSS {proxy.rss_mib():6.0f} MiB "

@@ -22,7 +22,7 @@ from mitmproxy import http
 
 from policy_lists import Policy, Verdict, registrable_domain
 
-from . import flows, pages
+from . import answers, flows, pages
 from .spool import clean
 from .training import TrainingStatus
 
@@ -97,11 +97,7 @@ class Continues:
             training=self._training_step(flow, return_path, expires),
         )
         flow.metadata["staffguard_page"] = True
-        return http.Response.make(
-            403 if blocked else 200,
-            body.encode("utf-8", "replace"),
-            flows.page_headers("'none'"),
-        )
+        return answers.page(403 if blocked else 200, body.encode("utf-8", "replace"))
 
     def _training_step(self, flow: http.HTTPFlow, return_path: str, expires: int) -> str:
         """The one-time acknowledgment step when this staff member owes one; "" otherwise,
@@ -336,7 +332,7 @@ def _origin(req: http.Request) -> str:
 
 
 def _redirect(location: str) -> http.Response:
-    return http.Response.make(303, b"", {"Location": location, "Cache-Control": "no-store"})
+    return answers.redirect(location)
 
 
 def _first_domain(platform: dict[str, Any]) -> str:

@@ -36,6 +36,7 @@ class FieldChecks:
     def __init__(self, file: str, directory: Path | None = None):
         self.file = file
         self.directory = directory  # where a domains_file may be; None: nowhere
+        self._base: Path | None = None  # directory, resolved once: a list may name thousands
         self.problems: list[Problem] = []
 
     def where(self, node: Any, entry: str = "") -> Where:
@@ -87,7 +88,9 @@ class FieldChecks:
                 "domains_file",
             )
             return ""
-        base = self.directory.resolve()
+        if self._base is None:
+            self._base = self.directory.resolve()
+        base = self._base
         path = (base / str(raw)).resolve()
         label = f"domains_file {str(raw)[:200]!r}"
         if not path.is_relative_to(base) or not path.is_file():

@@ -3,6 +3,7 @@ hash, and it must decide exactly as a list read name by name would."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from policy_lists import PolicyError, compile_sources, load_policy
 from policy_lists.domains import is_public_suffix
 from policy_lists.hashed import CHUNK_CHARS, HashedDomains, text_chunks
 from policy_lists.schema.bulk import all_plain
-from policy_lists.schema.values import normalize_domain
+from policy_lists.schema.values import PLAIN_DOMAIN, normalize_domain
 
 LINES = 120_000  # about 2.5 MB of names: three chunks of the file
 
@@ -112,6 +113,10 @@ def test_a_hashed_index_keeps_the_last_number_given_to_a_name():
     assert listed.get("d.example") is None and len(listed) == 3
 
 
+EDGES = [
+    "a" * 63 + ".com", "a" * 64 + ".com", "a.b" + "c" * 63, "a.b" + "c" * 64, "a-.com", "a_.com",
+    "_a.com", "a-b_c.d-", "a..com", ".a.com", "a.com.", "a.c", "a.-c", "a.c-", "9.99", "a\nb.com",
+]  # fmt: skip
 label = st.text(alphabet="abcz09-_.", min_size=1, max_size=12)
 line = st.one_of(
     st.builds(lambda a, b: f"{a}.{b}", label, st.sampled_from(["com", "co.uk", "ck", "io", "x"])),
@@ -127,3 +132,14 @@ def test_a_chunk_called_plain_holds_only_names_the_line_by_line_check_keeps(line
     if all_plain("\n".join(lines)):
         for name in lines:
             assert normalize_domain(name) == name and not is_public_suffix(name), name
+
+
+# PLAIN_DOMAIN as first written (backtracking); the possessive spelling must match the same names.
+_BACKTRACKING = re.compile(r"(?:[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}\Z")
+_POSSESSIVE = re.compile(PLAIN_DOMAIN + r"\Z")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(line, st.text(alphabet="ab9-_.\n", max_size=70), st.sampled_from(EDGES)))
+def test_the_possessive_plain_domain_pattern_matches_the_same_names(text):
+    assert bool(_POSSESSIVE.match(text)) == bool(_BACKTRACKING.match(text)), text
