@@ -283,10 +283,7 @@ class StaffGuard:
         except Exception:
             log.exception("staffguard: %s failed; refused", flow.request.pretty_url)
             flow.response = None
-        if flow.response is None:
-            flow.response = http.Response.make(
-                403, b"This choice has expired or did not come from a warning page.", {}
-            )
+        _refuse_unless_answered(flow)
 
     def _fault(self, flow: http.HTTPFlow) -> None:
         """A fault in StaffGuard itself. Before a page is due the request passes, logged loudly;
@@ -498,10 +495,7 @@ class StaffGuard:
         except Exception:
             log.exception("staffguard: %s failed; refused", flow.request.pretty_url)
             flow.response = None
-        if flow.response is None:
-            flow.response = http.Response.make(
-                403, b"This choice has expired or did not come from a warning page.", {}
-            )
+        _refuse_unless_answered(flow)
 
     def _ping(self, flow: http.HTTPFlow) -> None:
         body = json.dumps({"staffguard": "proxy", "version": self._policy().version})
@@ -531,3 +525,12 @@ class StaffGuard:
         except Exception as error:
             log.exception("staffguard: event for %s not recorded", verdict.url)
             self.recorder.failed(f"event not built: {error!r}")
+
+
+def _refuse_unless_answered(flow: http.HTTPFlow) -> None:
+    """A request to the proxy's own path that got no answer (refused, or a fault) gets a 403:
+    it never goes on to the platform."""
+    if flow.response is None:
+        flow.response = http.Response.make(
+            403, b"This choice has expired or did not come from a warning page.", {}
+        )
