@@ -77,12 +77,12 @@ class PolicySource:
         """Fetch or re-read the policy if it changed; True when a new policy is in force."""
         try:
             compiled = self._fetch() if self.url else self._reread()
+            if compiled is None:
+                return False
+            policy = Policy(compiled)
         except (PolicyError, ValueError, KeyError, TypeError, AttributeError) as error:
             log.error("staffguard: new policy refused, keeping version %s:\n%s", self._v(), error)
             return False
-        if compiled is None:
-            return False
-        policy = Policy(compiled)
         self.policy = policy
         # A big list is millions of objects that live until the next policy: out of the cyclic
         # garbage collector's walks (0.4-0.7 s per full collection with 1M domains, a pause for
@@ -132,10 +132,10 @@ class PolicySource:
             if reply.status != 304:
                 log.warning("staffguard: admin site answered %s for the policy", reply.status)
             return None
-        compiled = reply.json()
         self.etag = reply.header("ETag")
-        Policy(compiled)  # refuse a document the engine cannot use before it replaces anything
-        return compiled
+        # refresh() builds the Policy, which refuses a document the engine cannot use before it
+        # replaces anything (building it here too cost a second index of every listed name)
+        return reply.json()
 
     def _save(self, compiled: Mapping[str, Any]) -> None:
         try:

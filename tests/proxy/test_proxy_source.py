@@ -83,6 +83,25 @@ def test_the_admin_site_is_polled_with_its_token_and_etag(tmp_path, admin):
     assert [path for _, path, _ in admin.requests] == ["/api/v1/policy"] * 3
 
 
+def test_a_fetched_policy_is_indexed_once(tmp_path, admin, monkeypatch):
+    """Each Policy indexes every listed name (seconds for millions): one per new document."""
+    import proxy_addons.source
+
+    built = []
+
+    class Counted(proxy_addons.source.Policy):
+        def __init__(self, compiled: dict) -> None:
+            built.append(compiled["version"])
+            super().__init__(compiled)
+
+    monkeypatch.setattr(proxy_addons.source, "Policy", Counted)
+    admin.set_policy(district_policy(tmp_path, 10))
+    source = PolicySource([admin.url], tmp_path / "data")
+    admin.set_policy(district_policy(tmp_path, 20))
+    assert source.refresh() is True
+    assert len(built) == 2 and built[1] == source.policy.version != built[0]
+
+
 def test_a_proxy_starts_on_the_last_good_policy_when_the_admin_site_is_down(tmp_path, admin):
     admin.set_policy(district_policy(tmp_path, 10))
     PolicySource([admin.url], tmp_path / "data")
