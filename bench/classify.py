@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 import urllib.parse
 from pathlib import Path
 
@@ -275,6 +276,27 @@ def mix_figures(urls: list[str], rounds: int) -> None:
     print(f"ratio classify cost / urlsplit cost: {split / decide:.2f}x (aim: <= 3x)")
 
 
+def long_host_figures(rounds: int) -> None:
+    """A 64 KiB host ending in a listed domain: classify now (last 253 characters looked up)
+    beside the uncut walk it replaced (every parent of the whole host hashed)."""
+    policy = load_policy()
+    host = "a1b2c3d4." * (64 * 1024 // 9) + "tiktok.com"
+    url = f"https://{host}/@lincolnhigh"
+
+    def uncut_walk() -> None:
+        name = host
+        while policy._domains.get(name) is None and "." in name:
+            name = name[name.find(".") + 1 :]
+
+    for label, function in (
+        ("classify, now", lambda: policy.classify(url)),
+        ("uncut walk", uncut_walk),
+    ):
+        best = min(timeit.repeat(function, number=1, repeat=max(rounds, 3)))
+        print(f"64 KiB host ending in tiktok.com, {label}: {best * 1000:.2f} ms")
+    print(f"  verdict: {policy.classify(url).action}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--urls", type=int, default=100_000)
@@ -298,7 +320,13 @@ def main() -> None:
         help="another checkout (say `git archive` of main) whose engine loads the same list, "
         "alternating round by round with this one",
     )
+    parser.add_argument(
+        "--long-host", action="store_true", help="only the cost of a 64 KiB host (bench line)"
+    )
     args = parser.parse_args()
+    if args.long_host:
+        long_host_figures(args.rounds)
+        return
     if args.quick:
         args.urls, args.domains = 20_000, 100_000
     if args.feed_only:

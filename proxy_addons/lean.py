@@ -11,7 +11,8 @@ less work per event:
 * mitmproxy's deprecated ``add_log`` relay (a pipe write and an event per log record) is off
   when no addon takes it, and records below the terminal's verbosity are not made;
 * addons whose options are at their idle defaults are dropped before the proxy serves (map
-  local/remote, replays, anticache, sticky cookies, the flow dumper at ``--flow-detail=0``...);
+  local/remote, replays, anticache, sticky cookies, the flow dumper at ``--flow-detail=0``, the
+  mitm.it onboarding app at ``onboarding=false``...);
   setting such an option keeps its addon, so no mitmdump feature goes missing.
 
 With ``STAFFGUARD_REUSE_PORT=1`` (set by ``--workers N``) the listening sockets take
@@ -55,6 +56,9 @@ IDLE_UNLESS: dict[str, Callable[[Any], bool]] = {
     "updatealtsvc": lambda o: any(m.startswith("reverse") for m in o.mode),
     "stripdnshttpsrecords": lambda o: any(m.startswith(("dns", "wireguard")) for m in o.mode),
     "dnsresolver": lambda o: any(m.startswith(("dns", "wireguard", "local")) for m in o.mode),
+    # the mitm.it certificate page: on by default (mitmdump's behaviour); a district that
+    # installs the CA by policy sets onboarding=false and saves its hook on every request
+    "onboarding": lambda o: o.onboarding,
 }
 
 

@@ -8,6 +8,8 @@ keeps the old one in force (and says so in the log).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import json
 import logging
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from policy_lists import DEFAULTS, Policy, PolicyError, compile_sources
-from staffguard_common.files import write_atomic
+from staffguard_common.files import write_atomic_json
 from staffguard_common.http import call
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,37 @@ log = logging.getLogger(__name__)
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
+
+
+def shed_listed_text(policy: Policy) -> None:
+    """Drop a ``domains_file``'s names from the policy's document once they are indexed and the
+    document is saved: the proxy then reads only the first of them (a platform's home domain,
+    ``continues.py``), and the text is most of a big list's memory (138 MB of ~500 MB for five
+    million names). The document stays a valid compiled policy apart from that text.
+
+    glibc keeps freed small blocks for reuse instead of giving them back, so the memory
+    is handed back explicitly (``malloc_trim``) where that call exists.
+    """
+    shed = False
+    for raw in policy.compiled["platforms"]:
+        text = raw.get("domains_text")
+        if text and "\n" in text:
+            raw["domains_text"] = text.partition("\n")[0]
+            shed = True
+    if shed and _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> Any:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _libc()
 
 
 class PolicySource:
@@ -61,14 +94,17 @@ class PolicySource:
                     cached.version,
                     error,
                 )
+                shed_listed_text(cached)
                 return cached
             self._save(policy.compiled)
+            shed_listed_text(policy)
             return policy
         if self.refresh():
             return self.policy
         cached = self._load_cache()
         if cached is not None:
             log.warning("staffguard: admin site unreachable; using the last good policy on disk")
+            shed_listed_text(cached)
             return cached
         log.warning("staffguard: admin site unreachable and no policy on disk; shipped defaults")
         return Policy(compile_sources())
@@ -77,18 +113,19 @@ class PolicySource:
         """Fetch or re-read the policy if it changed; True when a new policy is in force."""
         try:
             compiled = self._fetch() if self.url else self._reread()
+            if compiled is None:
+                return False
+            policy = Policy(compiled)
         except (PolicyError, ValueError, KeyError, TypeError, AttributeError) as error:
             log.error("staffguard: new policy refused, keeping version %s:\n%s", self._v(), error)
             return False
-        if compiled is None:
-            return False
-        policy = Policy(compiled)
         self.policy = policy
         # A big list is millions of objects that live until the next policy: out of the cyclic
         # garbage collector's walks (0.4-0.7 s per full collection with 1M domains, a pause for
         # every client). Refcounting still frees the old policy.
         gc.freeze()
         self._save(compiled)
+        shed_listed_text(policy)
         log.info("staffguard: policy version %s in force", policy.version)
         return True
 
@@ -132,15 +169,15 @@ class PolicySource:
             if reply.status != 304:
                 log.warning("staffguard: admin site answered %s for the policy", reply.status)
             return None
-        compiled = reply.json()
         self.etag = reply.header("ETag")
-        Policy(compiled)  # refuse a document the engine cannot use before it replaces anything
-        return compiled
+        # refresh() builds the Policy, which refuses a document the engine cannot use before it
+        # replaces anything (building it here too cost a second index of every listed name)
+        return reply.json()
 
     def _save(self, compiled: Mapping[str, Any]) -> None:
         try:
             self.cache.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.cache, json.dumps(compiled))
+            write_atomic_json(self.cache, compiled)
         except OSError as error:
             log.warning("staffguard: cannot keep the policy on disk: %s", error)
 

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from staffguard_common.files import secret_file, write_atomic
+from staffguard_common.files import secret_file, write_atomic, write_atomic_json
 from staffguard_common.http import call
 from staffguard_testkit.upstream import Reply, Upstream
 
@@ -27,6 +27,19 @@ def test_a_failed_atomic_write_keeps_the_old_file(tmp_path):
     with pytest.raises(OSError):
         write_atomic(path, "new")
     assert path.read_text() == "old"
+
+
+def test_an_atomic_json_write_streams_the_value_and_a_failure_keeps_the_old_file(tmp_path):
+    path = tmp_path / "policy.json"
+    path.write_text("old")
+    value = {"text": "é\n" * 100_000, "n": [1, None, True]}
+    write_atomic_json(path, value)
+    assert json.loads(path.read_text(encoding="utf-8")) == value
+    assert os.listdir(tmp_path) == ["policy.json"]
+    with pytest.raises(TypeError):
+        write_atomic_json(path, {"not json": object()})
+    assert json.loads(path.read_text(encoding="utf-8")) == value, "the old file, whole"
+    assert os.listdir(tmp_path) == ["policy.json"], "no temporary left"
 
 
 def test_a_secret_file_is_made_private_and_kept(tmp_path):

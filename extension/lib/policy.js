@@ -217,9 +217,25 @@ function compile(policy) {
   return compiled;
 }
 
+export const MAX_DNS_NAME = 253; // characters of a DNS name in text form
+
+/**
+ * `host` if it can be a DNS name; else its last labels that fit in MAX_DNS_NAME. Walking every
+ * parent of a 64 KiB host hashes each one (quadratic); a listed domain is at the end of a host,
+ * so the labels kept are the ones it can be and a long host never loses its warning.
+ * (policy_lists/engine.py `dns_tail`, its twin.)
+ */
+export function dnsTail(host) {
+  if (host.length <= MAX_DNS_NAME) return host;
+  const tail = host.slice(-MAX_DNS_NAME - 1);
+  const dot = tail.indexOf(".");
+  return dot < 0 ? "" : tail.slice(dot + 1);
+}
+
 /** The platform whose domain is `host` or its nearest listed parent. */
 export function platformForHost(policy, host) {
   const { domains } = compile(policy);
+  host = dnsTail(host);
   let name = host;
   for (;;) {
     const platform = domains.get(name);

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { classify, pathSegments, parseTarget } from "../lib/policy.js";
+import { classify, dnsTail, MAX_DNS_NAME, pathSegments, parseTarget } from "../lib/policy.js";
 import { ipInNetwork, parseIp } from "../lib/ip.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -92,4 +92,16 @@ test("IPv6 zones are ignored and brackets stripped, as Python's ipaddress does",
     classify(policy, "https://example.org/", { clientIp: "[[10.77.1.1]]" }).exempt,
     classify(policy, "https://example.org/", { clientIp: "10.77.1.1" }).exempt,
   );
+});
+
+test("a 64 KiB host ending in a listed domain is still warned (its last 253 characters decide)", () => {
+  const host = "a1b2c3d4.".repeat(Math.floor((64 * 1024) / 9)) + "tiktok.com";
+  const verdict = classify(scenarios.defaults, `https://${host}/@lincolnhigh`);
+  assert.equal(verdict.platform_id, "tiktok");
+  assert.equal(verdict.action, "warn");
+  assert.equal(dnsTail("www.tiktok.com"), "www.tiktok.com");
+  assert.equal(dnsTail("a".repeat(250) + ".com"), "com");
+  assert.equal(dnsTail("b." + "a".repeat(249) + ".com"), "a".repeat(249) + ".com");
+  assert.equal(dnsTail("x".repeat(300)), "");
+  assert.ok(dnsTail(host).length <= MAX_DNS_NAME);
 });

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from policy_lists import PolicyError, compile_sources, load_policy
 from policy_lists.domains import is_public_suffix
+from policy_lists.engine import MAX_DNS_NAME, dns_tail
 from policy_lists.hashed import CHUNK_CHARS, HashedDomains, text_chunks
 from policy_lists.schema.bulk import all_plain
 from policy_lists.schema.values import PLAIN_DOMAIN, normalize_domain
@@ -143,3 +144,40 @@ _POSSESSIVE = re.compile(PLAIN_DOMAIN + r"\Z")
 @given(st.one_of(line, st.text(alphabet="ab9-_.\n", max_size=70), st.sampled_from(EDGES)))
 def test_the_possessive_plain_domain_pattern_matches_the_same_names(text):
     assert bool(_POSSESSIVE.match(text)) == bool(_BACKTRACKING.match(text)), text
+
+
+def long_host(ending: str, size: int = 64 * 1024) -> str:
+    """A host of ``size`` characters of short labels, then ``ending``: longer than any DNS name."""
+    labels = "a1b2c3d4." * (size // 9)
+    return labels + ending
+
+
+def test_a_64_kib_host_ending_in_a_listed_domain_is_still_warned():
+    """Over-long hosts are looked up by their last 253 characters (the cost: a bench line,
+    bench/classify.py --long-host); the listed part is at the end, so the warning stays."""
+    policy = load_policy()
+    host = long_host("tiktok.com")
+    verdict = policy.classify(f"https://{host}/@lincolnhigh")
+    assert (verdict.platform_id, verdict.action) == ("tiktok", "warn")
+    assert policy.platform_for_host(long_host("wikipedia.org")) is not None, "an allowed one too"
+    assert policy.classify(f"https://{long_host('lincolnbank.com')}/").platform_id is None
+
+
+def test_a_long_host_ending_in_a_name_of_a_large_file_is_still_listed(tmp_path):
+    listed = names(2_000)
+    policy = load_policy(big_list(tmp_path, listed))
+    assert policy.platform_for_host(long_host(listed[-1], 1000)).id == "blocked"
+    assert policy.platform_for_host(long_host(listed[-1][1:], 1000)) is None, "a label cut"
+
+
+@pytest.mark.parametrize(
+    ("host", "tail"),
+    [
+        ("www.tiktok.com", "www.tiktok.com"),
+        ("a" * 250 + ".com", "com"),  # 254 characters: the first label does not fit
+        ("b." + "a" * 249 + ".com", "a" * 249 + ".com"),  # the cut falls on the dot: 253 kept
+        ("x" * 300, ""),  # one label longer than any name: nothing can be listed
+    ],
+)
+def test_the_dns_tail_keeps_whole_labels_that_fit(host, tail):
+    assert dns_tail(host) == tail and len(dns_tail(host)) <= MAX_DNS_NAME

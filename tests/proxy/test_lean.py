@@ -116,6 +116,24 @@ def test_idle_addons_leave_the_chain_and_set_options_keep_theirs():
     assert "mapremote" in chain and "dumper" in chain and "mapremote" not in dropped
 
 
+def test_onboarding_false_drops_the_onboarding_app_and_the_default_serves_mitm_it(lean):
+    async def dropped(**settings: object) -> list[str]:
+        opts = options.Options()
+        master = LeanMaster(opts, with_termlog=False)
+        opts.update(**settings)
+        return master.drop_idle()
+
+    assert "onboarding" not in asyncio.run(dropped()), "mitmdump's default: mitm.it served"
+    assert "onboarding" in asyncio.run(dropped(onboarding=False)), "no hook on any request"
+    proxy = lean("--set", "connection_strategy=lazy")
+    response, body, _ = proxy.get("http://mitm.it/")
+    assert response.status == 200 and b"mitmproxy" in body.lower(), "the certificate page"
+    # a mapped host as the onboarding host: served by the upstream once the app is gone
+    off = lean("--set", "onboarding=false", "--set", "onboarding_host=setup.wikipedia.org")
+    response, body, _ = off.get("http://setup.wikipedia.org/")
+    assert response.status == 200 and b"upstream page" in body, "not the onboarding app"
+
+
 def test_every_hook_gets_each_event_also_from_addons_added_later():
     seen: list[str] = []
 

@@ -3,6 +3,7 @@ an ETag, and the last good policy on disk whenever the new one is missing or bad
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -81,6 +82,45 @@ def test_the_admin_site_is_polled_with_its_token_and_etag(tmp_path, admin):
     assert first["Authorization"] == "Bearer t0k" and "If-None-Match" not in first
     assert second["If-None-Match"] == third["If-None-Match"] != ""
     assert [path for _, path, _ in admin.requests] == ["/api/v1/policy"] * 3
+
+
+def test_a_fetched_policy_is_indexed_once(tmp_path, admin, monkeypatch):
+    """Each Policy indexes every listed name (seconds for millions): one per new document."""
+    import proxy_addons.source
+
+    built = []
+
+    class Counted(proxy_addons.source.Policy):
+        def __init__(self, compiled: dict) -> None:
+            built.append(compiled["version"])
+            super().__init__(compiled)
+
+    monkeypatch.setattr(proxy_addons.source, "Policy", Counted)
+    admin.set_policy(district_policy(tmp_path, 10))
+    source = PolicySource([admin.url], tmp_path / "data")
+    admin.set_policy(district_policy(tmp_path, 20))
+    assert source.refresh() is True
+    assert len(built) == 2 and built[1] == source.policy.version != built[0]
+
+
+def test_a_big_list_is_kept_once_indexed_and_saved_whole(tmp_path):
+    """The proxy drops a domains_file's text (most of a big list's memory) after indexing it,
+    and keeps only its first name (a platform's home); the last good copy on disk keeps all."""
+    names = [f"site{n}.blocked.example" for n in range(500)]
+    (tmp_path / "blocked.txt").write_text("\n".join(names) + "\n")
+    listed = "platforms:\n  - {id: blocked, name: Blocked, category: social_media, "
+    write(tmp_path / "big.yaml", listed + "domains_file: blocked.txt}\n")
+    for source in (
+        PolicySource([str(tmp_path / "big.yaml")], tmp_path / "data"),
+        PolicySource([str(tmp_path / "nowhere.yaml")], tmp_path / "data"),  # the saved copy
+    ):
+        kept = {p["id"]: p for p in source.policy.compiled["platforms"]}["blocked"]
+        assert kept["domains_text"] == names[0], "only the home domain"
+        for name in (names[0], names[250], names[-1]):
+            assert source.policy.platform_for_host(f"www.{name}").id == "blocked"
+    saved = json.loads((tmp_path / "data" / "policy.json").read_text())
+    text = {p["id"]: p for p in saved["platforms"]}["blocked"]["domains_text"]
+    assert text.split("\n") == names
 
 
 def test_a_proxy_starts_on_the_last_good_policy_when_the_admin_site_is_down(tmp_path, admin):
