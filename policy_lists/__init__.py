@@ -33,6 +33,7 @@ def compile_sources(*sources: str | Path) -> dict:
     return compile_documents([read_source(s) for s in (sources or (DEFAULTS,))])
 
 
-def load_policy(*sources: str | Path) -> Policy:
-    """A Policy from sources in layering order; with none, the shipped defaults."""
-    return Policy(compile_sources(*sources))
+def load_policy(*sources: str | Path, keep_listed_text: bool = True) -> Policy:
+    """A Policy from sources in layering order; with none, the shipped defaults.
+    ``keep_listed_text``: see :class:`Policy` (False lowers a big list's peak memory)."""
+    return Policy(compile_sources(*sources), keep_listed_text=keep_listed_text)

@@ -17,6 +17,7 @@ from typing import Any
 
 from .feeds import FeedHit, FeedIndex
 from .hashed import HashedDomains
+from .memory import give_back
 from .operations import header, is_upgrade, operations
 from .urls import Target, parse_target, path_segments
 from .vocabulary import ACTIVITIES
@@ -105,6 +106,10 @@ class _Platform:
         return bool(self.rules) or any(v[0] != "allow" for v in self.verdicts.values())
 
 
+# Listed text dropped between hand-backs (``keep_listed_text=False``): 16 MB, a handful of
+# malloc_trim calls for a five-million-name list (each walks the heap's free blocks)
+_GIVE_BACK_CHARS = 4 << 20
+
 MAX_DNS_NAME = 253  # characters of a DNS name in text form (RFC 1035's 255 octets on the wire)
 
 
@@ -125,7 +130,13 @@ def dns_tail(host: str) -> str:
 class Policy:
     """A compiled policy document with the indexes that make ``classify`` fast."""
 
-    def __init__(self, compiled: Mapping[str, Any]):
+    def __init__(self, compiled: Mapping[str, Any], *, keep_listed_text: bool = True):
+        """``keep_listed_text=False``: each platform's ``domains_text`` is cut to its first
+        name as soon as it is indexed, so the names' text (138 MB at five million names) and
+        the index never exist whole together, the peak of a big list's load. The document is
+        changed in place (still a valid compiled policy, apart from the names): save it first
+        if it is kept anywhere. The first name stays because it is the platform's home domain
+        (``proxy_addons/continues.py``)."""
         self.compiled = compiled
         self.version: str = compiled["version"]
         self.settings: Mapping[str, Any] = compiled["settings"]
@@ -134,6 +145,7 @@ class Policy:
         self._listed = HashedDomains()
         self._listed_platforms: list[_Platform] = []
         self.platforms: dict[str, _Platform] = {}
+        shed = 0  # characters of listed text dropped and not yet handed back
         for raw in compiled["platforms"]:
             platform = _Platform(
                 id=raw["id"],
@@ -151,6 +163,14 @@ class Policy:
             if raw.get("domains_text"):
                 self._listed.add(raw["domains_text"], len(self._listed_platforms))
                 self._listed_platforms.append(platform)
+                if not keep_listed_text:
+                    shed += len(raw["domains_text"])
+                    raw["domains_text"] = raw["domains_text"].partition("\n")[0]
+                    if shed >= _GIVE_BACK_CHARS:  # the freed text, before the index grows on
+                        give_back()
+                        shed = 0
+        if shed:
+            give_back()
         self._exemptions = [
             (e["name"], frozenset(e["users"]), tuple(e["user_domains"]), _ranges(e))
             for e in compiled["exemptions"]

@@ -8,8 +8,6 @@ keeps the old one in force (and says so in the log).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import json
 import logging
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from policy_lists import DEFAULTS, Policy, PolicyError, compile_sources
+from policy_lists.memory import give_back
 from staffguard_common.files import write_atomic_json
 from staffguard_common.http import call
 
@@ -34,8 +33,9 @@ def shed_listed_text(policy: Policy) -> None:
     ``continues.py``), and the text is most of a big list's memory (138 MB of ~500 MB for five
     million names). The document stays a valid compiled policy apart from that text.
 
-    glibc keeps freed small blocks for reuse instead of giving them back, so the memory
-    is handed back explicitly (``malloc_trim``) where that call exists.
+    For a policy the proxy checked itself (list files, the copy on disk) the engine drops the
+    text while indexing instead (``Policy(..., keep_listed_text=False)``), which also lowers
+    the peak; this is for a document from the admin site, saved only once it is indexed.
     """
     shed = False
     for raw in policy.compiled["platforms"]:
@@ -43,20 +43,8 @@ def shed_listed_text(policy: Policy) -> None:
         if text and "\n" in text:
             raw["domains_text"] = text.partition("\n")[0]
             shed = True
-    if shed and _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _libc() -> Any:
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
-
-
-_LIBC = _libc()
+    if shed:
+        give_back()
 
 
 class PolicySource:
@@ -80,7 +68,7 @@ class PolicySource:
         if not self.url:
             self._stamp = self._file_stamp()
             try:
-                policy = Policy(compile_sources(*self.files))
+                compiled = compile_sources(*self.files)
             except PolicyError as error:
                 # A proxy that does not start breaks everyone's browsing: run on the last good
                 # policy when there is one, and refuse to start (a clear error) when there is not.
@@ -94,17 +82,16 @@ class PolicySource:
                     cached.version,
                     error,
                 )
-                shed_listed_text(cached)
                 return cached
-            self._save(policy.compiled)
-            shed_listed_text(policy)
-            return policy
+            # Saved before it is indexed, so that each list's text can go as it is indexed
+            # (the peak of a big list's start); compile_sources has checked it already.
+            self._save(compiled)
+            return Policy(compiled, keep_listed_text=False)
         if self.refresh():
             return self.policy
         cached = self._load_cache()
         if cached is not None:
             log.warning("staffguard: admin site unreachable; using the last good policy on disk")
-            shed_listed_text(cached)
             return cached
         log.warning("staffguard: admin site unreachable and no policy on disk; shipped defaults")
         return Policy(compile_sources())
@@ -115,7 +102,11 @@ class PolicySource:
             compiled = self._fetch() if self.url else self._reread()
             if compiled is None:
                 return False
-            policy = Policy(compiled)
+            if self.url:  # unchecked until indexed: saved only once the engine takes it
+                policy = Policy(compiled)
+            else:  # checked by compile_sources: saved first, its text dropped as it is indexed
+                self._save(compiled)
+                policy = Policy(compiled, keep_listed_text=False)
         except (PolicyError, ValueError, KeyError, TypeError, AttributeError) as error:
             log.error("staffguard: new policy refused, keeping version %s:\n%s", self._v(), error)
             return False
@@ -124,8 +115,9 @@ class PolicySource:
         # garbage collector's walks (0.4-0.7 s per full collection with 1M domains, a pause for
         # every client). Refcounting still frees the old policy.
         gc.freeze()
-        self._save(compiled)
-        shed_listed_text(policy)
+        if self.url:
+            self._save(compiled)
+            shed_listed_text(policy)
         log.info("staffguard: policy version %s in force", policy.version)
         return True
 
@@ -184,7 +176,9 @@ class PolicySource:
     def _load_cache(self) -> Policy | None:
         """The last good policy, or None: a cache the engine cannot use is no cache."""
         try:
-            return Policy(json.loads(self.cache.read_text(encoding="utf-8")))
+            # the copy on disk keeps the names: the one in memory needs only the index
+            compiled = json.loads(self.cache.read_text(encoding="utf-8"))
+            return Policy(compiled, keep_listed_text=False)
         except FileNotFoundError:
             return None
         except Exception as error:

@@ -181,3 +181,22 @@ def test_a_long_host_ending_in_a_name_of_a_large_file_is_still_listed(tmp_path):
 )
 def test_the_dns_tail_keeps_whole_labels_that_fit(host, tail):
     assert dns_tail(host) == tail and len(dns_tail(host)) <= MAX_DNS_NAME
+
+
+def test_a_policy_can_drop_each_lists_text_once_indexed(tmp_path):
+    """keep_listed_text=False (the proxy's load) classifies as before; each domains_file's text
+    is cut to its first name, the platform's home, and the inline names are untouched."""
+    listed = names(LINES)
+    extra = "  - {id: inline, name: Inline, category: social_media, domains: [inline.example]}\n"
+    path = big_list(tmp_path, listed, extra)
+    kept = load_policy(path)
+    shed = load_policy(path, keep_listed_text=False)
+    for name in [*listed[:: LINES // 50], listed[-1], "inline.example", "other.example"]:
+        url = f"https://www.{name}/x"
+        assert shed.classify(url) == kept.classify(url), name
+    platforms = {p["id"]: p for p in shed.compiled["platforms"]}
+    assert platforms["blocked"]["domains_text"] == listed[0]
+    assert platforms["inline"]["domains"] == ["inline.example"]
+    assert {p["id"]: p for p in kept.compiled["platforms"]}["blocked"]["domains_text"].count(
+        "\n"
+    ) == (LINES - 1)

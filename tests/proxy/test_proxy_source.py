@@ -123,6 +123,25 @@ def test_a_big_list_is_kept_once_indexed_and_saved_whole(tmp_path):
     assert text.split("\n") == names
 
 
+def test_an_edited_big_list_is_saved_whole_before_its_text_is_dropped(tmp_path):
+    """A re-read list file is saved first, then indexed with its text dropped as it goes."""
+    (tmp_path / "blocked.txt").write_text("old.blocked.example\n")
+    listed = "platforms:\n  - {id: blocked, name: Blocked, category: social_media, "
+    write(tmp_path / "big.yaml", listed + "domains_file: blocked.txt}\n")
+    source = PolicySource([str(tmp_path / "big.yaml")], tmp_path / "data")
+    names = [f"site{n}.blocked.example" for n in range(300)]
+    (tmp_path / "blocked.txt").write_text("\n".join(names) + "\n")
+    write(tmp_path / "big.yaml", listed + "domains_file: blocked.txt, note: edited}\n")
+    assert source.refresh() is True
+    kept = {p["id"]: p for p in source.policy.compiled["platforms"]}["blocked"]
+    assert kept["domains_text"] == names[0]
+    assert source.policy.platform_for_host(f"a.{names[-1]}").id == "blocked"
+    assert source.policy.platform_for_host("old.blocked.example") is None
+    saved = json.loads((tmp_path / "data" / "policy.json").read_text())
+    text = {p["id"]: p for p in saved["platforms"]}["blocked"]["domains_text"]
+    assert text.split("\n") == names
+
+
 def test_a_proxy_starts_on_the_last_good_policy_when_the_admin_site_is_down(tmp_path, admin):
     admin.set_policy(district_policy(tmp_path, 10))
     PolicySource([admin.url], tmp_path / "data")
