@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from .feeds import FeedHit, FeedIndex
-from .hashed import HashedDomains
+from .hashed import HashedDomains, first_line
 from .memory import give_back
 from .operations import header, is_upgrade, operations
 from .urls import Target, parse_target, path_segments
@@ -165,7 +165,7 @@ class Policy:
                 self._listed_platforms.append(platform)
                 if not keep_listed_text:
                     shed += len(raw["domains_text"])
-                    raw["domains_text"] = raw["domains_text"].partition("\n")[0]
+                    raw["domains_text"] = first_line(raw["domains_text"])
                     if shed >= _GIVE_BACK_CHARS:  # the freed text, before the index grows on
                         give_back()
                         shed = 0

@@ -56,3 +56,10 @@ def text_chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[str]:
         end = len(text) if end < 0 else end
         yield text[start:end]
         start = end + 1
+
+
+def first_line(text: str) -> str:
+    """The text up to its first newline. Not ``partition``: that copies all the rest, the
+    whole of a five-million-name list but its first name."""
+    end = text.find("\n")
+    return text if end < 0 else text[:end]

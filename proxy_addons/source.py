@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from policy_lists import DEFAULTS, Policy, PolicyError, compile_sources
+from policy_lists.hashed import first_line
 from policy_lists.memory import give_back
 from staffguard_common.files import write_atomic_json
 from staffguard_common.http import call
@@ -41,7 +42,7 @@ def shed_listed_text(policy: Policy) -> None:
     for raw in policy.compiled["platforms"]:
         text = raw.get("domains_text")
         if text and "\n" in text:
-            raw["domains_text"] = text.partition("\n")[0]
+            raw["domains_text"] = first_line(text)
             shed = True
     if shed:
         give_back()

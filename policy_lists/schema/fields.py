@@ -114,10 +114,13 @@ class FieldChecks:
         except (OSError, UnicodeDecodeError) as error:
             self.fail(where, f"{label} cannot be read ({error.__class__.__name__})", "domains_file")
             return ""
+        plain = [all_plain(chunk) for chunk in text_chunks(text)]
+        if all(plain):  # the usual big list: the text is its names as it stands, no second copy
+            return text
         parts = []
         lines_before = 0
-        for chunk in text_chunks(text):
-            if all_plain(chunk):
+        for chunk, is_plain in zip(text_chunks(text), plain, strict=True):
+            if is_plain:
                 parts.append(chunk)
             else:
                 parts.extend(self._domains_lines(chunk, lines_before, where, label))

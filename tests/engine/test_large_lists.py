@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from policy_lists import PolicyError, compile_sources, load_policy
 from policy_lists.domains import is_public_suffix
 from policy_lists.engine import MAX_DNS_NAME, dns_tail
-from policy_lists.hashed import CHUNK_CHARS, HashedDomains, text_chunks
+from policy_lists.hashed import CHUNK_CHARS, HashedDomains, first_line, text_chunks
 from policy_lists.schema.bulk import all_plain
 from policy_lists.schema.values import PLAIN_DOMAIN, normalize_domain
 
@@ -200,3 +200,10 @@ def test_a_policy_can_drop_each_lists_text_once_indexed(tmp_path):
     assert {p["id"]: p for p in kept.compiled["platforms"]}["blocked"]["domains_text"].count(
         "\n"
     ) == (LINES - 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "first"), [("a.example\nb.example", "a.example"), ("a.example", "a.example"), ("", "")]
+)
+def test_the_first_line_of_a_list(text, first):
+    assert first_line(text) == first
