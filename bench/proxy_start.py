@@ -52,13 +52,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--domains", type=int, default=5_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--per-platform", type=int, default=1000, help="names per domains_file (one big file: all)"
+    )
     parser.add_argument("--baseline", type=Path, help="another checkout, e.g. git archive of main")
     args = parser.parse_args()
     roots = {"this checkout": Path(__file__).resolve().parent.parent}
     if args.baseline:
         roots["baseline"] = args.baseline.resolve()
     with tempfile.TemporaryDirectory() as folder:
-        policy = write_big_list(Path(folder), args.domains, True, 1000)
+        policy = write_big_list(Path(folder), args.domains, True, args.per_platform)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in roots}
         for _ in range(args.rounds):
             for name, root in roots.items():
@@ -66,7 +69,8 @@ def main() -> None:
     for name, figures in runs.items():
         median = {k: statistics.median(f[k] for f in figures) for k in figures[0]}
         print(
-            f"proxy start with {args.domains:,} listed domains ({name}): "
+            f"proxy start with {args.domains:,} listed domains, {args.per_platform:,} a file "
+            f"({name}): "
             f"{median['cpu_seconds']:.2f} s CPU, peak RSS {median['peak_mb']:.0f} MB, "
             f"RSS once started {median['rss_mb']:.0f} MB; median of {args.rounds}"
         )
