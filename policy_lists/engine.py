@@ -136,7 +136,7 @@ class Policy:
         the index never exist whole together, the peak of a big list's load. The document is
         changed in place (still a valid compiled policy, apart from the names): save it first
         if it is kept anywhere. The first name stays because it is the platform's home domain
-        (``proxy_addons/continues.py``)."""
+        (where a consumer shows a warning page on another of the platform's domains)."""
         self.compiled = compiled
         self.version: str = compiled["version"]
         self.settings: Mapping[str, Any] = compiled["settings"]
