@@ -107,10 +107,19 @@ class StaffGuard:
             "~/.staffguard-proxy",
             "Directory for the event spool, the last good policy and the secret.",
         )
+        loader.add_option(
+            "staffguard_fast_connect",
+            bool,
+            True,
+            "With staffguard proxy --lean: a CONNECT to a host that needs no decision is relayed "
+            "by StaffGuard's front door without mitmproxy's layers (off: mitmproxy relays it).",
+        )
 
     def configure(self, updated: set[str]) -> None:
-        if not any(name.startswith("staffguard_") for name in updated) and self.source:
-            return
+        if self.source and not any(
+            name.startswith("staffguard_") and name != "staffguard_fast_connect" for name in updated
+        ):
+            return  # nothing of the guard's own changed (the front door reads its option live)
         opts = ctx.options
         data = Path(opts.staffguard_data).expanduser()
         try:
@@ -182,19 +191,28 @@ class StaffGuard:
             sni = data.client_hello.sni or ""
             address = data.context.server.address
             target = str(address[0]) if address else ""
-            names = [name for name in (sni, target) if name]
-            if any(self._policy().needs_decision(name) for name in names):
+            if not self.passes_through([name for name in (sni, target) if name]):
                 return
-            extra = district_hosts(self._policy())
-            if any(is_lms_host(name, extra) for name in names):
-                return  # an LMS host with assignment routes: its posts are read (lms_hook)
             data.ignore_connection = True
-            host = sni or target
-            if host and self.counts and self._policy().platform_for_host(host.lower()) is None:
-                self.counts.record(host)
+            self.count_passthrough(sni or target)
         except Exception:
             log.exception("staffguard: tls_clienthello failed; passing the connection through")
             data.ignore_connection = True
+
+    def passes_through(self, names: list[str]) -> bool:
+        """Whether a connection named so needs no decision: no name on a list that can warn,
+        block or mark, and none an LMS host whose assignment posts are read (``lms_hook``).
+        Also the lean proxy's front door asks this of a CONNECT host (``front.py``)."""
+        policy = self._policy()
+        if any(policy.needs_decision(name) for name in names):
+            return False
+        extra = district_hosts(policy)
+        return not any(is_lms_host(name, extra) for name in names)
+
+    def count_passthrough(self, host: str) -> None:
+        """One more connection to ``host`` for "unclassified sites staff use most"."""
+        if host and self.counts and self._policy().platform_for_host(host.lower()) is None:
+            self.counts.record(host)
 
     # --- requests ----------------------------------------------------------------------
 

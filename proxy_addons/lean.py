@@ -35,6 +35,8 @@ from mitmproxy.addons import termlog
 from mitmproxy.tools import cmdline, dump
 from mitmproxy.tools.main import run
 
+from . import front
+
 log = logging.getLogger(__name__)
 
 # addon name -> whether the current options give it work to do (else it is dropped)
@@ -102,6 +104,18 @@ class HookTable(addonmanager.AddonManager):
         if found is None:
             found = [pair for addon in self.chain for pair in self._iter_hooks(addon, event)]
             self._table[event.name] = found
+        return found
+
+    def hooks_named(self, name: str) -> list[tuple[Any, Callable[..., Any]]]:
+        """The (addon, function) pairs that take the event called ``name``."""
+        found = self._table.get(name)
+        if found is None:
+            found = [
+                (part, func)
+                for part in addonmanager.traverse(self.chain)
+                if callable(func := getattr(part, name, None))
+            ]
+            self._table[name] = found
         return found
 
     def trigger(self, event: hooks.Hook) -> None:
@@ -184,6 +198,7 @@ class LeanMaster(dump.DumpMaster):
 
     async def run(self) -> None:
         log.debug("staffguard: lean master without %s", self.drop_idle())
+        front.install()  # CONNECT that needs no decision: relayed before mitmproxy's layers
         await super().run()
 
 
