@@ -213,3 +213,29 @@ def test_relays_idle_for_ten_minutes_are_closed():
         return old.closed, busy.closed
 
     assert asyncio.run(scenario()) == (True, False)
+
+
+@pytest.mark.browser
+def test_chromium_through_the_front_door(lean, upstream, chromium_path):  # noqa: F811
+    """A real browser: an everyday HTTPS site through the front door, a platform's warning."""
+    from playwright.sync_api import sync_playwright
+    from realparts import CHROMIUM_ARGS
+
+    proxy = lean(*LAZY)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path,
+            args=[*CHROMIUM_ARGS, "--ignore-certificate-errors"],
+            proxy={"server": f"http://127.0.0.1:{proxy.port}"},
+        )
+        try:
+            page = browser.new_page()
+            page.goto("https://www.lincolnbank.com/rates")
+            assert page.locator("h1").inner_text() == "upstream page"
+            page.goto("https://www.tiktok.com/@lincolnhigh")
+            assert "TikTok" in page.locator("h1").inner_text()
+        finally:
+            browser.close()
+    assert upstream.reached("www.lincolnbank.com", "/rates")
+    assert not upstream.reached("www.tiktok.com", "/@lincolnhigh")
+    assert "front door failed" not in proxy.log_text()
