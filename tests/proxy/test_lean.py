@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import http.client
+import json
 import logging
 import os
 import subprocess
@@ -77,6 +78,14 @@ def test_the_lean_proxy_warns_and_passes_through(lean, upstream):
     response, body, cert = proxy.get("https://www.lincolnbank.com/", NAVIGATE)
     assert response.status == 200 and b"upstream page" in body
     assert cert == upstream.cert_der, "passed through: the bank's own certificate"
+
+
+def test_the_lean_master_runs_on_uvloop_without_mitmproxys_development_checks(lean):
+    """Both for CPU time per request (docs/performance.md); mitmdump keeps asyncio and checks."""
+    proxy = lean("-s", str(HERE / "lean_probe.py"))
+    response, body, _ = proxy.get("http://lean-probe.invalid/")
+    assert response.status == 200
+    assert json.loads(body) == {"loop": "uvloop", "typechecked": False}
 
 
 def test_proxyauth_still_asks_for_credentials(lean):
