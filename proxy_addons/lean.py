@@ -32,7 +32,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mitmproxy import addonmanager, exceptions, hooks, master, options
+from mitmproxy import addonmanager, exceptions, flow, hooks, master, options
 from mitmproxy.addons import termlog
 from mitmproxy.tools import cmdline, dump
 from mitmproxy.tools.main import run
@@ -124,15 +124,37 @@ class HookTable(addonmanager.AddonManager):
                 return
 
     async def trigger_event(self, event: hooks.Hook) -> None:
+        found = self._hooks(event)
+        if found:
+            await _call(found, event.args())
+
+    async def handle_lifecycle(self, event: hooks.Hook) -> None:
+        """A flow's event (``request``, ``response``...), then ``update`` for its flow, as
+        AddonManager's; each only for the addons that take it (mitmdump's take no ``update``)."""
         args = event.args()
-        for _addon, func in self._hooks(event):
-            try:
-                with addonmanager.safecall():
-                    result = func(*args)
-                    if result is not None and inspect.isawaitable(result):
-                        await result
-            except exceptions.AddonHalt:
-                return
+        found = self._hooks(event)
+        if found:
+            await _call(found, args)
+        if isinstance(args[0], flow.Flow) and (update := self._hooks(_UPDATE)):
+            await _call(update, [[args[0]]])
+
+
+_UPDATE = hooks.UpdateHook([])  # the update event's name, to look its hooks up by
+
+
+async def _call(found: list[tuple[Any, Callable[..., Any]]], args: list[Any]) -> None:
+    """Each hook with these arguments, in turn, as ``AddonManager.trigger_event``: a fault is
+    logged (``safecall``'s own words) and the next hook runs; ``AddonHalt`` stops the event."""
+    for _addon, func in found:
+        try:
+            result = func(*args)
+            if result is not None and inspect.isawaitable(result):
+                await result
+        except exceptions.AddonHalt:
+            return
+        except Exception:
+            with addonmanager.safecall():  # logs it (an OptionsError goes on up)
+                raise
 
 
 class LeanMaster(dump.DumpMaster):

@@ -171,6 +171,35 @@ def test_every_hook_gets_each_event_also_from_addons_added_later():
     assert seen == ["early", "early", "late"]
 
 
+def test_a_flows_event_reaches_its_hooks_then_update_and_a_fault_is_only_logged(caplog):
+    """As mitmdump's addon manager: ``update`` follows each flow event (for an addon that takes
+    it), and one addon's fault is logged while the next one still gets the event."""
+    seen: list[object] = []
+    flow = tflow.tflow()
+
+    class Broken:
+        def request(self, flow: object) -> None:
+            raise RuntimeError("an addon's fault")
+
+    class Watcher:
+        async def request(self, flow: object) -> None:
+            seen.append("request")
+
+        def update(self, flows: list[object]) -> None:
+            seen.append(flows == [flow])
+
+    async def scenario(*addons: object) -> None:
+        master = LeanMaster(options.Options(), with_termlog=False)
+        master.drop_idle()
+        master.addons.add(*addons)
+        await master.addons.handle_lifecycle(HttpRequestHook(flow))
+
+    asyncio.run(scenario(Broken()))  # and no update hook anywhere: nothing more
+    asyncio.run(scenario(Broken(), Watcher()))
+    assert seen == ["request", True]
+    assert caplog.text.count("Addon error: an addon's fault") == 2
+
+
 def listening_sockets(port: int) -> int:
     """Listening TCP sockets on ``port`` (each worker has its own, SO_REUSEPORT)."""
     count = 0
