@@ -199,6 +199,7 @@ def e2guardian(work: Path, domains: int) -> Running | str:
     for key, value in {
         "filterip": "127.0.0.1",
         "filterports": str(port),
+        "transparenthttpsport": str(free_port()),  # unused, but bound: never a fixed 8443
         "nodaemon": "on",
         "nologger": "on",
         "loglevel": "0",

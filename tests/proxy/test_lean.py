@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import http.client
+import json
 import logging
 import os
 import subprocess
@@ -77,6 +78,14 @@ def test_the_lean_proxy_warns_and_passes_through(lean, upstream):
     response, body, cert = proxy.get("https://www.lincolnbank.com/", NAVIGATE)
     assert response.status == 200 and b"upstream page" in body
     assert cert == upstream.cert_der, "passed through: the bank's own certificate"
+
+
+def test_the_lean_master_runs_on_uvloop_without_mitmproxys_development_checks(lean):
+    """Both for CPU time per request (docs/performance.md); mitmdump keeps asyncio and checks."""
+    proxy = lean("-s", str(HERE / "lean_probe.py"))
+    response, body, _ = proxy.get("http://lean-probe.invalid/")
+    assert response.status == 200
+    assert json.loads(body) == {"loop": "uvloop", "typechecked": False}
 
 
 def test_proxyauth_still_asks_for_credentials(lean):
@@ -160,6 +169,35 @@ def test_every_hook_gets_each_event_also_from_addons_added_later():
 
     asyncio.run(scenario())
     assert seen == ["early", "early", "late"]
+
+
+def test_a_flows_event_reaches_its_hooks_then_update_and_a_fault_is_only_logged(caplog):
+    """As mitmdump's addon manager: ``update`` follows each flow event (for an addon that takes
+    it), and one addon's fault is logged while the next one still gets the event."""
+    seen: list[object] = []
+    flow = tflow.tflow()
+
+    class Broken:
+        def request(self, flow: object) -> None:
+            raise RuntimeError("an addon's fault")
+
+    class Watcher:
+        async def request(self, flow: object) -> None:
+            seen.append("request")
+
+        def update(self, flows: list[object]) -> None:
+            seen.append(flows == [flow])
+
+    async def scenario(*addons: object) -> None:
+        master = LeanMaster(options.Options(), with_termlog=False)
+        master.drop_idle()
+        master.addons.add(*addons)
+        await master.addons.handle_lifecycle(HttpRequestHook(flow))
+
+    asyncio.run(scenario(Broken()))  # and no update hook anywhere: nothing more
+    asyncio.run(scenario(Broken(), Watcher()))
+    assert seen == ["request", True]
+    assert caplog.text.count("Addon error: an addon's fault") == 2
 
 
 def listening_sockets(port: int) -> int:
