@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,19 @@ from hypothesis import strategies as st
 from policy_lists import PolicyError, compile_sources, load_policy
 from policy_lists.domains import is_public_suffix
 from policy_lists.engine import MAX_DNS_NAME, dns_tail
-from policy_lists.hashed import CHUNK_CHARS, HashedDomains, first_line, text_chunks
+from policy_lists.hashed import (
+    CHUNK_CHARS,
+    COMPACT_FROM,
+    HashedDomains,
+    first_line,
+    text_chunks,
+)
 from policy_lists.schema.bulk import all_plain
 from policy_lists.schema.values import PLAIN_DOMAIN, normalize_domain
 
 LINES = 120_000  # about 2.5 MB of names: three chunks of the file
+# HashedDomains' two layouts: a compact index from the first name on, and a dict for any size
+LAYOUTS = pytest.mark.parametrize("compact_from", [1, 1 << 40], ids=["compact", "dict"])
 
 
 def big_list(tmp_path: Path, lines: list[str], extra: str = "") -> Path:
@@ -44,7 +53,11 @@ def names(count: int) -> list[str]:
     return [f"site{n}.blocked-{n % 89}.example" for n in range(count)]
 
 
-def test_every_name_of_a_large_file_classifies_and_its_subdomains_too(tmp_path):
+@LAYOUTS
+def test_every_name_of_a_large_file_classifies_and_its_subdomains_too(
+    tmp_path, monkeypatch, compact_from
+):
+    monkeypatch.setattr("policy_lists.hashed.COMPACT_FROM", compact_from)
     listed = names(LINES)
     policy = load_policy(big_list(tmp_path, listed))
     for name in [*listed[:: LINES // 50], listed[-1]]:
@@ -106,12 +119,62 @@ def test_chunks_keep_whole_lines_and_lose_none():
     assert all(not p.startswith("\n") and not p.endswith("\n") for p in pieces)
 
 
-def test_a_hashed_index_keeps_the_last_number_given_to_a_name():
-    listed = HashedDomains()
+@LAYOUTS
+def test_a_hashed_index_keeps_the_last_number_given_to_a_name(compact_from):
+    listed = HashedDomains(compact_from)
     listed.add("a.example\nb.example", 0)
     listed.add("b.example\nc.example", 1)
     assert (listed.get("a.example"), listed.get("b.example"), listed.get("c.example")) == (0, 1, 1)
     assert listed.get("d.example") is None and len(listed) == 3
+
+
+@LAYOUTS
+def test_a_sealed_hashed_index_takes_no_more_names(compact_from):
+    listed = HashedDomains(compact_from)
+    listed.add("a.example", 0)
+    assert listed.get("a.example") == 0
+    with pytest.raises(RuntimeError):
+        listed.add("b.example", 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from([f"n{n}.example" for n in range(40)]), max_size=30),
+            st.sampled_from([0, 1, 2, 65_535, 65_536, 70_000]),
+        ),
+        max_size=6,
+    )
+)
+def test_the_compact_index_answers_as_the_dict_does(adds):
+    """Same numbers (the last add wins), same misses, same size, whichever layout."""
+    compact, small = HashedDomains(compact_from=1), HashedDomains(compact_from=1 << 40)
+    for lines, number in adds:
+        compact.add("\n".join(lines), number)
+        small.add("\n".join(lines), number)
+    assert len(compact) == len(small)
+    for name in [f"n{n}.example" for n in range(45)]:
+        assert compact.get(name) == small.get(name), name
+
+
+def test_a_big_index_holds_no_object_a_name():
+    """Past COMPACT_FROM names no object is kept per name: as a dict of int keys the same
+    index took about 70 bytes a name (tracemalloc sees numpy's arrays too)."""
+    import numpy  # noqa: F401  (imported by the first big index; its modules are not the index)
+
+    count = COMPACT_FROM + 50_000
+    text = "\n".join(names(count))
+    tracemalloc.start()
+    try:
+        listed = HashedDomains()
+        listed.add(text, 3)
+        listed.seal()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held / count < 20, held / count
+    assert listed.get(names(count)[-1]) == 3 and listed.get("site1.blocked-2.example") is None
 
 
 EDGES = [
