@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -22,14 +23,44 @@ def write_atomic(path: Path, data: bytes | str, *, private: bool = False) -> Non
 
 
 def write_atomic_json(path: Path, value: Any) -> None:
-    """``write_atomic`` of ``value`` as JSON, encoded piece by piece into the file: a policy
-    with a big list is ~150 MB of JSON, which ``json.dumps`` and ``encode`` would hold twice
-    over in memory beside the policy itself."""
+    """``write_atomic`` of ``value`` as ``json.dumps`` writes it, with every long string (a
+    big list's names: ~140 MB of a policy) encoded and written a slice at a time: whole, its
+    JSON text and that text's bytes would be two more copies of it beside the value itself."""
+    long: list[str] = []
+    marker = f"\x00{secrets.token_hex(8)}:"  # in no string of the value: a fresh random token
+    rest = json.dumps(_set_aside(value, long, marker))
+    quoted = re.compile(re.escape(json.dumps(marker)[:-1]) + r'(\d+)"')
     with _replacing(path, False) as f:
-        text = io.TextIOWrapper(f, encoding="utf-8", write_through=False)
-        json.dump(value, text)
-        text.flush()
-        text.detach()
+        written = 0
+        for found in quoted.finditer(rest):
+            f.write(rest[written : found.start()].encode("utf-8"))
+            f.write(b'"')
+            text = long[int(found.group(1))]
+            for start in range(0, len(text), _SLICE):
+                f.write(encode_basestring_ascii(text[start : start + _SLICE])[1:-1].encode("utf-8"))
+            f.write(b'"')
+            written = found.end()
+        f.write(rest[written:].encode("utf-8"))
+
+
+_SLICE = 1 << 20  # characters of a long string encoded at once
+
+
+def _set_aside(value: Any, long: list[str], marker: str) -> Any:
+    """``value`` with each string longer than a slice replaced by ``marker`` and its number in
+    ``long``; only the dicts and lists on the way to one are copied."""
+    if isinstance(value, str):
+        if len(value) <= _SLICE:
+            return value
+        long.append(value)
+        return f"{marker}{len(long) - 1}"
+    if isinstance(value, dict):
+        items = {k: _set_aside(v, long, marker) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    if isinstance(value, list | tuple):
+        parts = [_set_aside(v, long, marker) for v in value]
+        return value if all(p is v for p, v in zip(parts, value, strict=True)) else parts
+    return value
 
 
 @contextlib.contextmanager

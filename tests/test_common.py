@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import tracemalloc
 
 import pytest
 
@@ -40,6 +41,31 @@ def test_an_atomic_json_write_streams_the_value_and_a_failure_keeps_the_old_file
         write_atomic_json(path, {"not json": object()})
     assert json.loads(path.read_text(encoding="utf-8")) == value, "the old file, whole"
     assert os.listdir(tmp_path) == ["policy.json"], "no temporary left"
+
+
+def test_an_atomic_json_write_is_what_json_dumps_writes(tmp_path):
+    """Long strings are written a slice at a time, and the file reads exactly as one dumps."""
+    path = tmp_path / "policy.json"
+    long = 'a "quoted" é\\ \u2028 \U0001f600\n' * 60_000  # over a slice: 1.8 M characters
+    value = {
+        "platforms": [{"id": "x", "domains_text": long}, {"domains_text": long[:-7]}],
+        "names": (long, "short"),
+        "tricky": "\x00not a marker:0",
+        "n": [1.5, None, False],
+    }
+    write_atomic_json(path, value)
+    assert path.read_text(encoding="utf-8") == json.dumps(value)
+
+
+def test_an_atomic_json_write_holds_no_copy_of_a_long_string(tmp_path):
+    text = "site.example\n" * 2_000_000  # 26 M characters
+    tracemalloc.start()
+    try:
+        write_atomic_json(tmp_path / "policy.json", {"platforms": [{"domains_text": text}]})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < len(text) // 8, peak
 
 
 def test_a_secret_file_is_made_private_and_kept(tmp_path):

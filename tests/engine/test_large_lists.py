@@ -91,6 +91,45 @@ def test_comments_capitals_and_windows_line_ends_in_a_large_file_still_read(tmp_
     assert text.count("\n") == LINES - 2 and "#" not in text and "\r" not in text
 
 
+def test_compiling_a_large_file_holds_its_names_twice_at_most(tmp_path):
+    """The file's bytes and its text, for a moment: no stripped copy, no copy to hash or to
+    search for a rule's host (here the file's last name, the end of its text)."""
+    listed = names(LINES * 3)
+    extra = f"    rules:\n      - activity: direct_message\n        hosts: [{listed[-1]}]\n"
+    path = big_list(tmp_path, listed, extra)
+    size = (tmp_path / "blocked.txt").stat().st_size
+    tracemalloc.start()
+    try:
+        compiled = compile_sources(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.2 * size, peak / size
+    assert compiled["platforms"][0]["domains_text"] == "\n".join(listed)
+
+
+@pytest.mark.parametrize(
+    ("lines", "host", "owned"),
+    [
+        (["a.example", "b.example", "c.example"], "x.a.example", True),  # the first line
+        (["a.example", "b.example", "c.example"], "b.example", True),
+        (["a.example", "b.example", "c.example"], "c.example", True),  # the last line
+        (["only.example"], "m.only.example", True),
+        (["a.example", "sub.b.example"], "b.example", False),  # a parent is not listed
+        (["xa.example", "b.example"], "a.example", False),  # a line's end is not a name
+        (["a.example.org", "b.example"], "a.example", False),  # nor is a line's start
+    ],
+)
+def test_a_rule_host_must_be_under_a_name_of_the_platforms_file(tmp_path, lines, host, owned):
+    extra = f"    rules:\n      - activity: direct_message\n        hosts: [{host}]\n"
+    path = big_list(tmp_path, lines, extra)
+    if owned:
+        assert compile_sources(path)["platforms"][0]["rules"][0]["hosts"] == [host]
+    else:
+        with pytest.raises(PolicyError, match="not under the platform"):
+            compile_sources(path)
+
+
 def test_an_inline_domain_wins_over_the_same_name_in_another_platforms_file(tmp_path):
     """The nearest listed name decides; at one name, an inline domain ranks above a file's."""
     extra = (
