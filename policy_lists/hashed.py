@@ -11,7 +11,7 @@ Once every list is added, ``seal`` builds what look-ups read. A small index (the
 a feed of a few thousand names) is a dict from a 60-bit key to the number: about 70 bytes a name.
 From ``COMPACT_FROM`` names on it is a sorted array of 63-bit keys and one of numbers, fronted by
 a bitmap that answers most names not listed and by the offsets of 2^k buckets of the sorted keys
-(a look-up bisects a handful of keys): 11 to 14 bytes a name, sorted by numpy in C (the dict's
+(a look-up bisects a handful of keys): 11 to 16 bytes a name, sorted by numpy in C (the dict's
 int objects would be 330 MB at five million names; sorting them in Python takes seconds).
 
 A look-up of a name that is not listed matches a listed key by accident with probability
@@ -40,7 +40,7 @@ _KEY_BITS = (1 << 60) - 1  # two 30-bit digits: a smaller int object than the fu
 _WIDE_KEY_BITS = (1 << 63) - 1  # the compact index's keys: numpy's int64, never negative
 CHUNK_CHARS = 1 << 20  # strings made at once while hashing: a chunk's lines, about 40,000
 COMPACT_FROM = 1 << 18  # names: below this the dict costs less than importing numpy (~15 MB)
-_BITMAP_BITS_PER_NAME = 16  # 1 - e**(-1/16): 6% of names not listed pass on to the bisect
+_BITMAP_BITS_PER_NAME = 16  # at least: 1 - e**(-1/16), 6% of names not listed pass on
 
 Lookup = Callable[[str], "int | None"]
 
@@ -140,8 +140,8 @@ def _compact_lookup(added: array[int], runs: Sequence[tuple[int, int]]) -> tuple
     offsets = np.zeros((1 << bucket_bits) + 1, dtype=np.uint32)
     offsets[1:] = np.cumsum(np.bincount(keys >> shift, minlength=1 << bucket_bits))
 
-    # 16 bits a name, set at each key's top bits: the keys are sorted, so the keys that share
-    # a byte of the map are neighbours and their bits are or-ed together in one pass
+    # 16 to 32 bits a name (a power of two), set at each key's top bits: the keys are sorted,
+    # so the keys that share a byte of the map are neighbours, their bits or-ed in one pass
     map_shift = 63 - max(16, (size * _BITMAP_BITS_PER_NAME).bit_length())
     spots = keys >> map_shift
     bit_values = np.left_shift(np.uint8(1), (spots & 7).astype(np.uint8))
