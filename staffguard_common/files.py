@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -23,24 +24,36 @@ def write_atomic(path: Path, data: bytes | str, *, private: bool = False) -> Non
 
 
 def write_atomic_json(path: Path, value: Any) -> None:
-    """``write_atomic`` of ``value`` as ``json.dumps`` writes it, with every long string (a
-    big list's names: ~140 MB of a policy) encoded and written a slice at a time: whole, its
-    JSON text and that text's bytes would be two more copies of it beside the value itself."""
+    """``write_atomic`` of ``value`` as ``json.dumps`` writes it, encoded piece by piece into
+    the file: a policy with a big list is ~150 MB of JSON, which ``json.dumps`` and ``encode``
+    would hold twice over in memory beside the policy itself. A string longer than a slice (one
+    big list's names) is encoded a slice at a time: whole, its JSON text and that text's bytes
+    would be two more copies of it."""
     long: list[str] = []
     marker = f"\x00{secrets.token_hex(8)}:"  # in no string of the value: a fresh random token
-    rest = json.dumps(_set_aside(value, long, marker))
-    quoted = re.compile(re.escape(json.dumps(marker)[:-1]) + r'(\d+)"')
+    quoted = json.dumps(marker)[:-1]
+    found = re.compile(re.escape(quoted) + r'(\d+)"')
     with _replacing(path, False) as f:
-        written = 0
-        for found in quoted.finditer(rest):
-            f.write(rest[written : found.start()].encode("utf-8"))
-            f.write(b'"')
-            text = long[int(found.group(1))]
-            for start in range(0, len(text), _SLICE):
-                f.write(encode_basestring_ascii(text[start : start + _SLICE])[1:-1].encode("utf-8"))
-            f.write(b'"')
-            written = found.end()
-        f.write(rest[written:].encode("utf-8"))
+        text = io.TextIOWrapper(f, encoding="utf-8", write_through=False)
+        for chunk in json.JSONEncoder().iterencode(_set_aside(value, long, marker)):
+            if quoted not in chunk:
+                text.write(chunk)
+                continue
+            written = 0
+            for mark in found.finditer(chunk):
+                text.write(chunk[written : mark.start()])
+                _write_quoted(text, long[int(mark.group(1))])
+                written = mark.end()
+            text.write(chunk[written:])
+        text.flush()
+        text.detach()
+
+
+def _write_quoted(text: io.TextIOWrapper, value: str) -> None:
+    text.write('"')
+    for start in range(0, len(value), _SLICE):
+        text.write(encode_basestring_ascii(value[start : start + _SLICE])[1:-1])
+    text.write('"')
 
 
 _SLICE = 1 << 20  # characters of a long string encoded at once
