@@ -28,6 +28,7 @@ no false match outlives a restart.
 
 from __future__ import annotations
 
+import logging
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +36,8 @@ from itertools import repeat
 from operator import and_
 
 from .memory import give_back
+
+log = logging.getLogger(__name__)
 
 _KEY_BITS = (1 << 60) - 1  # two 30-bit digits: a smaller int object than the full 64 bits
 _WIDE_KEY_BITS = (1 << 63) - 1  # the compact index's keys: numpy's int64, never negative
@@ -74,20 +77,27 @@ class HashedDomains:
             return
         self._sealed = True
         runs, self._runs = self._runs, []
-        if len(self._keys) < max(self._compact_from, 1):
-            numbers: dict[int, int] = {}
-            start = 0
-            for end, number in runs:
-                keys = self._keys[start:end]
-                numbers.update(dict.fromkeys(map(and_, keys, repeat(_KEY_BITS)), number))
-                start = end
-            self._keys = array("q")
-            self._size = len(numbers)
-            self.get = _dict_lookup(numbers)
-        else:
-            # the added keys passed on, not kept here: the sort frees them once it has a copy
-            self._size, self.get = _compact_lookup(self._take_keys(), runs)
-            give_back()  # the sort's transient arrays
+        if len(self._keys) >= max(self._compact_from, 1):
+            try:
+                import numpy  # noqa: F401  (only a big list needs it)
+            except ImportError as error:  # a broken install: more memory, the same answers
+                log.warning(
+                    "staffguard: numpy missing (%s); a big list's index takes a dict", error
+                )
+            else:
+                # the added keys passed on, not kept here: the sort frees them once it has a copy
+                self._size, self.get = _compact_lookup(self._take_keys(), runs)
+                give_back()  # the sort's transient arrays
+                return
+        numbers: dict[int, int] = {}
+        start = 0
+        for end, number in runs:
+            keys = self._keys[start:end]
+            numbers.update(dict.fromkeys(map(and_, keys, repeat(_KEY_BITS)), number))
+            start = end
+        self._keys = array("q")
+        self._size = len(numbers)
+        self.get = _dict_lookup(numbers)
 
     def _take_keys(self) -> array[int]:
         keys, self._keys = self._keys, array("q")

@@ -4,6 +4,7 @@ hash, and it must decide exactly as a list read name by name would."""
 from __future__ import annotations
 
 import re
+import sys
 import textwrap
 import tracemalloc
 from pathlib import Path
@@ -174,6 +175,14 @@ def test_a_sealed_hashed_index_takes_no_more_names(compact_from):
     assert listed.get("a.example") == 0
     with pytest.raises(RuntimeError):
         listed.add("b.example", 1)
+
+
+def test_without_numpy_a_big_index_still_answers_and_says_why_it_is_bigger(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "numpy", None)  # ``import numpy`` raises ImportError
+    listed = HashedDomains(compact_from=1)
+    listed.add("a.example\nb.example", 4)
+    assert (listed.get("a.example"), listed.get("c.example"), len(listed)) == (4, None, 2)
+    assert "numpy" in caplog.text
 
 
 @settings(max_examples=200, deadline=None)
