@@ -98,11 +98,16 @@ def content_version(doc: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:24]
 
 
+_HASHED_CHARS = 1 << 20  # a domains_text is hashed a slice at a time
+
+
 def _digested(platform: dict[str, Any]) -> dict[str, Any]:
     if "domains_text" not in platform:
         return platform
-    digest = hashlib.sha256(platform["domains_text"].encode()).hexdigest()
-    return {**platform, "domains_text": f"sha256:{digest}"}
+    text, digest = platform["domains_text"], hashlib.sha256()
+    for start in range(0, len(text), _HASHED_CHARS):  # not one copy of it all as bytes
+        digest.update(text[start : start + _HASHED_CHARS].encode())
+    return {**platform, "domains_text": f"sha256:{digest.hexdigest()}"}
 
 
 def _layer_platforms(
@@ -185,10 +190,15 @@ def _owns(fields: dict[str, Any], host: str) -> bool:
         return True
     if not fields.get("domains_text"):
         return False
-    text = f"\n{fields['domains_text']}\n"
-    name = host
+    text = fields["domains_text"]  # searched as it is: a copy with newlines added at each end
+    name = host  # would be the whole of a big list again
     while "." in name:
-        if f"\n{name}\n" in text:
+        if (
+            f"\n{name}\n" in text
+            or text.startswith(f"{name}\n")
+            or text.endswith(f"\n{name}")
+            or text == name
+        ):
             return True
         name = name.partition(".")[2]
     return False

@@ -169,6 +169,7 @@ class Policy:
                     if shed >= _GIVE_BACK_CHARS:  # the freed text, before the index grows on
                         give_back()
                         shed = 0
+        self._listed.seal()  # a big index is sorted now, not on the first request
         if shed:
             give_back()
         self._exemptions = [

@@ -325,6 +325,7 @@ class FeedIndex(Generic[T]):
         self._domains = HashedDomains()  # a feed may list millions of domains
         for number in reversed(range(len(feeds))):
             self._domains.add(str(feeds[number]["domains"]), number)
+        self._domains.seal()
         self._made: dict[str, T] = {}
 
     def __len__(self) -> int:

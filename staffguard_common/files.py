@@ -6,8 +6,10 @@ import contextlib
 import io
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -22,14 +24,56 @@ def write_atomic(path: Path, data: bytes | str, *, private: bool = False) -> Non
 
 
 def write_atomic_json(path: Path, value: Any) -> None:
-    """``write_atomic`` of ``value`` as JSON, encoded piece by piece into the file: a policy
-    with a big list is ~150 MB of JSON, which ``json.dumps`` and ``encode`` would hold twice
-    over in memory beside the policy itself."""
+    """``write_atomic`` of ``value`` as ``json.dumps`` writes it, encoded piece by piece into
+    the file: a policy with a big list is ~150 MB of JSON, which ``json.dumps`` and ``encode``
+    would hold twice over in memory beside the policy itself. A string longer than a slice (one
+    big list's names) is encoded a slice at a time: whole, its JSON text and that text's bytes
+    would be two more copies of it."""
+    long: list[str] = []
+    marker = f"\x00{secrets.token_hex(8)}:"  # in no string of the value: a fresh random token
+    quoted = json.dumps(marker)[:-1]
+    found = re.compile(re.escape(quoted) + r'(\d+)"')
     with _replacing(path, False) as f:
         text = io.TextIOWrapper(f, encoding="utf-8", write_through=False)
-        json.dump(value, text)
+        for chunk in json.JSONEncoder().iterencode(_set_aside(value, long, marker)):
+            if quoted not in chunk:
+                text.write(chunk)
+                continue
+            written = 0
+            for mark in found.finditer(chunk):
+                text.write(chunk[written : mark.start()])
+                _write_quoted(text, long[int(mark.group(1))])
+                written = mark.end()
+            text.write(chunk[written:])
         text.flush()
         text.detach()
+
+
+def _write_quoted(text: io.TextIOWrapper, value: str) -> None:
+    text.write('"')
+    for start in range(0, len(value), _SLICE):
+        text.write(encode_basestring_ascii(value[start : start + _SLICE])[1:-1])
+    text.write('"')
+
+
+_SLICE = 1 << 20  # characters of a long string encoded at once
+
+
+def _set_aside(value: Any, long: list[str], marker: str) -> Any:
+    """``value`` with each string longer than a slice replaced by ``marker`` and its number in
+    ``long``; only the dicts and lists on the way to one are copied."""
+    if isinstance(value, str):
+        if len(value) <= _SLICE:
+            return value
+        long.append(value)
+        return f"{marker}{len(long) - 1}"
+    if isinstance(value, dict):
+        items = {k: _set_aside(v, long, marker) for k, v in value.items()}
+        return value if all(items[k] is v for k, v in value.items()) else items
+    if isinstance(value, list | tuple):
+        parts = [_set_aside(v, long, marker) for v in value]
+        return value if all(p is v for p, v in zip(parts, value, strict=True)) else parts
+    return value
 
 
 @contextlib.contextmanager

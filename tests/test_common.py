@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import tracemalloc
 
 import pytest
 
@@ -40,6 +41,35 @@ def test_an_atomic_json_write_streams_the_value_and_a_failure_keeps_the_old_file
         write_atomic_json(path, {"not json": object()})
     assert json.loads(path.read_text(encoding="utf-8")) == value, "the old file, whole"
     assert os.listdir(tmp_path) == ["policy.json"], "no temporary left"
+
+
+def test_an_atomic_json_write_is_what_json_dumps_writes(tmp_path):
+    """Long strings are written a slice at a time, and the file reads exactly as one dumps."""
+    path = tmp_path / "policy.json"
+    long = 'a "quoted" é\\ \u2028 \U0001f600\n' * 60_000  # over a slice: 1.8 M characters
+    value = {
+        "platforms": [{"id": "x", "domains_text": long}, {"domains_text": long[:-7]}],
+        "names": (long, "short"),
+        "tricky": "\x00not a marker:0",
+        "n": [1.5, None, False],
+    }
+    write_atomic_json(path, value)
+    assert path.read_text(encoding="utf-8") == json.dumps(value)
+
+
+@pytest.mark.parametrize("texts", [1, 200], ids=["one long string", "many shorter ones"])
+def test_an_atomic_json_write_holds_no_copy_of_its_strings(tmp_path, texts):
+    """Neither one 26 M-character list nor 200 lists of 130,000 characters (a policy of many
+    platforms) are ever held again as JSON text or bytes, whole."""
+    text = "site.example\n" * (2_000_000 // texts)
+    value = {"platforms": [{"domains_text": text[:-1] + str(n)} for n in range(texts)]}
+    tracemalloc.start()
+    try:
+        write_atomic_json(tmp_path / "policy.json", value)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < len(text) * texts // 8, peak
 
 
 def test_a_secret_file_is_made_private_and_kept(tmp_path):

@@ -4,7 +4,9 @@ hash, and it must decide exactly as a list read name by name would."""
 from __future__ import annotations
 
 import re
+import sys
 import textwrap
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -14,11 +16,19 @@ from hypothesis import strategies as st
 from policy_lists import PolicyError, compile_sources, load_policy
 from policy_lists.domains import is_public_suffix
 from policy_lists.engine import MAX_DNS_NAME, dns_tail
-from policy_lists.hashed import CHUNK_CHARS, HashedDomains, first_line, text_chunks
+from policy_lists.hashed import (
+    CHUNK_CHARS,
+    COMPACT_FROM,
+    HashedDomains,
+    first_line,
+    text_chunks,
+)
 from policy_lists.schema.bulk import all_plain
 from policy_lists.schema.values import PLAIN_DOMAIN, normalize_domain
 
 LINES = 120_000  # about 2.5 MB of names: three chunks of the file
+# HashedDomains' two layouts: a compact index from the first name on, and a dict for any size
+LAYOUTS = pytest.mark.parametrize("compact_from", [1, 1 << 40], ids=["compact", "dict"])
 
 
 def big_list(tmp_path: Path, lines: list[str], extra: str = "") -> Path:
@@ -44,7 +54,11 @@ def names(count: int) -> list[str]:
     return [f"site{n}.blocked-{n % 89}.example" for n in range(count)]
 
 
-def test_every_name_of_a_large_file_classifies_and_its_subdomains_too(tmp_path):
+@LAYOUTS
+def test_every_name_of_a_large_file_classifies_and_its_subdomains_too(
+    tmp_path, monkeypatch, compact_from
+):
+    monkeypatch.setattr("policy_lists.hashed.COMPACT_FROM", compact_from)
     listed = names(LINES)
     policy = load_policy(big_list(tmp_path, listed))
     for name in [*listed[:: LINES // 50], listed[-1]]:
@@ -78,6 +92,45 @@ def test_comments_capitals_and_windows_line_ends_in_a_large_file_still_read(tmp_
     assert text.count("\n") == LINES - 2 and "#" not in text and "\r" not in text
 
 
+def test_compiling_a_large_file_holds_its_names_twice_at_most(tmp_path):
+    """The file's bytes and its text, for a moment: no stripped copy, no copy to hash or to
+    search for a rule's host (here the file's last name, the end of its text)."""
+    listed = names(LINES * 3)
+    extra = f"    rules:\n      - activity: direct_message\n        hosts: [{listed[-1]}]\n"
+    path = big_list(tmp_path, listed, extra)
+    size = (tmp_path / "blocked.txt").stat().st_size
+    tracemalloc.start()
+    try:
+        compiled = compile_sources(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.2 * size, peak / size
+    assert compiled["platforms"][0]["domains_text"] == "\n".join(listed)
+
+
+@pytest.mark.parametrize(
+    ("lines", "host", "owned"),
+    [
+        (["a.example", "b.example", "c.example"], "x.a.example", True),  # the first line
+        (["a.example", "b.example", "c.example"], "b.example", True),
+        (["a.example", "b.example", "c.example"], "c.example", True),  # the last line
+        (["only.example"], "m.only.example", True),
+        (["a.example", "sub.b.example"], "b.example", False),  # a parent is not listed
+        (["xa.example", "b.example"], "a.example", False),  # a line's end is not a name
+        (["a.example.org", "b.example"], "a.example", False),  # nor is a line's start
+    ],
+)
+def test_a_rule_host_must_be_under_a_name_of_the_platforms_file(tmp_path, lines, host, owned):
+    extra = f"    rules:\n      - activity: direct_message\n        hosts: [{host}]\n"
+    path = big_list(tmp_path, lines, extra)
+    if owned:
+        assert compile_sources(path)["platforms"][0]["rules"][0]["hosts"] == [host]
+    else:
+        with pytest.raises(PolicyError, match="not under the platform"):
+            compile_sources(path)
+
+
 def test_an_inline_domain_wins_over_the_same_name_in_another_platforms_file(tmp_path):
     """The nearest listed name decides; at one name, an inline domain ranks above a file's."""
     extra = (
@@ -106,12 +159,70 @@ def test_chunks_keep_whole_lines_and_lose_none():
     assert all(not p.startswith("\n") and not p.endswith("\n") for p in pieces)
 
 
-def test_a_hashed_index_keeps_the_last_number_given_to_a_name():
-    listed = HashedDomains()
+@LAYOUTS
+def test_a_hashed_index_keeps_the_last_number_given_to_a_name(compact_from):
+    listed = HashedDomains(compact_from)
     listed.add("a.example\nb.example", 0)
     listed.add("b.example\nc.example", 1)
     assert (listed.get("a.example"), listed.get("b.example"), listed.get("c.example")) == (0, 1, 1)
     assert listed.get("d.example") is None and len(listed) == 3
+
+
+@LAYOUTS
+def test_a_sealed_hashed_index_takes_no_more_names(compact_from):
+    listed = HashedDomains(compact_from)
+    listed.add("a.example", 0)
+    assert listed.get("a.example") == 0
+    with pytest.raises(RuntimeError):
+        listed.add("b.example", 1)
+
+
+def test_without_numpy_a_big_index_still_answers_and_says_why_it_is_bigger(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "numpy", None)  # ``import numpy`` raises ImportError
+    listed = HashedDomains(compact_from=1)
+    listed.add("a.example\nb.example", 4)
+    assert (listed.get("a.example"), listed.get("c.example"), len(listed)) == (4, None, 2)
+    assert "numpy" in caplog.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from([f"n{n}.example" for n in range(40)]), max_size=30),
+            st.sampled_from([0, 1, 2, 65_535, 65_536, 70_000]),
+        ),
+        max_size=6,
+    )
+)
+def test_the_compact_index_answers_as_the_dict_does(adds):
+    """Same numbers (the last add wins), same misses, same size, whichever layout."""
+    compact, small = HashedDomains(compact_from=1), HashedDomains(compact_from=1 << 40)
+    for lines, number in adds:
+        compact.add("\n".join(lines), number)
+        small.add("\n".join(lines), number)
+    assert len(compact) == len(small)
+    for name in [f"n{n}.example" for n in range(45)]:
+        assert compact.get(name) == small.get(name), name
+
+
+def test_a_big_index_holds_no_object_a_name():
+    """Past COMPACT_FROM names no object is kept per name: as a dict of int keys the same
+    index took about 70 bytes a name (tracemalloc sees numpy's arrays too)."""
+    import numpy  # noqa: F401  (imported by the first big index; its modules are not the index)
+
+    count = COMPACT_FROM + 50_000
+    text = "\n".join(names(count))
+    tracemalloc.start()
+    try:
+        listed = HashedDomains()
+        listed.add(text, 3)
+        listed.seal()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held / count < 20, held / count
+    assert listed.get(names(count)[-1]) == 3 and listed.get("site1.blocked-2.example") is None
 
 
 EDGES = [
