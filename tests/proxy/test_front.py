@@ -19,6 +19,7 @@ from proxy_harness import free_port
 from test_lean import lean  # noqa: F401  (the fixture)
 
 from staffguard_testkit.headers import NAVIGATE
+from staffguard_testkit.net import until
 from staffguard_testkit.upstream import Reply
 
 pytestmark = pytest.mark.e2e
@@ -95,7 +96,7 @@ def test_a_platform_sni_inside_an_innocent_connect_is_refused(lean, upstream):  
     with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
         tls_through(sock, "www.tiktok.com")
     assert not upstream.reached("www.tiktok.com", "/front"), "nothing reached the server"
-    assert "carried the name www.tiktok.com" in proxy.log_text()
+    until(lambda: "carried the name www.tiktok.com" in proxy.log_text())
     # an SNI that needs no decision either passes
     sock, head = connect(proxy.port, "www.lincolnbank.com:443")
     assert b"upstream page" in tls_through(sock, "static.lincolnbank.com")
@@ -238,4 +239,5 @@ def test_chromium_through_the_front_door(lean, upstream, chromium_path):  # noqa
             browser.close()
     assert upstream.reached("www.lincolnbank.com", "/rates")
     assert not upstream.reached("www.tiktok.com", "/@lincolnhigh")
+    proxy.stop()  # its log flushed whole
     assert "front door failed" not in proxy.log_text()
