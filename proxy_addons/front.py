@@ -22,13 +22,15 @@ events, a layer command for every chunk relayed), five times e2guardian's. ``sta
   such a request; so does plain HTTP in the tunnel whose Host needs a decision. The SNI (or the
   CONNECT host) is counted for "unclassified sites staff use most", as on mitmproxy's path.
 
-It stays out of the way when it cannot do what mitmproxy would: with ``proxyauth`` set (the
-CONNECT must be authenticated), when an addon other than mitmproxy's own and StaffGuard's hooks
-``http_connect`` or ``tls_clienthello``, in every mode but regular, and with
-``staffguard_fast_connect=false``. A fault here before the 200 hands the connection to
-mitmproxy; after it, the connection is closed and the fault logged. Relayed connections idle for
-ten minutes are closed (mitmproxy's own TCP timeout). The disconnect hooks are not called for
-relayed connections.
+With ``proxyauth`` set, the front door relays only a CONNECT whose ``Proxy-Authorization``
+mitmproxy's own proxyauth addon accepts (its validator: one user, htpasswd or LDAP, called as
+mitmproxy calls it); one without valid credentials goes to mitmproxy, which answers 407.
+It stays out of the way when it cannot do what mitmproxy would: when an addon other than
+mitmproxy's own and StaffGuard's hooks ``http_connect`` or ``tls_clienthello``, in every mode
+but regular, and with ``staffguard_fast_connect=false``. A fault here before the 200 hands the
+connection to mitmproxy; after it, the connection is closed and the fault logged. Relayed
+connections idle for ten minutes are closed (mitmproxy's own TCP timeout). The disconnect hooks
+are not called for relayed connections.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mitmproxy import connection, ctx
+from mitmproxy.addons.proxyauth import parse_http_basic_auth
 from mitmproxy.proxy import mode_servers, server_hooks
 from mitmproxy.proxy.layers.tls import parse_client_hello
 
@@ -54,6 +57,7 @@ NAME_SECONDS = 60.0  # a host name's addresses are kept this long (as a browser'
 NAME_ENTRIES = 4096
 CONNECT_LINE = re.compile(rb"CONNECT ([A-Za-z0-9.-]{1,253}):([0-9]{1,5}) HTTP/1\.[01]\r\n")
 HTTP_LINE = re.compile(rb"[A-Z]{3,10} [^ \r\n]+ HTTP/1\.[01]\r\n")
+PROXY_AUTHORIZATION = re.compile(rb"\r\nproxy-authorization:[ \t]*([^\r\n]*)", re.IGNORECASE)
 HOST_HEADER = re.compile(rb"\r\nhost:[ \t]*\[?([^\r\n:\]]*)", re.IGNORECASE)
 ESTABLISHED = b"HTTP/1.1 200 Connection established\r\n\r\n"
 OWN_HOOK_MODULES = ("mitmproxy.", "proxy_addons.")
@@ -133,7 +137,7 @@ class Front:
     def guard(self) -> Any | None:
         """The StaffGuard addon when the front door may answer CONNECT itself, else None."""
         opts = ctx.options
-        if not opts.staffguard_fast_connect or opts.proxyauth:
+        if not opts.staffguard_fast_connect:
             return None
         addons = ctx.master.addons
         for event in ("http_connect", "tls_clienthello"):
@@ -154,6 +158,19 @@ class Front:
         for door in [d for d in self.relays if now - d.last > IDLE_SECONDS]:
             door.close()
         self._sweeper = loop.call_later(60, self._sweep) if self.relays else None
+
+
+def signed_in(head: bytes) -> bool:
+    """Whether the CONNECT head carries credentials mitmproxy's proxyauth accepts."""
+    found = PROXY_AUTHORIZATION.search(head)
+    auth = ctx.master.addons.get("proxyauth")
+    if found is None or auth is None or auth.validator is None:
+        return False
+    try:
+        _scheme, user, password = parse_http_basic_auth(found.group(1).decode("latin-1").strip())
+        return bool(auth.validator(user, password))
+    except Exception:  # a malformed header, a directory that cannot be reached: not signed in
+        return False
 
 
 def hooks(addons: Any, event: str) -> list[tuple[Any, Callable[..., Any]]]:
@@ -248,6 +265,8 @@ class Door(asyncio.Protocol):
             return None
         if not self.guard.passes_through([host]):
             return None
+        if ctx.options.proxyauth and not signed_in(head):
+            return None  # mitmproxy asks for the credentials (407)
         return host, port
 
     async def _connect(self, host: str, port: int) -> None:

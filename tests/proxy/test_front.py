@@ -8,6 +8,7 @@ connection strategy) answers 200 and closes later, the front door connects first
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import socket
@@ -133,11 +134,23 @@ def test_a_large_download_arrives_whole(lean, upstream):  # noqa: F811
     assert response.status == 200 and received == body
 
 
-def test_proxyauth_keeps_connect_with_mitmproxy(lean):  # noqa: F811
+def test_with_proxyauth_only_a_signed_in_connect_is_relayed(lean, upstream):  # noqa: F811
     proxy = lean(*LAZY, "--set", "proxyauth=staff:s3cret")
-    sock, head = connect(proxy.port, "www.lincolnbank.com:443")
+    for credentials in ("", "staff:wrong", "nobody:s3cret", "not base64 at all"):
+        header = ""
+        if credentials:
+            value = base64.b64encode(credentials.encode()).decode() if ":" in credentials else ""
+            header = f"Proxy-Authorization: Basic {value or credentials}\r\n"
+        sock, head = connect(proxy.port, "www.lincolnbank.com:443", header)
+        sock.close()
+        assert head.startswith(b"HTTP/1.1 407"), (credentials, head)
+    good = "Proxy-Authorization: Basic " + base64.b64encode(b"staff:s3cret").decode() + "\r\n"
+    sock, head = connect(proxy.port, f"localhost:{closed_port()}", good)
     sock.close()
-    assert head.startswith(b"HTTP/1.1 407"), head
+    assert head.startswith(b"HTTP/1.1 502"), "signed in: the front door's answer"
+    sock, head = connect(proxy.port, "www.lincolnbank.com:443", good)
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"upstream page" in tls_through(sock, "www.lincolnbank.com")
 
 
 def test_a_district_script_that_watches_tls_keeps_connect_with_mitmproxy(lean, tmp_path):  # noqa: F811
