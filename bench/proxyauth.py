@@ -1,0 +1,138 @@
+"""CONNECT passthrough with proxy sign-in (``proxyauth``, a bcrypt htpasswd file), the lean
+proxy of this checkout beside another's.
+
+    .venv/bin/python bench/proxyauth.py --baseline /tmp/main   # (git archive main)
+    .venv/bin/python bench/proxyauth.py --cost 12               # passlib's default bcrypt cost
+
+Each proxy runs ``--lean`` with ``--set proxyauth=@FILE`` (one user, bcrypt, as ``htpasswd -B``
+writes it: cost 5 unless ``--cost``) on the same 100,000-name list and local upstream. Clients
+open a new connection per request (CONNECT with ``Proxy-Authorization``, TLS with the upstream,
+one GET), the first request of an HTTPS site no list knows. Rounds alternate between the
+proxies; it prints req/s and the proxy's CPU time per request (from /proc), medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import concurrent.futures
+import http.client
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+import peers  # noqa: E402  (bench/peers.py)
+from proxy import serve_upstream  # noqa: E402  (bench/proxy.py)
+
+USER, PASSWORD = "staff", "s3cret-Password"
+
+
+def signed_in_connect(port: int, upstream: tuple[int, int], seconds: float) -> int:
+    """CONNECTs with credentials for ``seconds``; how many were answered by the upstream."""
+    token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    context = peers._insecure()
+    done = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30)
+        conn.set_tunnel("localhost", upstream[1], headers={"Proxy-Authorization": f"Basic {token}"})
+        conn.request("GET", "/")
+        body = conn.getresponse().read()
+        conn.close()
+        if peers.UPSTREAM_MARK not in body:
+            raise RuntimeError("the signed-in CONNECT did not reach the upstream")
+        done += 1
+    return done
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline", type=Path, help="another checkout's lean proxy beside")
+    parser.add_argument("--domains", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--cost", type=int, default=5, help="bcrypt cost (htpasswd -B: 5)")
+    args = parser.parse_args()
+    from passlib.hash import bcrypt
+
+    from proxy_addons import cli
+
+    with tempfile.TemporaryDirectory(prefix="staffguard-proxyauth-") as tmp:
+        work = Path(tmp)
+        os.chmod(work, 0o755)
+        entry = bcrypt.using(rounds=args.cost).hash(PASSWORD)
+        (work / "htpasswd").write_text(f"{USER}:{entry}\n")
+        queue: Any = multiprocessing.Queue()
+        upstream_proc = multiprocessing.Process(
+            target=serve_upstream, args=(work, queue), daemon=True
+        )
+        upstream_proc.start()
+        upstream = queue.get(timeout=30)
+        lean_argv = cli.lean_argv
+        cli.lean_argv = lambda argv: [
+            *lean_argv(argv), "--set", f"proxyauth=@{work / 'htpasswd'}",
+            "--set", "connection_strategy=lazy",
+        ]  # fmt: skip
+        proxies = []
+        try:
+            for name, baseline in (("this checkout", None), ("baseline", args.baseline)):
+                if name == "baseline" and baseline is None:
+                    continue
+                (work / name).mkdir()
+                os.chmod(work / name, 0o755)
+                proxy = peers.staffguard(work / name, args.domains, lean=True, baseline=baseline)
+                proxy.name = name
+                proxies.append(proxy)
+        finally:
+            cli.lean_argv = lean_argv
+        try:
+            for proxy in proxies:  # ready: a signed-in CONNECT gets through
+                started = time.perf_counter()
+                while True:
+                    try:
+                        signed_in_connect(proxy.port, upstream, 0.01)
+                        break
+                    except (OSError, RuntimeError, http.client.HTTPException):
+                        if time.perf_counter() - started > 120 or proxy.proc.poll() is not None:
+                            print(f"{proxy.name}: did not start (see {work})")
+                            return 1
+                        time.sleep(0.2)
+            cost: dict[str, list[float]] = {p.name: [] for p in proxies}
+            rates: dict[str, list[float]] = {p.name: [] for p in proxies}
+            with concurrent.futures.ProcessPoolExecutor(args.concurrency) as pool:
+                for round_ in range(args.rounds):
+                    for proxy in proxies if round_ % 2 == 0 else proxies[::-1]:
+                        before = proxy.cpu_seconds()
+                        jobs = [
+                            pool.submit(signed_in_connect, proxy.port, upstream, args.seconds)
+                            for _ in range(args.concurrency)
+                        ]
+                        count = sum(job.result() for job in jobs)
+                        used = proxy.cpu_seconds() - before
+                        cost[proxy.name].append(used / max(count, 1))
+                        rates[proxy.name].append(count / args.seconds)
+            for proxy in proxies:
+                print(
+                    f"signed-in connect {proxy.name:14}"
+                    f" {statistics.median(rates[proxy.name]):6.0f} req/s"
+                    f"  CPU {statistics.median(cost[proxy.name]) * 1e6:6.0f} us/req"
+                    f"  (median of {args.rounds})"
+                )
+        finally:
+            for proxy in proxies:
+                proxy.stop()
+            upstream_proc.terminate()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
