@@ -28,9 +28,10 @@ mitmproxy calls it); one without valid credentials goes to mitmproxy, which answ
 It stays out of the way when it cannot do what mitmproxy would: when an addon other than
 mitmproxy's own and StaffGuard's hooks ``http_connect`` or ``tls_clienthello``, in every mode
 but regular, and with ``staffguard_fast_connect=false``. A fault here before the 200 hands the
-connection to mitmproxy; after it, the connection is closed and the fault logged. Relayed
-connections idle for ten minutes are closed (mitmproxy's own TCP timeout). The disconnect hooks
-are not called for relayed connections.
+connection to mitmproxy; after it, the connection is closed and the fault logged. A connection
+the front door holds (its head still arriving, or a relayed tunnel) is closed after ten minutes
+without traffic (mitmproxy's own TCP timeout). The disconnect hooks are not called for relayed
+connections.
 """
 
 from __future__ import annotations
@@ -125,13 +126,13 @@ class Names:
 
 
 class Front:
-    """What the doors of one listener share: the mitmproxy server instance, the open relays,
-    the host names looked up."""
+    """What the doors of one listener share: the mitmproxy server instance, the connections held
+    (heads still arriving, tunnels relayed), the host names looked up."""
 
     def __init__(self, instance: Any) -> None:
         self.instance = instance
         self.names = Names()
-        self.relays: set[Door] = set()
+        self.held: set[Door] = set()
         self._sweeper: asyncio.TimerHandle | None = None
 
     def guard(self) -> Any | None:
@@ -148,16 +149,16 @@ class Front:
         return addons.get("staffguard")
 
     def opened(self, door: Door) -> None:
-        self.relays.add(door)
+        self.held.add(door)
         if self._sweeper is None:
             self._sweeper = asyncio.get_running_loop().call_later(60, self._sweep)
 
     def _sweep(self) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
-        for door in [d for d in self.relays if now - d.last > IDLE_SECONDS]:
+        for door in [d for d in self.held if now - d.last > IDLE_SECONDS]:
             door.close()
-        self._sweeper = loop.call_later(60, self._sweep) if self.relays else None
+        self._sweeper = loop.call_later(60, self._sweep) if self.held else None
 
 
 def signed_in(head: bytes) -> bool:
@@ -204,6 +205,8 @@ class Door(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        self.last = self.front_loop_time()
+        self.front.opened(self)  # swept if its head or its tunnel stays idle (IDLE_SECONDS)
 
     def data_received(self, data: bytes) -> None:
         if self.state == "relay":
@@ -300,7 +303,7 @@ class Door(asyncio.Protocol):
         self.far = far
         self.transport.write(ESTABLISHED)
         self.state = "first"
-        self.front.opened(self)
+        self.last = self.front_loop_time()
         if self.buffer:
             self._read_first()
         elif self.eof:
@@ -393,6 +396,7 @@ class Door(asyncio.Protocol):
     def hand_over(self) -> None:
         """Give the connection to mitmproxy as if it had accepted it, with the bytes read."""
         self.state = "handed"
+        self.front.held.discard(self)  # mitmproxy's own timeout watches it now
         reader = asyncio.StreamReader(limit=2**16)
         protocol = asyncio.StreamReaderProtocol(reader, self.front.instance.handle_stream)
         self.transport.set_protocol(protocol)
@@ -407,7 +411,7 @@ class Door(asyncio.Protocol):
         if self.state == "closed":
             return
         self.state = "closed"
-        self.front.relays.discard(self)
+        self.front.held.discard(self)
         self.buffer.clear()
         self.transport.close()
         if self.far is not None:

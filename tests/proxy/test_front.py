@@ -206,7 +206,7 @@ def test_a_host_is_looked_up_once_a_minute_and_afresh_when_refused(monkeypatch):
     assert after_refusal == 2, "refused at the known address: looked up again before giving up"
 
 
-def test_relays_idle_for_ten_minutes_are_closed():
+def test_connections_idle_for_ten_minutes_are_closed():
     import asyncio
 
     from proxy_addons import front
@@ -222,7 +222,7 @@ def test_relays_idle_for_ten_minutes_are_closed():
         doors = front.Front(instance=None)
         now = asyncio.get_running_loop().time()
         old, busy = Idle(now - front.IDLE_SECONDS - 1), Idle(now - 5)
-        doors.relays |= {old, busy}  # type: ignore[arg-type]
+        doors.held |= {old, busy}  # type: ignore[arg-type]
         doors._sweep()
         return old.closed, busy.closed
 
