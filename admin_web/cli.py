@@ -222,8 +222,9 @@ def _run(args: argparse.Namespace) -> int:
 def proxy_argv(args: argparse.Namespace, base: str, token: str, data: Path) -> list[str]:
     """The proxy ``run`` starts: quiet (no line per client connection on the console; the
     option is built here, in the parent, where the command line is made) and with the
-    operator's ``--set`` options (StaffGuard's defaults for the others)."""
-    from proxy_addons.cli import mitmdump_argv, with_options
+    operator's ``--set`` options (StaffGuard's defaults for the others), on the lean master
+    (``staffguard proxy --lean``, what the systemd unit runs)."""
+    from proxy_addons.cli import lean_argv, mitmdump_argv, with_options
 
     argv = mitmdump_argv(
         [base],
@@ -233,7 +234,7 @@ def proxy_argv(args: argparse.Namespace, base: str, token: str, data: Path) -> l
         data_dir=data,
         quiet=True,
     )
-    return with_options(argv, args.mitmproxy_options)
+    return lean_argv(with_options(argv, args.mitmproxy_options))
 
 
 def _exit_on_signal(signum: int, _frame: Any) -> None:

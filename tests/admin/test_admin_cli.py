@@ -99,3 +99,16 @@ def test_run_starts_the_admin_site_and_the_proxy_it_feeds(tmp_path):
     finally:
         process.terminate()
         process.wait(15)
+
+
+def test_run_starts_the_lean_proxy_with_the_operators_options():
+    """``staffguard run``'s proxy is the one the systemd unit runs: ``staffguard proxy --lean``."""
+    import argparse
+    from pathlib import Path
+
+    from admin_web.cli import proxy_argv
+
+    args = argparse.Namespace(host="127.0.0.1", proxy_port=8081, mitmproxy_options=["k=v"])
+    argv = proxy_argv(args, "http://127.0.0.1:8080", "token", Path("/tmp/x"))
+    assert argv[1:3] == ["-m", "proxy_addons.lean"]
+    assert argv[-2:] == ["--set", "k=v"] and "connection_strategy=lazy" in argv
