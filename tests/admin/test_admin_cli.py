@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sqlite3
@@ -103,9 +104,6 @@ def test_run_starts_the_admin_site_and_the_proxy_it_feeds(tmp_path):
 
 def test_run_starts_the_lean_proxy_with_the_operators_options():
     """``staffguard run``'s proxy is the one the systemd unit runs: ``staffguard proxy --lean``."""
-    import argparse
-    from pathlib import Path
-
     from admin_web.cli import proxy_argv
 
     args = argparse.Namespace(host="127.0.0.1", proxy_port=8081, mitmproxy_options=["k=v"])
