@@ -1,13 +1,14 @@
-"""How much of a CONNECT passthrough's proxy CPU an earlier "no decision needed" could save.
+"""A CONNECT passthrough's proxy CPU: the lean proxy's front door, mitmproxy, mitmproxy's floor.
 
     .venv/bin/python bench/connect_floor.py           # 100,000 listed domains, 3 rounds of 4 s
 
-Runs two lean StaffGuard proxies on the same list and upstream, in alternating rounds: one as
-shipped (mitmproxy reads each tunnel's TLS ClientHello and StaffGuard's ``tls_clienthello``
-lets a host that needs no decision pass through), and one with ``--ignore-hosts '.*'``, where
-mitmproxy passes every tunnel through before any TLS parsing or hook runs. The second is the
-floor that deciding earlier (in ``next_layer``, or by an ``ignore_hosts`` pattern) could reach;
-it prints req/s and the proxy's CPU time per CONNECT for each (bench/peers.py's client).
+Runs three lean StaffGuard proxies on the same list and upstream, in alternating rounds:
+``front door`` as shipped (``proxy_addons/front.py`` relays a CONNECT to a host that needs no
+decision before mitmproxy sees it); ``mitmproxy`` with ``staffguard_fast_connect=false``
+(mitmproxy reads each tunnel's ClientHello and StaffGuard's ``tls_clienthello`` lets the host
+pass through); and ``ignore_hosts=.*`` with the front door off too, where mitmproxy passes every
+tunnel through before any TLS parsing or hook runs: the floor of deciding inside mitmproxy. It
+prints req/s and the proxy's CPU time per CONNECT for each (bench/peers.py's client).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import argparse
 import concurrent.futures
 import multiprocessing
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -48,42 +48,39 @@ def main() -> int:
         )
         upstream_proc.start()
         upstream = queue.get(timeout=30)
-        for name in ("shipped", "ignoring"):  # each its own list copy, data and confdir
-            (work / name).mkdir()
-            os.chmod(work / name, 0o755)
-        shipped = peers.staffguard(work / "shipped", args.domains, lean=True)
+        variants = {  # name -> extra mitmdump arguments; each its own list copy, data, confdir
+            "front door": [],
+            "mitmproxy": ["--set", "staffguard_fast_connect=false"],
+            "ignore_hosts=.*": ["--set", "staffguard_fast_connect=false", "--ignore-hosts", ".*"],
+        }
         lean_argv = cli.lean_argv
-        cli.lean_argv = lambda argv: [*lean_argv(argv), "--ignore-hosts", ".*"]
+        proxies = []
         try:
-            ignoring = peers.staffguard(work / "ignoring", args.domains, lean=True)
+            for number, (name, extra) in enumerate(variants.items()):
+                (work / str(number)).mkdir()
+                os.chmod(work / str(number), 0o755)
+                cli.lean_argv = lambda argv, extra=extra: [*lean_argv(argv), *extra]
+                proxy = peers.staffguard(work / str(number), args.domains, lean=True)
+                proxy.name = name
+                proxies.append(proxy)
         finally:
             cli.lean_argv = lean_argv
-        shipped.name, ignoring.name = "as shipped", "ignore_hosts=.*"
-        proxies = [shipped, ignoring]
         try:
             for proxy in proxies:
                 if not peers.wait_ready(proxy, upstream, args.domains, time.perf_counter()):
                     print(f"{proxy.name}: did not start (see {work})")
                     return 1
-            cost: dict[str, list[float]] = {p.name: [] for p in proxies}
-            rates: dict[str, list[float]] = {p.name: [] for p in proxies}
             with concurrent.futures.ProcessPoolExecutor(args.concurrency) as pool:
-                for round_ in range(args.rounds):
-                    for proxy in proxies if round_ % 2 == 0 else proxies[::-1]:
-                        before = proxy.cpu_seconds()
-                        rps, _ = peers.measure(
-                            pool, "connect", proxy, upstream, args.seconds, args.concurrency,
-                            args.domains,
-                        )  # fmt: skip
-                        used = proxy.cpu_seconds() - before
-                        cost[proxy.name].append(used / max(rps * args.seconds, 1))
-                        rates[proxy.name].append(rps)
-            for proxy in proxies:
-                print(
-                    f"connect {proxy.name:16} {statistics.median(rates[proxy.name]):6.0f} req/s"
-                    f"  CPU {statistics.median(cost[proxy.name]) * 1e6:6.0f} us/req"
-                    f"  (median of {args.rounds})"
-                )
+
+                def run(proxy: peers.Running) -> int:
+                    rps, _ = peers.measure(
+                        pool, "connect", proxy, upstream, args.seconds, args.concurrency,
+                        args.domains,
+                    )  # fmt: skip
+                    return round(rps * args.seconds)
+
+                medians = peers.alternate(proxies, args.rounds, args.seconds, run)
+            peers.print_medians("connect", medians, args.rounds)
         finally:
             for proxy in proxies:
                 proxy.stop()

@@ -376,6 +376,31 @@ def measure(
     return sum(len(lat) for lat, _ in done) / seconds, sum(e for _, e in done)
 
 
+def alternate(
+    proxies: list[Running], rounds: int, seconds: float, run: Callable[[Running], int]
+) -> dict[str, tuple[float, float]]:
+    """``run(proxy)`` (the number of requests it completed in ``seconds``) for each proxy, in
+    alternating order each round; per proxy name, the median req/s and proxy CPU seconds per
+    request (from /proc, around each run)."""
+    cost: dict[str, list[float]] = {p.name: [] for p in proxies}
+    rates: dict[str, list[float]] = {p.name: [] for p in proxies}
+    for round_ in range(rounds):
+        for proxy in proxies if round_ % 2 == 0 else proxies[::-1]:
+            before = proxy.cpu_seconds()
+            done = run(proxy)
+            cost[proxy.name].append((proxy.cpu_seconds() - before) / max(done, 1))
+            rates[proxy.name].append(done / seconds)
+    return {name: (statistics.median(rates[name]), statistics.median(cost[name])) for name in rates}
+
+
+def print_medians(label: str, medians: dict[str, tuple[float, float]], rounds: int) -> None:
+    for name, (rate, cost) in medians.items():
+        print(
+            f"{label} {name:16} {rate:6.0f} req/s  CPU {cost * 1e6:6.0f} us/req"
+            f"  (median of {rounds})"
+        )
+
+
 def wait_ready(proxy: Running, upstream: tuple[int, int], domains: int, started: float) -> bool:
     client = Client(proxy.port, upstream)
     client.domains = domains

@@ -19,7 +19,6 @@ import concurrent.futures
 import http.client
 import multiprocessing
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -106,27 +105,17 @@ def main() -> int:
                             print(f"{proxy.name}: did not start (see {work})")
                             return 1
                         time.sleep(0.2)
-            cost: dict[str, list[float]] = {p.name: [] for p in proxies}
-            rates: dict[str, list[float]] = {p.name: [] for p in proxies}
             with concurrent.futures.ProcessPoolExecutor(args.concurrency) as pool:
-                for round_ in range(args.rounds):
-                    for proxy in proxies if round_ % 2 == 0 else proxies[::-1]:
-                        before = proxy.cpu_seconds()
-                        jobs = [
-                            pool.submit(signed_in_connect, proxy.port, upstream, args.seconds)
-                            for _ in range(args.concurrency)
-                        ]
-                        count = sum(job.result() for job in jobs)
-                        used = proxy.cpu_seconds() - before
-                        cost[proxy.name].append(used / max(count, 1))
-                        rates[proxy.name].append(count / args.seconds)
-            for proxy in proxies:
-                print(
-                    f"signed-in connect {proxy.name:14}"
-                    f" {statistics.median(rates[proxy.name]):6.0f} req/s"
-                    f"  CPU {statistics.median(cost[proxy.name]) * 1e6:6.0f} us/req"
-                    f"  (median of {args.rounds})"
-                )
+
+                def run(proxy: peers.Running) -> int:
+                    jobs = [
+                        pool.submit(signed_in_connect, proxy.port, upstream, args.seconds)
+                        for _ in range(args.concurrency)
+                    ]
+                    return sum(job.result() for job in jobs)
+
+                medians = peers.alternate(proxies, args.rounds, args.seconds, run)
+            peers.print_medians("signed-in connect", medians, args.rounds)
         finally:
             for proxy in proxies:
                 proxy.stop()
