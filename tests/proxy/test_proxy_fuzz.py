@@ -236,3 +236,69 @@ def test_hostile_sends_are_decided_without_a_fault_and_logged_once(
         assert f.response is None, "an approved platform's sends go on"
     keys = [(e["client"], e["host"], e["activity"]) for e in spool(tmp_path)]
     assert len(keys) == len(set(keys)), "once a minute per device, site and activity"
+
+
+class _Hello:
+    """A ClientHello as the hook reads it: only its SNI, here any text a client could put there."""
+
+    def __init__(self, sni: str | None) -> None:
+        self.sni = sni
+
+
+@FUZZ
+@given(
+    sni=st.one_of(st.none(), st.text(max_size=80), wire.map(lambda b: b.decode("latin-1"))),
+    connect_host=st.sampled_from(["www.tiktok.com", "203.0.113.9", "www.lincolnbank.com"]),
+)
+def test_no_sni_switches_decryption_off_for_a_platform(guard, caplog, sni, connect_host):
+    """The hook's fault path passes a connection through; no SNI may reach it, and a tunnel to
+    a platform is decrypted whatever the SNI says (the request hook then decides)."""
+    from mitmproxy import ctx, tls
+    from mitmproxy.proxy.context import Context
+    from mitmproxy.test import tflow
+
+    context = Context(tflow.tclient_conn(), ctx.options)
+    context.server.address = (connect_host, 443)
+    data = tls.ClientHelloData(context, _Hello(sni))  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING):
+        guard.tls_clienthello(data)
+    no_tracebacks(caplog)
+    if connect_host == "www.tiktok.com":
+        assert not data.ignore_connection
+
+
+def _real_client_hello() -> bytes:
+    import ssl
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    outgoing = ssl.MemoryBIO()
+    conn = context.wrap_bio(ssl.MemoryBIO(), outgoing, server_hostname="www.lincolnbank.com")
+    with pytest.raises(ssl.SSLWantReadError):
+        conn.do_handshake()
+    return outgoing.read()
+
+
+@FUZZ
+@given(
+    first=st.one_of(st.binary(max_size=600), wire),
+    changes=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6),
+)
+def test_the_front_doors_tunnel_check_reads_any_bytes(first, changes):
+    """The front door's first look inside a tunnel: a name, "" or "not yet", or ValueError for
+    a ClientHello it cannot read (the tunnel is then closed); never another fault. Also a real
+    ClientHello with bytes changed."""
+    from proxy_addons.front import Door
+
+    hello = bytearray(_real_client_hello())
+    for where, value in changes:
+        hello[where % len(hello)] = value
+    door = Door(front=None)  # type: ignore[arg-type]
+    for data in (first, b"\x16\x03\x01" + first, b"GET / HTTP/1.1\r\nHost: " + first, hello):
+        door.buffer = bytearray(data)
+        try:
+            name = door._inner_name()
+        except ValueError:
+            continue
+        assert name is None or isinstance(name, str)
