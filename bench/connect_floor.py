@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import multiprocessing
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 import peers  # noqa: E402  (bench/peers.py)
-from proxy import serve_upstream  # noqa: E402  (bench/proxy.py)
+from proxy import start_upstream  # noqa: E402  (bench/proxy.py)
 
 
 def main() -> int:
@@ -37,34 +35,22 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    from proxy_addons import cli
-
     with tempfile.TemporaryDirectory(prefix="staffguard-connect-") as tmp:
         work = Path(tmp)
         os.chmod(work, 0o755)
-        queue: Any = multiprocessing.Queue()
-        upstream_proc = multiprocessing.Process(
-            target=serve_upstream, args=(work, queue), daemon=True
-        )
-        upstream_proc.start()
-        upstream = queue.get(timeout=30)
+        upstream_proc, upstream = start_upstream(work)
         variants = {  # name -> extra mitmdump arguments; each its own list copy, data, confdir
             "front door": [],
             "mitmproxy": ["--set", "staffguard_fast_connect=false"],
             "ignore_hosts=.*": ["--set", "staffguard_fast_connect=false", "--ignore-hosts", ".*"],
         }
-        lean_argv = cli.lean_argv
         proxies = []
-        try:
-            for number, (name, extra) in enumerate(variants.items()):
-                (work / str(number)).mkdir()
-                os.chmod(work / str(number), 0o755)
-                cli.lean_argv = lambda argv, extra=extra: [*lean_argv(argv), *extra]
-                proxy = peers.staffguard(work / str(number), args.domains, lean=True)
-                proxy.name = name
-                proxies.append(proxy)
-        finally:
-            cli.lean_argv = lean_argv
+        for number, (name, extra) in enumerate(variants.items()):
+            (work / str(number)).mkdir()
+            os.chmod(work / str(number), 0o755)
+            proxy = peers.staffguard(work / str(number), args.domains, lean=True, extra=extra)
+            proxy.name = name
+            proxies.append(proxy)
         try:
             for proxy in proxies:
                 if not peers.wait_ready(proxy, upstream, args.domains, time.perf_counter()):

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import http.client
-import multiprocessing
 import os
 import shutil
 import ssl
@@ -43,14 +42,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from proxy import free_port, serve_upstream  # noqa: E402  (bench/proxy.py)
+from proxy import free_port, start_upstream  # noqa: E402  (bench/proxy.py)
 
 UPSTREAM_MARK = b"<h1>upstream</h1>"
 PER_PLATFORM = 1000
@@ -131,10 +129,16 @@ def _terminate(proc: subprocess.Popen) -> Callable[[], None]:
 
 
 def staffguard(
-    work: Path, domains: int, lean: bool = False, workers: int = 1, baseline: Path | None = None
+    work: Path,
+    domains: int,
+    lean: bool = False,
+    workers: int = 1,
+    baseline: Path | None = None,
+    extra: Sequence[str] = (),
 ) -> Running:
     """StaffGuard on mitmdump, ``--lean`` or ``--workers N``; with ``baseline``, the code of
-    that other checkout (say ``git archive main``) runs instead of this one's."""
+    that other checkout (say ``git archive main``) runs instead of this one's; ``extra``: more
+    mitmdump arguments (``--set NAME=VALUE``...)."""
     from proxy_addons.cli import lean_argv, mitmdump_argv
 
     name = f"staffguard-w{workers}" if workers > 1 else "staffguard-lean" if lean else "staffguard"
@@ -167,6 +171,7 @@ def staffguard(
         ]  # fmt: skip
     elif lean:
         argv = lean_argv(argv)
+    argv = [*argv, *extra]
     log = (work / f"{name}.log").open("wb")
     env = {**os.environ, "STAFFGUARD_PROXY_QUIET": "1"}
     if baseline is not None:
@@ -502,12 +507,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="staffguard-peers-") as tmp:
         work = Path(tmp)
         os.chmod(work, 0o755)
-        queue: Any = multiprocessing.Queue()
-        upstream_proc = multiprocessing.Process(
-            target=serve_upstream, args=(work, queue), daemon=True
-        )
-        upstream_proc.start()
-        upstream = queue.get(timeout=30)
+        upstream_proc, upstream = start_upstream(work)
         running: list[Running] = []
         try:
             running, skipped = start_all(work, args, upstream)

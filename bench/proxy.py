@@ -100,6 +100,15 @@ def serve_upstream(directory: Path, ports: Any) -> None:
     threading.Event().wait()
 
 
+def start_upstream(directory: Path) -> tuple[multiprocessing.Process, tuple[int, int]]:
+    """``serve_upstream`` started in its own process: the process (terminate it when done) and
+    the (http, https) ports it listens on."""
+    queue: Any = multiprocessing.Queue()
+    process = multiprocessing.Process(target=serve_upstream, args=(directory, queue), daemon=True)
+    process.start()
+    return process, queue.get(timeout=30)
+
+
 # --- the proxies -------------------------------------------------------------------------
 
 

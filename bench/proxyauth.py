@@ -17,19 +17,17 @@ import argparse
 import base64
 import concurrent.futures
 import http.client
-import multiprocessing
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 import peers  # noqa: E402  (bench/peers.py)
-from proxy import serve_upstream  # noqa: E402  (bench/proxy.py)
+from proxy import start_upstream  # noqa: E402  (bench/proxy.py)
 
 USER, PASSWORD = "staff", "s3cret-Password"
 
@@ -63,36 +61,24 @@ def main() -> int:
     args = parser.parse_args()
     from passlib.hash import bcrypt
 
-    from proxy_addons import cli
-
     with tempfile.TemporaryDirectory(prefix="staffguard-proxyauth-") as tmp:
         work = Path(tmp)
         os.chmod(work, 0o755)
         entry = bcrypt.using(rounds=args.cost).hash(PASSWORD)
         (work / "htpasswd").write_text(f"{USER}:{entry}\n")
-        queue: Any = multiprocessing.Queue()
-        upstream_proc = multiprocessing.Process(
-            target=serve_upstream, args=(work, queue), daemon=True
-        )
-        upstream_proc.start()
-        upstream = queue.get(timeout=30)
-        lean_argv = cli.lean_argv
-        cli.lean_argv = lambda argv: [
-            *lean_argv(argv), "--set", f"proxyauth=@{work / 'htpasswd'}",
-            "--set", "connection_strategy=lazy",
-        ]  # fmt: skip
+        upstream_proc, upstream = start_upstream(work)
+        extra = ["--set", f"proxyauth=@{work / 'htpasswd'}", "--set", "connection_strategy=lazy"]
         proxies = []
-        try:
-            for name, baseline in (("this checkout", None), ("baseline", args.baseline)):
-                if name == "baseline" and baseline is None:
-                    continue
-                (work / name).mkdir()
-                os.chmod(work / name, 0o755)
-                proxy = peers.staffguard(work / name, args.domains, lean=True, baseline=baseline)
-                proxy.name = name
-                proxies.append(proxy)
-        finally:
-            cli.lean_argv = lean_argv
+        for name, baseline in (("this checkout", None), ("baseline", args.baseline)):
+            if name == "baseline" and baseline is None:
+                continue
+            (work / name).mkdir()
+            os.chmod(work / name, 0o755)
+            proxy = peers.staffguard(
+                work / name, args.domains, lean=True, baseline=baseline, extra=extra
+            )
+            proxy.name = name
+            proxies.append(proxy)
         try:
             for proxy in proxies:  # ready: a signed-in CONNECT gets through
                 started = time.perf_counter()

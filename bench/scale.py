@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import http.client
-import multiprocessing
 import os
 import re
 import shutil
@@ -29,11 +28,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers import Client, Running, domain, staffguard, wait_ready
-from proxy import serve_upstream
+from proxy import start_upstream
 
 AB = shutil.which("ab")
 
@@ -84,12 +82,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="staffguard-scale-") as tmp:
         work = Path(tmp)
-        queue: Any = multiprocessing.Queue()
-        upstream_proc = multiprocessing.Process(
-            target=serve_upstream, args=(work, queue), daemon=True
-        )
-        upstream_proc.start()
-        upstream = queue.get(timeout=30)
+        upstream_proc, upstream = start_upstream(work)
         running: list[tuple[int, Running]] = []
         try:
             for workers in args.workers:
