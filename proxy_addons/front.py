@@ -131,6 +131,7 @@ class Front:
 
     def __init__(self, instance: Any) -> None:
         self.instance = instance
+        self.loop = asyncio.get_running_loop()
         self.names = Names()
         self.held: set[Door] = set()
         self._sweeper: asyncio.TimerHandle | None = None
@@ -140,9 +141,9 @@ class Front:
         opts = ctx.options
         if not opts.staffguard_fast_connect:
             return None
-        addons = ctx.master.addons
+        addons: Any = ctx.master.addons  # the lean master's HookTable (front runs only there)
         for event in ("http_connect", "tls_clienthello"):
-            for _addon, func in hooks(addons, event):
+            for _addon, func in addons.hooks_named(event):  # the lean HookTable's cached list
                 module = getattr(func, "__module__", "") or ""
                 if not module.startswith(OWN_HOOK_MODULES):
                     return None  # someone else wants to see these connections
@@ -151,14 +152,13 @@ class Front:
     def opened(self, door: Door) -> None:
         self.held.add(door)
         if self._sweeper is None:
-            self._sweeper = asyncio.get_running_loop().call_later(60, self._sweep)
+            self._sweeper = self.loop.call_later(60, self._sweep)
 
     def _sweep(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = self.loop.time()
         for door in [d for d in self.held if now - d.last > IDLE_SECONDS]:
             door.close()
-        self._sweeper = loop.call_later(60, self._sweep) if self.held else None
+        self._sweeper = self.loop.call_later(60, self._sweep) if self.held else None
 
 
 def signed_in(head: bytes) -> bool:
@@ -172,18 +172,6 @@ def signed_in(head: bytes) -> bool:
         return bool(auth.validator(user, password))
     except Exception:  # a malformed header, a directory that cannot be reached: not signed in
         return False
-
-
-def hooks(addons: Any, event: str) -> list[tuple[Any, Callable[..., Any]]]:
-    """The hook functions for ``event`` in the chain (the lean HookTable's cached list)."""
-    found = getattr(addons, "hooks_named", None)
-    if found is not None:
-        return list(found(event))
-    return [  # a plain AddonManager (the tests' taddons)
-        (addon, getattr(addon, event))
-        for addon in addons.chain
-        if callable(getattr(addon, event, None))
-    ]
 
 
 class Door(asyncio.Protocol):
@@ -241,7 +229,7 @@ class Door(asyncio.Protocol):
         del self.buffer[: end + 4]
         self.state = "connecting"
         self.host = target[0]
-        asyncio.get_running_loop().create_task(self._connect_or_hand_over(*target))
+        self.front.loop.create_task(self._connect_or_hand_over(*target))
         return None
 
     async def _connect_or_hand_over(self, host: str, port: int) -> None:
@@ -418,7 +406,7 @@ class Door(asyncio.Protocol):
             self.far.transport.close()
 
     def front_loop_time(self) -> float:
-        return asyncio.get_running_loop().time()
+        return self.front.loop.time()
 
 
 class Joined(asyncio.Protocol):
