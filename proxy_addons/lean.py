@@ -19,7 +19,9 @@ less work per event:
 * a proxy sign-in the validator accepted is remembered for five minutes (``authcache``: a
   bcrypt htpasswd check costs ~1.7 ms, an LDAP one a round trip), not asked on every connection;
 * a front door before mitmproxy's regular-mode listener relays a CONNECT to a host that needs
-  no decision itself and hands every other connection to mitmproxy (``front``).
+  no decision itself and hands every other connection to mitmproxy (``front``);
+* a hook that only plain functions take (StaffGuard's all are) runs in place, not as a task of
+  its own (``inline``).
 
 With ``STAFFGUARD_REUSE_PORT=1`` (set by ``--workers N``) the listening sockets take
 ``SO_REUSEPORT``, so N processes share one port and the kernel spreads connections over them.
@@ -33,15 +35,15 @@ import inspect
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from mitmproxy import addonmanager, exceptions, flow, hooks, master, options
-from mitmproxy.addons import termlog
+from mitmproxy.addons import asgiapp, termlog
 from mitmproxy.tools import cmdline, dump
 from mitmproxy.tools.main import run
 
-from . import authcache, devchecks, front
+from . import authcache, devchecks, front, inline
 
 log = logging.getLogger(__name__)
 
@@ -85,30 +87,36 @@ class HookTable(addonmanager.AddonManager):
     def __init__(self, master: Any) -> None:
         super().__init__(master)
         self._table: dict[str, list[tuple[Any, Callable[..., Any]]]] = {}
+        self._plain: dict[str, bool] = {}  # event name -> only plain functions take it
 
     def register(self, addon: Any) -> Any:
-        self._table.clear()
+        self.forget_hooks()
         return super().register(addon)
 
     def add(self, *addons: Any) -> None:
         super().add(*addons)
-        self._table.clear()
+        self.forget_hooks()
 
     def remove(self, addon: Any) -> None:
         super().remove(addon)
-        self._table.clear()
+        self.forget_hooks()
 
     def clear(self) -> None:
         super().clear()
-        self._table.clear()
+        self.forget_hooks()
 
     def forget_hooks(self) -> None:
         self._table.clear()
+        self._plain.clear()
 
     def _hooks(self, event: hooks.Hook) -> list[tuple[Any, Callable[..., Any]]]:
         found = self._table.get(event.name)
         if found is None:
-            found = [pair for addon in self.chain for pair in self._iter_hooks(addon, event)]
+            found = [
+                (addon, _plain_app(addon, func) if event.name == "request" else func)
+                for top in self.chain
+                for addon, func in self._iter_hooks(top, event)
+            ]
             self._table[event.name] = found
         return found
 
@@ -144,6 +152,27 @@ class HookTable(addonmanager.AddonManager):
         if found:
             await _call(found, event.args())
 
+    def plain_only(self, event: hooks.Hook) -> bool:
+        """Whether only plain functions (no ``async def``) take ``event`` and the ``update``
+        that follows a flow's event: then ``inline`` runs it without a task."""
+        plain = self._plain.get(event.name)
+        if plain is None:
+            found = [*self._hooks(event), *self._hooks(_UPDATE)]
+            plain = not any(inspect.iscoroutinefunction(func) for _, func in found)
+            self._plain[event.name] = plain
+        return plain
+
+    def run_lifecycle_now(self, event: hooks.Hook) -> Coroutine[Any, Any, None] | None:
+        """``handle_lifecycle`` run in place; what is left to await if a function returned
+        something to await, else None."""
+        args = event.args()
+        later = inline.run_now(self._hooks(event), args)
+        if isinstance(args[0], flow.Flow) and (update := self._hooks(_UPDATE)):
+            if later is not None:
+                return _then(later, update, [[args[0]]])
+            return inline.run_now(update, [[args[0]]])
+        return later
+
     async def handle_lifecycle(self, event: hooks.Hook) -> None:
         """A flow's event (``request``, ``response``...), then ``update`` for its flow, as
         AddonManager's; each only for the addons that take it (mitmdump's take no ``update``)."""
@@ -153,6 +182,19 @@ class HookTable(addonmanager.AddonManager):
             await _call(found, args)
         if isinstance(args[0], flow.Flow) and (update := self._hooks(_UPDATE)):
             await _call(update, [[args[0]]])
+
+
+def _plain_app(addon: Any, func: Callable[..., Any]) -> Callable[..., Any]:
+    """An app mitmproxy hosts (the mitm.it onboarding app) takes ``request`` with an ``async
+    def`` that does nothing unless the request is for the app: as a plain function that gives
+    it the request only then, the other requests need no task (``inline``)."""
+    if not isinstance(addon, asgiapp.ASGIApp):
+        return func
+
+    def request(flow: Any) -> Any:
+        return func(flow) if addon.should_serve(flow) else None
+
+    return request
 
 
 _UPDATE = hooks.UpdateHook([])  # the update event's name, to look its hooks up by
@@ -171,6 +213,13 @@ async def _call(found: list[tuple[Any, Callable[..., Any]]], args: list[Any]) ->
         except Exception:
             with addonmanager.safecall():  # logs it (an OptionsError goes on up)
                 raise
+
+
+async def _then(
+    first: Coroutine[Any, Any, None], found: list[tuple[Any, Callable[..., Any]]], args: list[Any]
+) -> None:
+    await first
+    await _call(found, args)
 
 
 class LeanMaster(dump.DumpMaster):
@@ -229,6 +278,7 @@ class LeanMaster(dump.DumpMaster):
     async def run(self) -> None:
         log.debug("staffguard: lean master without %s", self.drop_idle())
         front.install()  # CONNECT that needs no decision: relayed before mitmproxy's layers
+        inline.install()  # hooks that only plain functions take: run without a task
         await super().run()
 
 

@@ -1,6 +1,10 @@
 """Real processes for the proxy's end-to-end tests: ``mitmdump`` with the StaffGuard addon in
 its own directories, sending the platforms' hosts to the testkit's upstream
-(``staffguard_testkit.upstream``), and a stand-in for the admin site's API."""
+(``staffguard_testkit.upstream``), and a stand-in for the admin site's API.
+
+The proxy runs on the lean master (``staffguard proxy --lean``), as ``staffguard run`` and the
+systemd unit start it; ``STAFFGUARD_TEST_MASTER=mitmdump`` runs every test on plain
+``mitmdump -s`` instead, and a test can pick one with ``Proxy.master``."""
 
 from __future__ import annotations
 
@@ -20,11 +24,12 @@ from mitmproxy.test import taddons
 
 from policy_lists import compile_sources
 from proxy_addons.addon import StaffGuard
-from proxy_addons.cli import mitmdump_argv
+from proxy_addons.cli import lean_argv, mitmdump_argv
 from staffguard_testkit.net import free_port, until, wait_for_port
 from staffguard_testkit.upstream import Upstream
 
 HERE = Path(__file__).parent
+MASTER = os.environ.get("STAFFGUARD_TEST_MASTER", "lean")
 
 
 class Proxy:
@@ -42,6 +47,7 @@ class Proxy:
         self.log = directory / "mitmdump.log"
         self.options: list[str] = []  # more mitmproxy options, e.g. ["proxyauth=u:p"]
         self.started = directory / "started"  # upstream_map.py creates it once mitmdump runs
+        self.master = MASTER  # "lean" (staffguard proxy --lean) or "mitmdump" (mitmdump -s)
 
     def start(self) -> Proxy:
         argv = mitmdump_argv(
@@ -58,6 +64,8 @@ class Proxy:
         ]  # fmt: skip
         for option in self.options:
             argv += ["--set", option]
+        if self.master == "lean":
+            argv = lean_argv(argv)
         env = {
             **os.environ,
             "STAFFGUARD_TEST_UPSTREAM": self.upstream.ports,

@@ -143,6 +143,35 @@ def test_onboarding_false_drops_the_onboarding_app_and_the_default_serves_mitm_i
     assert response.status == 200 and b"upstream page" in body, "not the onboarding app"
 
 
+def test_plain_hooks_run_in_place_and_the_rest_keep_mitmproxys_ways(lean):
+    """``inline``: a hook only plain functions take runs in the connection's own task (no task
+    of its own); an ``async def`` hook, a returned coroutine and an intercepted flow are still
+    waited for, in order; a fault is logged and the next addon still runs; AddonHalt stops."""
+    proxy = lean("-s", str(HERE / "inline_probe.py"))
+    waits = lean("-s", str(HERE / "inline_probe.py"), "--set", "inline_probe_async=true")
+
+    def answer(kind: str, proxy: LeanProxy = proxy) -> str:
+        response, body, _ = proxy.get(f"http://{kind}.inline.invalid/")
+        assert response.status == 200, (kind, body)
+        return body.decode()
+
+    assert not answer("task").startswith("handle_hook"), "no task of its own"
+    assert answer("async", waits) == "requestheaders ran", "the async hook, then request"
+    assert answer("task", waits).startswith("handle_hook"), "after a task: in a task too"
+    assert answer("awaits") == "awaited"
+    assert answer("intercept") == "resumed", "the answer waited for the resume"
+    assert answer("fault") == "after the fault"
+    assert answer("halt") == "halted"
+    until(lambda: "inline probe: a fault in a plain hook" in proxy.log_text())
+    # each still holds on a connection that a waiting hook held before
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=15)
+    for kind, expected in [("awaits", "awaited"), ("task", None), ("intercept", "resumed")]:
+        conn.request("GET", f"http://{kind}.inline.invalid/")
+        body = conn.getresponse().read().decode()
+        assert body == expected if expected else not body.startswith("handle_hook"), kind
+    conn.close()
+
+
 def test_every_hook_gets_each_event_also_from_addons_added_later():
     seen: list[str] = []
 

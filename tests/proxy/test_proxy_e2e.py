@@ -1,4 +1,5 @@
-"""End to end: a real ``mitmdump`` with the addon, a local upstream and a real HTTP client."""
+"""End to end: a real proxy process (the lean master, and plain ``mitmdump`` where a test says
+so) with the addon, a local upstream and a real HTTP client."""
 
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ def offer_form(page: bytes) -> dict[str, str]:
     return dict(re.findall(r'name="(offer|return|activity)" value="([^"]*)"', page.decode()))
 
 
-def test_interstitial_then_continue_reaches_the_upstream(proxy_factory, upstream):
-    proxy = proxy_factory([]).start()
+@pytest.mark.parametrize("master", ["lean", "mitmdump"])
+def test_interstitial_then_continue_reaches_the_upstream(proxy_factory, upstream, master):
+    proxy = proxy_factory([])
+    proxy.master = master  # what `staffguard run` starts, and the addon in plain mitmdump
+    proxy.start()
     response, page, cert = proxy.get("https://www.tiktok.com/@lincolnhigh", NAVIGATE)
     assert response.status == 200 and b"Continue for district work" in page
     assert cert != upstream.cert_der, "a platform host is decrypted (the proxy's certificate)"
@@ -45,8 +49,13 @@ def test_interstitial_then_continue_reaches_the_upstream(proxy_factory, upstream
     assert seen.header("Cookie") == "sid=1", "StaffGuard's own cookie is not forwarded"
 
 
-def test_hosts_needing_no_decision_pass_through_with_the_real_certificate(proxy_factory, upstream):
-    proxy = proxy_factory([]).start()
+@pytest.mark.parametrize("master", ["lean", "mitmdump"])
+def test_hosts_needing_no_decision_pass_through_with_the_real_certificate(
+    proxy_factory, upstream, master
+):
+    proxy = proxy_factory([])
+    proxy.master = master
+    proxy.start()
     response, page, cert = proxy.get("https://www.lincolnbank.com/accounts", NAVIGATE)
     assert response.status == 200 and b"upstream page" in page
     assert cert == upstream.cert_der, "the client saw the bank's own certificate"
