@@ -19,6 +19,14 @@ Scenarios, each measured for every proxy in turn, in alternating order each roun
 * ``redirect`` — (only with ``--only``) another listed name of a platform: StaffGuard answers
   with a 303 to the home domain's check, which looks for a pass set there (one continue covers
   every domain of a platform); the peers answer as for ``warned``.
+* ``https-warned`` — (only with ``--only``) the warned page as staff meet it: over HTTPS, a new
+  connection per request (CONNECT to a platform's home, TLS with the proxy's own certificate for
+  it, one GET), as a browser's first visit. StaffGuard decrypts the platforms' hosts;
+  e2guardian runs with its SSL MITM on (a CA made for the run); squid+squidGuard is not
+  measured (it has no block page inside a tunnel without ssl-bump). e2guardian connects to
+  the real server before its page, and mitmproxy does by default, so the list's home names
+  must resolve: both run in a mount namespace of their own whose ``/etc/hosts`` maps them to
+  127.0.0.1 (``unshare -m``, as root; the machine's own file is not touched).
 
 It prints req/s (``--concurrency`` clients), p50/p99 (one client), the proxy's own CPU time per
 request during the req/s measurement (from /proc: the figure least moved by other work on a
@@ -58,6 +66,20 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def domain(n: int) -> str:
     """The list's n-th name (the same for every proxy)."""
     return f"host{n % PER_PLATFORM}-{n // PER_PLATFORM}.example-{n % 97}.com"
+
+
+def homes(domains: int) -> list[str]:
+    """The platforms' home names (each platform's first listed name): the warned requests."""
+    return [domain(p * PER_PLATFORM) for p in range(domains // PER_PLATFORM)]
+
+
+def resolving(argv: list[str], hosts: Path | None) -> list[str]:
+    """``argv`` in a mount namespace of its own whose /etc/hosts is ``hosts`` (for
+    ``https-warned``); unchanged when ``hosts`` is None."""
+    if hosts is None:
+        return argv
+    bind = 'mount --bind "$0" /etc/hosts && exec "$@"'
+    return ["unshare", "-m", "sh", "-c", bind, str(hosts), *argv]
 
 
 # --- the proxies ---------------------------------------------------------------------------
@@ -135,11 +157,12 @@ def staffguard(
     workers: int = 1,
     baseline: Path | None = None,
     extra: Sequence[str] = (),
+    hosts: Path | None = None,
 ) -> Running:
     """StaffGuard on mitmdump, ``--lean`` or ``--workers N``; with ``baseline``, the code of
     that other checkout (say ``git archive main``) runs instead of this one's; ``extra``: more
     mitmdump arguments (``--set NAME=VALUE``...)."""
-    from proxy_addons.cli import lean_argv, mitmdump_argv
+    from proxy_addons.cli import lean_argv, mitmdump_argv, with_options
 
     name = f"staffguard-w{workers}" if workers > 1 else "staffguard-lean" if lean else "staffguard"
     name += "-base" if baseline else ""
@@ -169,8 +192,10 @@ def staffguard(
             "--policy", str(lists / "big.yaml"), "--listen-port", str(port),
             "--data", str(work / name / "data"), "--confdir", str(work / name),
         ]  # fmt: skip
-    elif lean:
-        argv = lean_argv(argv)
+    else:  # as `staffguard proxy` starts it: the lazy upstream connection, unless extra says
+        if not any(arg.startswith("connection_strategy=") for arg in extra):
+            argv = with_options(argv, [])
+        argv = lean_argv(argv) if lean else argv
     argv = [*argv, *extra]
     log = (work / f"{name}.log").open("wb")
     env = {**os.environ, "STAFFGUARD_PROXY_QUIET": "1"}
@@ -178,12 +203,15 @@ def staffguard(
         argv = [argv[0], *(a.replace(str(ROOT), str(baseline)) for a in argv[1:])]
         env["PYTHONPATH"] = str(baseline)
     proc = subprocess.Popen(
-        argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=baseline or ROOT
-    )
+        resolving(argv, hosts), stdout=log, stderr=subprocess.STDOUT, env=env,
+        cwd=baseline or ROOT,
+    )  # fmt: skip
     return Running(name, port, proc, _terminate(proc))
 
 
-def e2guardian(work: Path, domains: int) -> Running | str:
+def e2guardian(work: Path, domains: int, hosts: Path | None = None) -> Running | str:
+    """e2guardian on the list; with ``hosts``, with its SSL MITM on, in a namespace that
+    resolves the list's home names (``https-warned``)."""
     binary = shutil.which("e2guardian")
     if binary is None or not Path("/etc/e2guardian/e2guardian.conf").exists():
         return "e2guardian is not installed (apt-get install -y e2guardian)"
@@ -201,14 +229,17 @@ def e2guardian(work: Path, domains: int) -> Running | str:
         out.writelines(domain(n) + "\n" for n in range(domains))
     conf = home / "e2guardian.conf"
     text = conf.read_text()
-    for key, value in {
+    settings = {
         "filterip": "127.0.0.1",
         "filterports": str(port),
         "transparenthttpsport": str(free_port()),  # unused, but bound: never a fixed 8443
         "nodaemon": "on",
         "nologger": "on",
         "loglevel": "0",
-    }.items():
+    }
+    if hosts is not None:
+        settings.update(_e2guardian_mitm(home))
+    for key, value in settings.items():
         text = "\n".join(
             f"{key} = {value}" if line.split("=")[0].strip() == key else line
             for line in text.splitlines()
@@ -219,8 +250,37 @@ def e2guardian(work: Path, domains: int) -> Running | str:
     )
     conf.write_text(text + "\n")
     log = (work / "e2guardian.log").open("wb")
-    proc = subprocess.Popen([binary, "-N", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    argv = resolving([binary, "-N", "-c", str(conf)], hosts)
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     return Running("e2guardian", port, proc, _terminate(proc))
+
+
+def _e2guardian_mitm(home: Path) -> dict[str, str]:
+    """Settings for e2guardian's SSL MITM, with a CA and a key made for this run (openssl);
+    the filter group decrypts and does not check the local upstream's self-signed
+    certificate."""
+    private = home / "private"
+    (private / "generatedcerts").mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=bench e2guardian CA", "-keyout", str(private / "ca.key"),
+         "-out", str(private / "ca.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        ["openssl", "genrsa", "-out", str(private / "cert.key"), "2048"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    group = home / "e2guardianf1.conf"
+    text = group.read_text().replace("\nsslmitm = off", "\nsslmitm = on")
+    group.write_text(text.replace("\nmitmcheckcert = on", "\nmitmcheckcert = off"))
+    return {  # each replaces the shipped file's own line
+        "enablessl": "on",
+        "cacertificatepath": f"'{private}/ca.pem'",
+        "caprivatekeypath": f"'{private}/ca.key'",
+        "certprivatekeypath": f"'{private}/cert.key'",
+        "generatedcertpath": f"'{private}/generatedcerts/'",
+    }
 
 
 def squid_guard(work: Path, domains: int, page_port: int) -> Running | str:
@@ -304,6 +364,21 @@ class Client:
 
     def one(self, kind: str) -> None:
         http_port, https_port = self.upstream
+        if kind == "https-warned":
+            self.n += 1
+            conn = http.client.HTTPSConnection(
+                "127.0.0.1", self.proxy_port, context=self.context, timeout=30
+            )
+            home = domain(self.n * 7919 % (self.domains // PER_PLATFORM) * PER_PLATFORM)
+            conn.set_tunnel(home, https_port)
+            conn.request("GET", "/", headers={"Accept": "text/html"})
+            answer = conn.getresponse()
+            body = answer.read()
+            conn.close()
+            self.last = f"{answer.status} ({len(body):,} B)"
+            if answer.status != 200 or UPSTREAM_MARK in body:
+                raise RuntimeError(f"https-warned: unexpected answer {answer.status}")
+            return
         if kind == "connect":
             conn = http.client.HTTPSConnection(
                 "127.0.0.1", self.proxy_port, context=self.context, timeout=30
@@ -424,28 +499,36 @@ def wait_ready(proxy: Running, upstream: tuple[int, int], domains: int, started:
 # --- the run -------------------------------------------------------------------------------
 
 
+def measures(proxy: Running, kind: str) -> bool:
+    """Whether ``kind`` is measured for ``proxy`` (squid has no page inside a tunnel)."""
+    return not (kind == "https-warned" and proxy.name.startswith("squid"))
+
+
 def start_all(
     work: Path, args: argparse.Namespace, upstream: tuple[int, int]
 ) -> tuple[list[Running], list[str]]:
+    hosts, domains = args.hosts, args.domains
     starters: list[tuple[str, Callable[[], Running | str]]] = [
-        ("staffguard", lambda: staffguard(work, args.domains))
+        ("staffguard", lambda: staffguard(work, domains, hosts=hosts))
     ]
     if not args.no_peers:
         install_peers()
         starters += [
-            ("e2guardian", lambda: e2guardian(work, args.domains)),
-            ("squid+squidGuard", lambda: squid_guard(work, args.domains, upstream[0])),
+            ("e2guardian", lambda: e2guardian(work, domains, hosts)),
+            ("squid+squidGuard", lambda: squid_guard(work, domains, upstream[0])),
         ]
     if args.lean:
-        starters.insert(1, ("staffguard-lean", lambda: staffguard(work, args.domains, True)))
+        lean = ("staffguard-lean", lambda: staffguard(work, domains, True, hosts=hosts))
+        starters.insert(1, lean)
     if args.workers > 1:
         starters.insert(
-            2, ("staffguard workers", lambda: staffguard(work, args.domains, True, args.workers))
-        )
+            2, ("staffguard workers", lambda: staffguard(work, domains, True, args.workers,
+                                                         hosts=hosts)),
+        )  # fmt: skip
     if args.baseline:
         starters.insert(
-            1, ("staffguard baseline", lambda: staffguard(work, args.domains, args.lean, 1,
-                                                          args.baseline)),
+            1, ("staffguard baseline", lambda: staffguard(work, domains, args.lean, 1,
+                                                          args.baseline, hosts=hosts)),
         )  # fmt: skip
     if args.no_plain:
         starters = [s for s in starters if s[0] != "staffguard"]
@@ -468,6 +551,9 @@ def start_all(
         sample = Client(proxy.port, upstream)
         sample.domains = args.domains
         for kind in args.kinds:  # what each scenario's answer is, to read the figures by
+            if not measures(proxy, kind):
+                proxy.answers[kind] = "not measured"
+                continue
             try:
                 sample.one(kind)
                 proxy.answers[kind] = sample.last
@@ -498,15 +584,26 @@ def main() -> int:
         "before/after in one run",
     )
     parser.add_argument(
-        "--only", nargs="+", choices=["http", "connect", "warned", "redirect"], default=None
+        "--only",
+        nargs="+",
+        choices=["http", "connect", "warned", "redirect", "https-warned"],
+        default=None,
     )
     args = parser.parse_args()
     args.domains = max(PER_PLATFORM, args.domains // PER_PLATFORM * PER_PLATFORM)
     kinds = args.kinds = args.only or ["http", "connect", "warned"]
+    if "https-warned" in kinds and (os.geteuid() != 0 or not shutil.which("unshare")):
+        print("skipped: https-warned needs root and unshare (a mount namespace)", flush=True)
+        kinds.remove("https-warned")
 
     with tempfile.TemporaryDirectory(prefix="staffguard-peers-") as tmp:
         work = Path(tmp)
         os.chmod(work, 0o755)
+        args.hosts = None
+        if "https-warned" in kinds:
+            args.hosts = work / "hosts"
+            names = "".join(f"127.0.0.1 {name}\n" for name in homes(args.domains))
+            args.hosts.write_text(f"127.0.0.1 localhost\n::1 localhost\n{names}")
         upstream_proc, upstream = start_upstream(work)
         running: list[Running] = []
         try:
@@ -527,6 +624,8 @@ def main() -> int:
                     order = running if round_ % 2 == 0 else running[::-1]
                     for kind in kinds:
                         for proxy in order:
+                            if not measures(proxy, kind):
+                                continue
                             key = (kind, proxy.name)
                             cpu_before = proxy.cpu_seconds()
                             rps, failed = measure(
@@ -544,6 +643,8 @@ def main() -> int:
             for kind in kinds:
                 for proxy in running:
                     key = (kind, proxy.name)
+                    if key not in rates:
+                        continue
                     values, lat = rates[key], sorted(single[key]) or [0.0]
                     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
                     print(

@@ -21,7 +21,10 @@ less work per event:
 * a front door before mitmproxy's regular-mode listener relays a CONNECT to a host that needs
   no decision itself and hands every other connection to mitmproxy (``front``);
 * a hook that only plain functions take (StaffGuard's all are) runs in place, not as a task of
-  its own (``inline``).
+  its own (``inline``);
+* the certificates made for decrypted hosts are kept for 1,000 host names, not mitmproxy's 100:
+  one made afresh costs a key signature (~1 ms) on a connection that a platform's many hosts
+  (CDN edges, regional names) would otherwise keep causing (``CERTS_KEPT``).
 
 With ``STAFFGUARD_REUSE_PORT=1`` (set by ``--workers N``) the listening sockets take
 ``SO_REUSEPORT``, so N processes share one port and the kernel spreads connections over them.
@@ -38,7 +41,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from mitmproxy import addonmanager, exceptions, flow, hooks, master, options
+from mitmproxy import addonmanager, certs, exceptions, flow, hooks, master, options
 from mitmproxy.addons import asgiapp, termlog
 from mitmproxy.tools import cmdline, dump
 from mitmproxy.tools.main import run
@@ -71,6 +74,8 @@ IDLE_UNLESS: dict[str, Callable[[Any], bool]] = {
     "onboarding": lambda o: o.onboarding,
 }
 
+
+CERTS_KEPT = 1000  # generated certificates mitmproxy's CertStore keeps (its own cap: 100)
 
 LEVELS = {
     "debug": logging.DEBUG,
@@ -279,6 +284,7 @@ class LeanMaster(dump.DumpMaster):
         log.debug("staffguard: lean master without %s", self.drop_idle())
         front.install()  # CONNECT that needs no decision: relayed before mitmproxy's layers
         inline.install()  # hooks that only plain functions take: run without a task
+        certs.CertStore.STORE_CAP = max(certs.CertStore.STORE_CAP, CERTS_KEPT)
         await super().run()
 
 

@@ -1,12 +1,13 @@
 """Test-only mitmproxy script: ``http://lean-probe.invalid/`` answers with what the proxy runs on
-(its event loop's module, and whether mitmproxy type-checks the messages it builds)."""
+(its event loop's module, whether mitmproxy type-checks the messages it builds, and how many
+generated certificates it keeps)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 
-from mitmproxy import http
+from mitmproxy import certs, http
 
 
 def request(flow: http.HTTPFlow) -> None:
@@ -17,5 +18,9 @@ def request(flow: http.HTTPFlow) -> None:
         typechecked = False
     except TypeError:
         typechecked = True
-    found = {"loop": type(asyncio.get_running_loop()).__module__, "typechecked": typechecked}
+    found = {
+        "loop": type(asyncio.get_running_loop()).__module__,
+        "typechecked": typechecked,
+        "certs_kept": certs.CertStore.STORE_CAP,
+    }
     flow.response = http.Response.make(200, json.dumps(found), {"Content-Type": "application/json"})

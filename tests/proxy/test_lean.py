@@ -81,11 +81,12 @@ def test_the_lean_proxy_warns_and_passes_through(lean, upstream):
 
 
 def test_the_lean_master_runs_on_uvloop_without_mitmproxys_development_checks(lean):
-    """Both for CPU time per request (docs/performance.md); mitmdump keeps asyncio and checks."""
+    """All for CPU time per request (docs/performance.md); mitmdump keeps asyncio and checks,
+    and 100 generated certificates."""
     proxy = lean("-s", str(HERE / "lean_probe.py"))
     response, body, _ = proxy.get("http://lean-probe.invalid/")
     assert response.status == 200
-    assert json.loads(body) == {"loop": "uvloop", "typechecked": False}
+    assert json.loads(body) == {"loop": "uvloop", "typechecked": False, "certs_kept": 1000}
 
 
 def test_proxyauth_still_asks_for_credentials(lean):
