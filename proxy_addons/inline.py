@@ -92,8 +92,9 @@ class Handler(mode_servers.ProxyConnectionHandler):
         held = self._held
         while held:
             hook = held.popleft()
-            later = cast(Any, self.master.addons).run_lifecycle_now(hook)  # a HookTable's
-            (data,) = hook.args()
+            args = hook.args()
+            later = cast(Any, self.master.addons).run_lifecycle_now(hook, args)  # a HookTable's
+            data = args[0]
             if later is not None or (isinstance(data, flow.Flow) and data.intercepted):
                 task = asyncio_utils.create_task(
                     self._finish(hook, later), name=f"handle_hook({hook.name})",

@@ -167,10 +167,11 @@ class HookTable(addonmanager.AddonManager):
             self._plain[event.name] = plain
         return plain
 
-    def run_lifecycle_now(self, event: hooks.Hook) -> Coroutine[Any, Any, None] | None:
-        """``handle_lifecycle`` run in place; what is left to await if a function returned
-        something to await, else None."""
-        args = event.args()
+    def run_lifecycle_now(
+        self, event: hooks.Hook, args: list[Any]
+    ) -> Coroutine[Any, Any, None] | None:
+        """``handle_lifecycle`` run in place (``args``: ``event.args()``); what is left to await
+        if a function returned something to await, else None."""
         later = inline.run_now(self._hooks(event), args)
         if isinstance(args[0], flow.Flow) and (update := self._hooks(_UPDATE)):
             if later is not None:
