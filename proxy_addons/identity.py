@@ -45,9 +45,11 @@ _CLAIMS = {
 }
 
 
-def take(req: http.Request) -> str | None:
-    """Remove every identity header from the request; the value when there was exactly one."""
-    values = req.headers.get_all(HEADER)
+def take(req: http.Request, values: list[str] | None = None) -> str | None:
+    """Remove every identity header from the request; the value when there was exactly one.
+    ``values``: the header's values, when the caller has read them already."""
+    if values is None:
+        values = req.headers.get_all(HEADER)
     if not values:
         return None
     del req.headers[HEADER]
