@@ -6,6 +6,7 @@ top-level navigation, which path continue may return to, which cookies are ours.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 import urllib.parse
@@ -126,7 +127,9 @@ def same_site_path(path: str) -> str:
         return "/"
     if path.startswith(pages.ACTION_PATH):
         return "/"
-    return "".join(c for c in path if c.isprintable())[:2048]
+    if not path.isprintable():  # checked whole first: a path almost never holds one
+        path = "".join(c for c in path if c.isprintable())
+    return path[:2048]
 
 
 def take_our_cookies(req: http.Request, heads: Heads | None = None) -> dict[str, list[str]]:
@@ -179,8 +182,14 @@ def authority_host(req: http.Request, heads: Heads | None = None) -> tuple[str, 
         authority = req.host_header or ""
     else:  # what ``host_header`` reads
         authority = ((req.is_http2 or req.is_http3) and req.authority) or heads.host or ""
-    host = url.parse_authority(authority, check=False)[0] if authority else req.host
-    return authority, host
+    return authority, _host_named(authority) if authority else req.host
+
+
+@functools.lru_cache(maxsize=4096)
+def _host_named(authority: str) -> str:
+    """mitmproxy's reading of an authority (a regex and a host check: ~8 us), kept for the
+    names a proxy sees again and again; any other name only takes a slot from an old one."""
+    return url.parse_authority(authority, check=False)[0]
 
 
 def stated_names(*candidates: str | None) -> set[str]:

@@ -7,7 +7,7 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import tflow
 
-from proxy_addons import flows
+from proxy_addons import flows, identity
 
 FIELDS = [
     [(b"Host", b"www.tiktok.com"), (b"Accept", b"text/html")],
@@ -47,3 +47,22 @@ def test_http2_authority_is_read_before_the_host_header():
     heads = flows.read_heads(f.request)
     assert flows.authority_host(f.request, heads) == flows.authority_host(f.request)
     assert flows.authority_host(f.request, heads)[0] == "www.tiktok.com"
+
+
+@pytest.mark.parametrize("fields", FIELDS)
+def test_the_identity_is_taken_in_any_case_and_named_only_when_alone(fields):
+    req = http.Request.make("GET", "http://www.tiktok.com/", b"", fields)
+    values = req.headers.get_all("x-staffguard-identity")
+    assert identity.take(req) == (values[0] if len(values) == 1 else None)
+    assert req.headers.get_all("x-staffguard-identity") == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/@school", "/a\x00b\x7fc", "/é/ü?q=1", "/" + "a" * 3000, "//evil.example/", "x"]
+)
+def test_same_site_path_keeps_printable_characters_only(path):
+    kept = flows.same_site_path(path)
+    if path.startswith("/") and not path.startswith("//"):
+        assert kept == "".join(c for c in path if c.isprintable())[:2048]
+    else:
+        assert kept == "/"
