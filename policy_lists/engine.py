@@ -67,6 +67,7 @@ class _Rule:
     paths: tuple[tuple[str, ...], ...]
     methods: frozenset[str]
     hosts: tuple[str, ...]  # plain hosts: the host or its subdomains
+    host_suffixes: tuple[str, ...]  # ".host" for each: one ``endswith`` finds a subdomain
     host_patterns: tuple[tuple[str, str, str], ...]  # "pre*suf.parent" as (pre, suf, parent)
     headers: tuple[tuple[str, frozenset[str]], ...]
     websocket: bool
@@ -76,7 +77,7 @@ class _Rule:
         """Whether ``host`` is (under) one of the rule's hosts; true when it names none."""
         if not (self.hosts or self.host_patterns):
             return True
-        if any(host == h or host.endswith("." + h) for h in self.hosts):
+        if host in self.hosts or host.endswith(self.host_suffixes):
             return True
         for prefix, suffix, parent in self.host_patterns:
             if host.endswith("." + parent):
@@ -338,11 +339,13 @@ def _compile_rule(raw: Mapping[str, Any]) -> _Rule:
     segments = raw.get("segments")
     if segments is None:  # a document compiled before segments were shipped
         segments = [[s for s in p.split("/") if s] for p in raw["paths"]]
+    hosts = tuple(h for h in raw["hosts"] if "*" not in h)
     return _Rule(
         activity=raw["activity"],
         paths=tuple(tuple(p) for p in segments),
         methods=frozenset(raw["methods"]),
-        hosts=tuple(h for h in raw["hosts"] if "*" not in h),
+        hosts=hosts,
+        host_suffixes=tuple("." + h for h in hosts),
         host_patterns=tuple(patterns),
         headers=tuple((name, frozenset(values)) for name, values in raw["headers"].items()),
         websocket=bool(raw.get("websocket", False)),
@@ -363,7 +366,10 @@ def _ranges(exemption: Mapping[str, Any]) -> tuple[tuple[int, int, int], ...]:
 def _has_prefix(segments: list[str], pattern: tuple[str, ...]) -> bool:
     if len(segments) < len(pattern):
         return False
-    return all(p == "*" or p == s for p, s in zip(pattern, segments, strict=False))
+    for p, s in zip(pattern, segments, strict=False):  # noqa: SIM110 (no generator per pattern)
+        if p != s and p != "*":
+            return False
+    return True
 
 
 @lru_cache(maxsize=4096)

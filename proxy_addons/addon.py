@@ -229,28 +229,29 @@ class StaffGuard:
         For those this returns a coroutine, which mitmproxy awaits (it awaits whatever a hook
         returns that is awaitable), so that request waits while the event loop serves every
         other client. A plain method rather than ``async def``: the usual path stays one call."""
-        flows.take_identity(flow)  # always, first: the platform must never see it
+        heads = flows.read_heads(flow.request)
+        flows.take_identity(flow, heads)  # always, first: the platform must never see it
         if flow.response or flow.error or not flow.live or self.source is None:
             return None
-        waits = self._waits(flow)
+        waits = self._waits(flow, heads)
         if waits is not None:
             return waits
-        self._guarded_request(flow)
+        self._guarded_request(flow, heads)
         return None
 
-    def _guarded_request(self, flow: http.HTTPFlow) -> None:
+    def _guarded_request(self, flow: http.HTTPFlow, heads: flows.Heads) -> None:
         try:
-            self._request(flow)
+            self._request(flow, heads)
         except Exception:
             self._fault(flow)
 
-    def _waits(self, flow: http.HTTPFlow) -> Coroutine[Any, Any, None] | None:
+    def _waits(self, flow: http.HTTPFlow, heads: flows.Heads) -> Coroutine[Any, Any, None] | None:
         """The coroutine for a request that waits (see ``request``); None for every other.
         A fault here waits for nothing: the request is decided as any other."""
         try:
             req = flow.request
             if lms_hook.may_save(req, self._policy()):  # cheap: a POST/PUT/PATCH to an LMS
-                authority, host = flows.authority_host(req)
+                authority, host = flows.authority_host(req, heads)
                 url = flows.url_of(req, authority)
                 if lms_hook.is_lms_save(req, url, host, self._policy()):
                     return self._after_lms_read(flow, url, host)
@@ -260,7 +261,7 @@ class StaffGuard:
             if req.path.startswith(pages.ACTION_PATH + "acknowledge") and req.method == "POST":
                 return self._acknowledged(flow)
             user = flows.user_of(flow)
-            if not user or training.known(user) or not flows.is_navigation(req):
+            if not user or training.known(user) or not flows.is_navigation(req, heads):
                 return None
             if not self._policy().needs_decision(req.pretty_host.lower().rstrip(".")):
                 return None
@@ -279,7 +280,7 @@ class StaffGuard:
         except Exception:
             log.exception("staffguard: LMS post not read for %s; it goes on", host)
         if not (flow.response or flow.error) and flow.live:
-            self._guarded_request(flow)
+            self._guarded_request(flow, flows.read_heads(flow.request))
 
     async def _after_training_status(
         self, flow: http.HTTPFlow, training: TrainingStatus, user: str
@@ -291,7 +292,7 @@ class StaffGuard:
         except Exception:
             log.exception("staffguard: training status for %s failed; no step", user)
         if not (flow.response or flow.error) and flow.live:
-            self._guarded_request(flow)
+            self._guarded_request(flow, flows.read_heads(flow.request))
 
     async def _acknowledged(self, flow: http.HTTPFlow) -> None:
         """The training step's button, answered by the proxy whatever happens (403 if not)."""
@@ -315,12 +316,12 @@ class StaffGuard:
         log.exception("staffguard: request failed for %s; showing the static page", where)
         flow.response = self._static_page(flow, blocked=bool(due))
 
-    def _request(self, flow: http.HTTPFlow) -> None:
+    def _request(self, flow: http.HTTPFlow, heads: flows.Heads) -> None:
         req = flow.request
-        authority, host = flows.authority_host(req)
+        authority, host = flows.authority_host(req, heads)
         if host == PING_HOST:
             return self._ping(flow)
-        passes = self._take_passes(req)
+        passes = self._take_passes(req, heads)
         if req.path.startswith(pages.ACTION_PATH):
             return self._answer_own_path(flow, passes)
         policy = self._policy()
@@ -344,11 +345,11 @@ class StaffGuard:
             return
         if verdict.action == "allow":
             return
-        navigation = flows.is_navigation(req)
+        navigation = flows.is_navigation(req, heads)
         flow.metadata["staffguard"] = verdict
         if pages.presentation(verdict, navigation) in ("interstitial", "block"):
             return self._show(flow, verdict, passes)
-        if flows.is_subresource(req):  # a favicon, an image: marked, answered, never an event
+        if flows.is_subresource(req, heads):  # a favicon, an image: marked, answered, no event
             if verdict.action == "block":
                 flow.metadata["staffguard_page"] = True
                 flow.response = http.Response.make(
@@ -386,12 +387,12 @@ class StaffGuard:
         except Exception:
             log.exception("staffguard: LMS post not read for %s; it goes on", host)
 
-    def _take_passes(self, req: http.Request) -> dict[str, list[str]]:
+    def _take_passes(self, req: http.Request, heads: flows.Heads) -> dict[str, list[str]]:
         """StaffGuard's cookies, removed from the request. If reading them fails, every cookie
         field that mentions them is dropped and no pass counts: the site still never sees them,
         and a warning is shown rather than skipped."""
         try:
-            return flows.take_our_cookies(req)
+            return flows.take_our_cookies(req, heads)
         except Exception:
             log.exception("staffguard: cookies unreadable for %s; dropped", req.pretty_url)
             kept = [f for f in req.headers.get_all("cookie") if pages.COOKIE_PREFIX not in f]

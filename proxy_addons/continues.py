@@ -102,8 +102,10 @@ class Continues:
     def _training_step(self, flow: http.HTTPFlow, return_path: str, expires: int) -> str:
         """The one-time acknowledgment step when this staff member owes one; "" otherwise,
         and whenever finding out fails (the page itself must come)."""
+        if self.training is None:
+            return ""
         user = (flows.user_of(flow) or "").strip().lower()
-        if self.training is None or not user:
+        if not user:
             return ""
         try:
             due = self.training.due(user)

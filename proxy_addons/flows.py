@@ -6,11 +6,12 @@ top-level navigation, which path continue may return to, which cookies are ours.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 import urllib.parse
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, NamedTuple
 
 from mitmproxy import http
 from mitmproxy.net.http import url
@@ -18,6 +19,47 @@ from mitmproxy.net.http import url
 from policy_lists import Verdict
 
 from . import identity, pages, sessions
+
+
+class Heads(NamedTuple):
+    """The request's header fields StaffGuard reads, found in one pass (``read_heads``).
+
+    Each ``Headers`` look-up scans every field and lower-cases its name, and a warned
+    navigation needed six of them. Single values are what ``Headers.get`` gives (repeated
+    fields joined by ", "), lists what ``get_all`` gives: the same text, read once."""
+
+    host: str | None
+    fetch_mode: str | None
+    fetch_dest: str | None
+    accept: str | None
+    cookies: list[str]
+    identities: list[str]
+
+
+_IDENTITY_NAME = identity.HEADER.lower().encode()
+_READ = frozenset(
+    (b"host", b"sec-fetch-mode", b"sec-fetch-dest", b"accept", b"cookie", _IDENTITY_NAME)
+)
+
+
+def read_heads(req: http.Request) -> Heads:
+    found: dict[bytes, list[str]] = {}
+    for name, value in req.headers.fields:
+        name = name.lower()
+        if name in _READ:
+            found.setdefault(name, []).append(value.decode("utf-8", "surrogateescape"))
+    return Heads(
+        host=_joined(found.get(b"host")),
+        fetch_mode=_joined(found.get(b"sec-fetch-mode")),
+        fetch_dest=_joined(found.get(b"sec-fetch-dest")),
+        accept=_joined(found.get(b"accept")),
+        cookies=found.get(b"cookie", []),
+        identities=found.get(_IDENTITY_NAME, []),
+    )
+
+
+def _joined(values: list[str] | None) -> str | None:
+    return ", ".join(values) if values else None
 
 
 def user_of(flow: http.HTTPFlow) -> str | None:
@@ -32,10 +74,10 @@ def user_of(flow: http.HTTPFlow) -> str | None:
 IDENTITY = "staffguard_identity"
 
 
-def take_identity(flow: http.HTTPFlow) -> None:
+def take_identity(flow: http.HTTPFlow, heads: Heads | None = None) -> None:
     """Take the device identity header off the request (the platform must never see it) and
-    keep its value in the flow's metadata for ``user_of``."""
-    value = identity.take(flow.request)
+    keep its value in the flow's metadata for ``user_of``. ``heads``: read just before."""
+    value = identity.take(flow.request, None if heads is None else heads.identities)
     if value is not None or IDENTITY not in flow.metadata:
         flow.metadata[IDENTITY] = value
 
@@ -55,24 +97,25 @@ def url_of(req: http.Request, authority: str) -> str:
     return f"{req.scheme}://{authority}{urllib.parse.quote(req.data.path, safe=_URL_SAFE)}"
 
 
-def is_navigation(req: http.Request) -> bool:
+def is_navigation(req: http.Request, heads: Heads | None = None) -> bool:
     """A top-level page load: Sec-Fetch headers when the browser sends them, else an HTML GET."""
-    mode = req.headers.get("sec-fetch-mode")
-    dest = req.headers.get("sec-fetch-dest")
+    heads = heads or read_heads(req)
+    mode, dest = heads.fetch_mode, heads.fetch_dest
     if mode or dest:
         return mode == "navigate" and dest in (None, "document")
-    return req.method == "GET" and "text/html" in req.headers.get("accept", "")
+    return req.method == "GET" and "text/html" in (heads.accept or "")
 
 
-def is_subresource(req: http.Request) -> bool:
+def is_subresource(req: http.Request, heads: Heads | None = None) -> bool:
     """An asset a page loads by itself (a favicon, an image, a script): nothing a person did,
     so never an event of its own. Sec-Fetch-Dest when the browser sends it (fetch/XHR calls are
     "empty" and websockets "websocket": those are sends, not assets), else a GET of an asset
     file name. The lists are the shared ones (staff.json), which the extension applies too."""
-    dest = req.headers.get("sec-fetch-dest")
+    heads = heads or read_heads(req)
+    dest = heads.fetch_dest
     if dest:
         return dest in pages.PRESENTATION["subresource_fetch_dests"]
-    if req.method != "GET" or "text/html" in req.headers.get("accept", ""):
+    if req.method != "GET" or "text/html" in (heads.accept or ""):
         return False
     path = req.path.split("?", 1)[0].lower()
     return path.endswith(tuple(pages.PRESENTATION["subresource_extensions"]))
@@ -84,16 +127,18 @@ def same_site_path(path: str) -> str:
         return "/"
     if path.startswith(pages.ACTION_PATH):
         return "/"
-    return "".join(c for c in path if c.isprintable())[:2048]
+    if not path.isprintable():  # checked whole first: a path almost never holds one
+        path = "".join(c for c in path if c.isprintable())
+    return path[:2048]
 
 
-def take_our_cookies(req: http.Request) -> dict[str, list[str]]:
+def take_our_cookies(req: http.Request, heads: Heads | None = None) -> dict[str, list[str]]:
     """Remove StaffGuard's cookies before the site can see them; return their values.
 
     HTTP/2 clients may split cookies over several header fields: all of them are looked at. A
     name can come more than once (a page on a subdomain may set its own with another path):
     every value is kept, and any one valid pass counts, so a planted value cannot shadow it."""
-    fields = req.headers.get_all("cookie")
+    fields = req.headers.get_all("cookie") if heads is None else heads.cookies
     if not any(pages.COOKIE_PREFIX in field for field in fields):
         return {}
     ours: dict[str, list[str]] = {}
@@ -130,12 +175,21 @@ def _sets_ours(field: str) -> bool:
     return name.strip(" \t").lower().startswith(pages.COOKIE_PREFIX)
 
 
-def authority_host(req: http.Request) -> tuple[str, str]:
+def authority_host(req: http.Request, heads: Heads | None = None) -> tuple[str, str]:
     """The Host header (HTTP/2: ``:authority``) as written, and the host it names (what
     ``pretty_host`` gives, read once: header lookups are a large part of a hook's cost)."""
-    authority = req.host_header or ""
-    host = url.parse_authority(authority, check=False)[0] if authority else req.host
-    return authority, host
+    if heads is None:
+        authority = req.host_header or ""
+    else:  # what ``host_header`` reads
+        authority = ((req.is_http2 or req.is_http3) and req.authority) or heads.host or ""
+    return authority, _host_named(authority) if authority else req.host
+
+
+@functools.lru_cache(maxsize=4096)
+def _host_named(authority: str) -> str:
+    """mitmproxy's reading of an authority (a regex and a host check: ~8 us), kept for the
+    names a proxy sees again and again; any other name only takes a slot from an old one."""
+    return url.parse_authority(authority, check=False)[0]
 
 
 def stated_names(*candidates: str | None) -> set[str]:

@@ -32,6 +32,7 @@ from staffguard_common.http import call
 log = logging.getLogger(__name__)
 
 HEADER = "X-StaffGuard-Identity"
+_NAME = HEADER.lower().encode()
 AUDIENCE = "staffguard-proxy"
 MAX_LENGTH = 2048
 POLL_SECONDS = float(os.environ.get("STAFFGUARD_IDENTITY_KEYS_SECONDS", "300"))
@@ -45,9 +46,15 @@ _CLAIMS = {
 }
 
 
-def take(req: http.Request) -> str | None:
-    """Remove every identity header from the request; the value when there was exactly one."""
-    values = req.headers.get_all(HEADER)
+def take(req: http.Request, values: list[str] | None = None) -> str | None:
+    """Remove every identity header from the request; the value when there was exactly one.
+    ``values``: the header's values, when the caller has read them already."""
+    if values is None:  # what ``headers.get_all`` gives, in one plain pass (every request)
+        values = [
+            value.decode("utf-8", "surrogateescape")
+            for name, value in req.headers.fields
+            if name.lower() == _NAME
+        ]
     if not values:
         return None
     del req.headers[HEADER]

@@ -235,7 +235,11 @@ class Spool:
 
 def encode(event: dict[str, Any]) -> bytes:
     """One spool line; raises ValueError or TypeError for an event that cannot be a line."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return _ENCODER.encode(event).encode() + b"\n"
+
+
+# One encoder for every line: ``json.dumps`` with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _decode(line: bytes) -> dict[str, Any] | None:
