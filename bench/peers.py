@@ -28,6 +28,10 @@ Scenarios, each measured for every proxy in turn, in alternating order each roun
   must resolve: both run in a mount namespace of their own whose ``/etc/hosts`` maps them to
   127.0.0.1 (``unshare -m``, as root; the machine's own file is not touched).
 
+With ``--floor``, the lean master answering every request with a page and deciding nothing
+(``bench/floor_addon.py``) runs beside them in the page scenarios: the part of a warned page
+that is mitmproxy's own.
+
 It prints req/s (``--concurrency`` clients), p50/p99 (one client), the proxy's own CPU time per
 request during the req/s measurement (from /proc: the figure least moved by other work on a
 shared machine), the RSS of the proxy's processes (squid with its squidGuard helpers) after
@@ -207,6 +211,22 @@ def staffguard(
         cwd=baseline or ROOT,
     )  # fmt: skip
     return Running(name, port, proc, _terminate(proc))
+
+
+def floor(work: Path) -> Running:
+    """The lean master with ``floor_addon.py`` instead of StaffGuard: every request answered
+    with a page at once (``--floor``; no list, so only the page scenarios mean anything)."""
+    from proxy_addons.cli import lean_argv
+
+    port = free_port()
+    argv = lean_argv(
+        ["mitmdump", "--quiet", "--listen-host", "127.0.0.1", "--listen-port", str(port),
+         "-s", str(ROOT / "bench" / "floor_addon.py"), "--set", f"confdir={work / 'floor'}",
+         "--set", "connection_strategy=lazy"]
+    )  # fmt: skip
+    log = (work / "floor.log").open("wb")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    return Running("mitmproxy-floor", port, proc, _terminate(proc))
 
 
 def e2guardian(work: Path, domains: int, hosts: Path | None = None) -> Running | str:
@@ -500,7 +520,10 @@ def wait_ready(proxy: Running, upstream: tuple[int, int], domains: int, started:
 
 
 def measures(proxy: Running, kind: str) -> bool:
-    """Whether ``kind`` is measured for ``proxy`` (squid has no page inside a tunnel)."""
+    """Whether ``kind`` is measured for ``proxy`` (squid has no page inside a tunnel; the floor
+    answers every request, so it has only the page scenarios)."""
+    if proxy.name == "mitmproxy-floor":
+        return kind in ("warned", "https-warned")
     return not (kind == "https-warned" and proxy.name.startswith("squid"))
 
 
@@ -530,6 +553,8 @@ def start_all(
             1, ("staffguard baseline", lambda: staffguard(work, domains, args.lean, 1,
                                                           args.baseline, hosts=hosts)),
         )  # fmt: skip
+    if args.floor:
+        starters.insert(1, ("mitmproxy-floor", lambda: floor(work)))
     if args.no_plain:
         starters = [s for s in starters if s[0] != "staffguard"]
     running: list[Running] = []
@@ -574,6 +599,12 @@ def main() -> int:
         "--workers", type=int, default=1, help="also staffguard proxy --workers N (N > 1)"
     )
     parser.add_argument("--no-peers", action="store_true", help="StaffGuard's variants only")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also the lean master answering every request with a page and deciding nothing "
+        "(bench/floor_addon.py): mitmproxy's own floor under the warned page",
+    )
     parser.add_argument(
         "--no-plain", action="store_true", help="leave out StaffGuard on plain mitmdump"
     )
