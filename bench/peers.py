@@ -30,7 +30,7 @@ Scenarios, each measured for every proxy in turn, in alternating order each roun
 
 With ``--floor``, the lean master answering every request with a page and deciding nothing
 (``bench/floor_addon.py``) runs beside them in the page scenarios: the part of a warned page
-that is mitmproxy's own.
+that is mitmproxy's own (with ``--baseline``, that checkout's floor too).
 
 It prints req/s (``--concurrency`` clients), p50/p99 (one client), the proxy's own CPU time per
 request during the req/s measurement (from /proc: the figure least moved by other work on a
@@ -213,20 +213,25 @@ def staffguard(
     return Running(name, port, proc, _terminate(proc))
 
 
-def floor(work: Path) -> Running:
+def floor(work: Path, baseline: Path | None = None) -> Running:
     """The lean master with ``floor_addon.py`` instead of StaffGuard: every request answered
-    with a page at once (``--floor``; no list, so only the page scenarios mean anything)."""
+    with a page at once (``--floor``; no list, so only the page scenarios mean anything); with
+    ``baseline``, that checkout's lean master."""
     from proxy_addons.cli import lean_argv
 
+    name = "mitmproxy-floor-base" if baseline else "mitmproxy-floor"
     port = free_port()
     argv = lean_argv(
         ["mitmdump", "--quiet", "--listen-host", "127.0.0.1", "--listen-port", str(port),
-         "-s", str(ROOT / "bench" / "floor_addon.py"), "--set", f"confdir={work / 'floor'}",
+         "-s", str(ROOT / "bench" / "floor_addon.py"), "--set", f"confdir={work / name}",
          "--set", "connection_strategy=lazy"]
     )  # fmt: skip
-    log = (work / "floor.log").open("wb")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    return Running("mitmproxy-floor", port, proc, _terminate(proc))
+    env = {**os.environ, "PYTHONPATH": str(baseline)} if baseline else None
+    log = (work / f"{name}.log").open("wb")
+    proc = subprocess.Popen(
+        argv, stdout=log, stderr=subprocess.STDOUT, cwd=baseline or ROOT, env=env
+    )
+    return Running(name, port, proc, _terminate(proc))
 
 
 def e2guardian(work: Path, domains: int, hosts: Path | None = None) -> Running | str:
@@ -522,7 +527,7 @@ def wait_ready(proxy: Running, upstream: tuple[int, int], domains: int, started:
 def measures(proxy: Running, kind: str) -> bool:
     """Whether ``kind`` is measured for ``proxy`` (squid has no page inside a tunnel; the floor
     answers every request, so it has only the page scenarios)."""
-    if proxy.name == "mitmproxy-floor":
+    if proxy.name.startswith("mitmproxy-floor"):
         return kind in ("warned", "https-warned")
     return not (kind == "https-warned" and proxy.name.startswith("squid"))
 
@@ -555,6 +560,8 @@ def start_all(
         )  # fmt: skip
     if args.floor:
         starters.insert(1, ("mitmproxy-floor", lambda: floor(work)))
+        if args.baseline:
+            starters.insert(2, ("mitmproxy-floor-base", lambda: floor(work, args.baseline)))
     if args.no_plain:
         starters = [s for s in starters if s[0] != "staffguard"]
     running: list[Running] = []
