@@ -394,8 +394,7 @@ class Client:
             conn = http.client.HTTPSConnection(
                 "127.0.0.1", self.proxy_port, context=self.context, timeout=30
             )
-            home = domain(self.n * 7919 % (self.domains // PER_PLATFORM) * PER_PLATFORM)
-            conn.set_tunnel(home, https_port)
+            conn.set_tunnel(self.home(), https_port)
             conn.request("GET", "/", headers={"Accept": "text/html"})
             answer = conn.getresponse()
             body = answer.read()
@@ -421,7 +420,7 @@ class Client:
         if kind == "http":
             url = f"http://localhost:{http_port}/"
         elif kind == "warned":  # a platform's home: the page itself
-            url = f"http://{domain(self.n * 7919 % (self.domains // PER_PLATFORM) * PER_PLATFORM)}/"
+            url = f"http://{self.home()}/"
         else:  # "redirect": any listed name; most are not their platform's home
             url = f"http://www.{domain(self.n * 7919 % self.domains)}/"
         if self.conn is None:
@@ -440,6 +439,10 @@ class Client:
             self.conn = None
         if (UPSTREAM_MARK in body) != (kind == "http"):
             raise RuntimeError(f"{kind}: unexpected answer {response.status} {body[:80]!r}")
+
+    def home(self) -> str:
+        """The n-th request's platform home (the platforms' first listed names, in turn)."""
+        return domain(self.n * 7919 % (self.domains // PER_PLATFORM) * PER_PLATFORM)
 
     domains = 1
 

@@ -208,17 +208,11 @@ _UPDATE = hooks.UpdateHook([])  # the update event's name, to look its hooks up 
 
 async def _call(found: list[tuple[Any, Callable[..., Any]]], args: list[Any]) -> None:
     """Each hook with these arguments, in turn, as ``AddonManager.trigger_event``: a fault is
-    logged (``safecall``'s own words) and the next hook runs; ``AddonHalt`` stops the event."""
-    for _addon, func in found:
-        try:
-            result = func(*args)
-            if result is not None and inspect.isawaitable(result):
-                await result
-        except exceptions.AddonHalt:
-            return
-        except Exception:
-            with addonmanager.safecall():  # logs it (an OptionsError goes on up)
-                raise
+    logged (``safecall``'s own words) and the next hook runs; ``AddonHalt`` stops the event.
+    The same calls ``inline`` makes in place, awaiting what one returns."""
+    later = inline.run_now(found, args)
+    if later is not None:
+        await later
 
 
 async def _then(
